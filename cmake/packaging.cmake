@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# cmake --install: headers, both libraries, safemap.pc, and a CMake package
+# (find_package(safemap CONFIG) -> safemap::safemap, safemap::safemap_static).
+include(CMakePackageConfigHelpers)
+
+install(DIRECTORY include/safemap DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS safemap safemap_static EXPORT safemapTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT safemapTargets NAMESPACE safemap::
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/safemap)
+
+set(SAFEMAP_PC_REQUIRES_PRIVATE "${SAFEMAP_PC_REQUIRES_PRIVATE}")
+configure_file(cmake/safemap.pc.in ${PROJECT_BINARY_DIR}/safemap.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/safemap.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+configure_package_config_file(cmake/safemapConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/safemapConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/safemap)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/safemapConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/safemapConfig.cmake
+              ${PROJECT_BINARY_DIR}/safemapConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/safemap)

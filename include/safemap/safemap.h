@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file safemap/safemap.h
+ * @brief libsafemap umbrella header: version, shared vocabulary, every part.
+ *
+ * Include this one header, or the per-concern headers it pulls in:
+ * - safemap/common.h: export macro, options helper, flags, errors;
+ * - safemap/map.h: the concurrent map;
+ * - safemap/event.h: the event record shared by every part of the library.
+ */
+#ifndef SAFEMAP_SAFEMAP_H
+#define SAFEMAP_SAFEMAP_H
+
+#include <safemap/common.h>
+#include <safemap/event.h>
+#include <safemap/map.h>
+
+#endif /* SAFEMAP_SAFEMAP_H */

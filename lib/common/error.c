@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Error codes, per-thread detail messages, the optional log callback. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+#define DETAIL_MAX 512
+
+static __thread char detail[DETAIL_MAX];
+static safemap_log_fn log_fn;
+static void *log_ctx;
+
+void safemap_set_log(safemap_log_fn fn, void *ctx)
+{
+	__atomic_store_n(&log_ctx, ctx, __ATOMIC_RELAXED);
+	__atomic_store_n(&log_fn, fn, __ATOMIC_RELEASE);
+}
+
+static void vlog(enum safemap_log_level level, const char *fmt, va_list ap)
+{
+	safemap_log_fn fn = __atomic_load_n(&log_fn, __ATOMIC_ACQUIRE);
+	char line[DETAIL_MAX];
+
+	if (!fn)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fn(level, line, __atomic_load_n(&log_ctx, __ATOMIC_RELAXED));
+}
+
+void safemap__log(enum safemap_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+int safemap__errorf(int err, const char *fmt, ...)
+{
+	safemap_log_fn fn = __atomic_load_n(&log_fn, __ATOMIC_ACQUIRE);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (fn)
+		fn(SAFEMAP_LOG_WARN, detail, __atomic_load_n(&log_ctx, __ATOMIC_RELAXED));
+	errno = -err;
+	return err;
+}
+
+int safemap__error(int err)
+{
+	detail[0] = '\0';
+	errno = -err;
+	return err;
+}
+
+const char *safemap_last_error(void)
+{
+	return detail;
+}
+
+const char *safemap_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case 0: return "success";
+	case ENOENT: return "no such key";
+	case EEXIST: return "key already exists";
+	case E2BIG: return "map is full (capacity violation)";
+	case EPERM: return "operation not permitted (frozen map or not allowed)";
+	case EINVAL: return "invalid argument";
+	case EDEADLK: return "write to a map from inside its own iteration on this thread";
+	case ENOMEM: return "out of memory (map unchanged)";
+	case EBADF: return "bad or closed map handle";
+	case ENOSPC: return "buffer too small";
+	case EOPNOTSUPP: return "operation not supported by this map or kernel";
+	default: return strerror(err);
+	}
+}
+
+const char *safemap_version(void)
+{
+#define SAFEMAP_STR2(x) #x
+#define SAFEMAP_STR(x) SAFEMAP_STR2(x)
+	return SAFEMAP_STR(SAFEMAP_VERSION_MAJOR) "." SAFEMAP_STR(SAFEMAP_VERSION_MINOR) "."
+		SAFEMAP_STR(SAFEMAP_VERSION_PATCH);
+}

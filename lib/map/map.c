@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The map's life: create (options, shards, seed) and destroy. */
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "map_internal.h"
+
+static unsigned default_shards(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	unsigned n = 64;
+
+	/* Many more shards than threads keeps two threads off the same lock
+	 * line almost always; bounded so tiny maps stay small. */
+	while (cpus > 0 && n < 32u * (unsigned long)cpus && n < 4096)
+		n <<= 1;
+	return n;
+}
+
+static uint64_t random_seed(const void *salt)
+{
+	uint64_t seed = 0;
+	struct timespec ts;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		return seed;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return safemap__hash_final((uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)salt);
+}
+
+static int check_opts(const struct safemap_opts *o)
+{
+	if (!o->key_size || !o->value_size)
+		return safemap__errorf(-EINVAL, "safemap_create: key_size (%zu) and value_size (%zu) must be > 0",
+				       o->key_size, o->value_size);
+	if (o->key_size > UINT32_MAX / 2 || o->value_size > UINT32_MAX / 2)
+		return safemap__errorf(-EINVAL, "safemap_create: key or value size too large");
+	if (o->shards && ((o->shards & (o->shards - 1)) || o->shards > SAFEMAP_MAX_SHARDS))
+		return safemap__errorf(-EINVAL, "safemap_create: shards (%u) must be a power of two up to %u",
+				       o->shards, SAFEMAP_MAX_SHARDS);
+	if (o->alloc && (!o->alloc->malloc || !o->alloc->free))
+		return safemap__errorf(-EINVAL, "safemap_create: allocator needs both malloc and free");
+	return 0;
+}
+
+static int init_shards(struct safemap *m, unsigned n)
+{
+	pthread_rwlockattr_t attr;
+	unsigned i;
+
+	m->shards_raw_size = (size_t)n * sizeof(struct safemap_shard) + SAFEMAP_CACHELINE;
+	m->shards_raw = safemap__malloc(m, m->shards_raw_size);
+	if (!m->shards_raw)
+		return -ENOMEM;
+	m->shards = (struct safemap_shard *)(((uintptr_t)m->shards_raw + SAFEMAP_CACHELINE - 1) &
+					     ~(uintptr_t)(SAFEMAP_CACHELINE - 1));
+	memset(m->shards, 0, (size_t)n * sizeof(struct safemap_shard));
+	m->shard_mask = n - 1;
+	pthread_rwlockattr_init(&attr);
+	/* writers must not starve behind a stream of readers */
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	for (i = 0; i < n; i++)
+		pthread_rwlock_init(&m->shards[i].lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	return 0;
+}
+
+int safemap_create(const struct safemap_opts *opts, struct safemap **out)
+{
+	struct safemap_opts o;
+	struct safemap *m;
+	size_t name_len;
+	int err;
+
+	if (!opts || !out)
+		return safemap__errorf(-EINVAL, "safemap_create: NULL %s", opts ? "out" : "opts");
+	*out = NULL;
+	err = safemap__opts_copy(&o, sizeof(o), opts, "safemap_opts");
+	if (err)
+		return err;
+	err = check_opts(&o);
+	if (err)
+		return err;
+
+	m = o.alloc ? o.alloc->malloc(sizeof(*m), o.alloc->ctx) : malloc(sizeof(*m));
+	if (!m)
+		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
+	memset(m, 0, sizeof(*m));
+	if (o.alloc) {
+		m->alloc = *o.alloc;
+		m->custom_alloc = true;
+	}
+	m->key_size = (uint32_t)o.key_size;
+	m->value_size = (uint32_t)o.value_size;
+	m->value_off = (uint32_t)((o.key_size + 7) & ~(size_t)7);
+	m->entry_size = sizeof(struct safemap_entry) + m->value_off + o.value_size;
+	m->max_entries = o.max_entries;
+	m->event_fn = o.event_fn;
+	m->event_ctx = o.event_ctx;
+	m->seed = random_seed(m);
+
+	name_len = o.name ? strlen(o.name) : 0;
+	m->name = safemap__malloc(m, name_len + 1);
+	if (!m->name || init_shards(m, o.shards ? o.shards : default_shards())) {
+		safemap__free(m, m->name, name_len + 1);
+		safemap__free(m, m, sizeof(*m));
+		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
+	}
+	memcpy(m->name, o.name ? o.name : "", name_len + 1);
+	*out = m;
+	return 0;
+}
+
+void safemap_destroy(struct safemap *m)
+{
+	struct safemap_entry *e, *tmp;
+	uint32_t i;
+	int oomed = 0;
+
+	if (!m)
+		return;
+	for (i = 0; i <= m->shard_mask; i++) {
+		struct safemap_shard *s = &m->shards[i];
+
+		HASH_ITER(hh, s->head, e, tmp) {
+			HASH_DELETE(hh, s->head, e);
+			safemap__free(m, e, m->entry_size);
+		}
+		pthread_rwlock_destroy(&s->lock);
+	}
+	(void)oomed;
+	safemap__free(m, m->shards_raw, m->shards_raw_size);
+	safemap__free(m, m->name, strlen(m->name) + 1);
+	safemap__free(m, m, sizeof(*m));
+}
+
+const char *safemap_name(const struct safemap *m)
+{
+	return m ? m->name : "";
+}
+
+unsigned safemap_shard_count(const struct safemap *m)
+{
+	return m ? m->shard_mask + 1 : 0;
+}

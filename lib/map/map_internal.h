@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The map's internal layout, shared by the files of lib/map/. */
+#ifndef SAFEMAP_LIB_MAP_INTERNAL_H
+#define SAFEMAP_LIB_MAP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <safemap/map.h>
+
+#include "../common/internal.h"
+#include "hash.h"
+
+/* uthash, configured so that every allocation goes through the map's
+ * allocator and an allocation failure is reported, never fatal. Every
+ * function that uses a HASH_* macro that allocates or frees must have
+ * `struct safemap *m` and `int oomed` in scope. */
+#define HASH_NONFATAL_OOM 1
+#define uthash_malloc(sz) safemap__malloc(m, (sz))
+#define uthash_free(ptr, sz) safemap__free(m, (ptr), (sz))
+#define uthash_nonfatal_oom(obj) (oomed = 1)
+#include <uthash.h>
+
+#define SAFEMAP_CACHELINE 64
+#define SAFEMAP_MAX_SHARDS 65536u
+
+/* One entry: the uthash handle, then the key and the value inline. */
+struct safemap_entry {
+	UT_hash_handle hh;
+	unsigned char data[]; /* key_size bytes, padding, value at m->value_off */
+};
+
+struct safemap_shard {
+	pthread_rwlock_t lock;
+	struct safemap_entry *head; /* uthash table; NULL when empty */
+	size_t count;               /* written under the write lock, read atomically */
+} __attribute__((aligned(SAFEMAP_CACHELINE)));
+
+struct safemap {
+	/* read by every operation: keep together */
+	struct safemap_shard *shards;
+	uint64_t seed;
+	uint32_t shard_mask;
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t value_off;
+	size_t entry_size;
+	size_t max_entries;        /* 0 = unbounded */
+	bool custom_alloc;
+	/* written by inserts and deletes only when max_entries != 0 */
+	size_t total __attribute__((aligned(SAFEMAP_CACHELINE)));
+	/* cold */
+	struct safemap_alloc alloc __attribute__((aligned(SAFEMAP_CACHELINE)));
+	safemap_event_fn event_fn;
+	void *event_ctx;
+	void *shards_raw;
+	size_t shards_raw_size;
+	char *name;
+};
+
+static inline void *safemap__malloc(struct safemap *m, size_t size)
+{
+	if (SAFEMAP_LIKELY(!m->custom_alloc))
+		return malloc(size);
+	return m->alloc.malloc(size, m->alloc.ctx);
+}
+
+static inline void safemap__free(struct safemap *m, void *ptr, size_t size)
+{
+	if (!ptr)
+		return;
+	if (SAFEMAP_LIKELY(!m->custom_alloc))
+		free(ptr);
+	else
+		m->alloc.free(ptr, size, m->alloc.ctx);
+}
+
+static inline uint64_t safemap__key_hash(const struct safemap *m, const void *key)
+{
+	return safemap__hash(key, m->key_size, m->seed);
+}
+
+static inline struct safemap_shard *safemap__shard_of(const struct safemap *m, uint64_t h)
+{
+	return &m->shards[(uint32_t)(h >> 32) & m->shard_mask];
+}
+
+static inline void *safemap__entry_value(const struct safemap *m, struct safemap_entry *e)
+{
+	return e->data + m->value_off;
+}
+
+/* Find @p key in @p s (its lock held). */
+static inline struct safemap_entry *safemap__find(const struct safemap *m,
+						  struct safemap_shard *s, const void *key,
+						  uint64_t h)
+{
+	struct safemap_entry *e;
+
+	HASH_FIND_BYHASHVALUE(hh, s->head, key, m->key_size, (unsigned)h, e);
+	return e;
+}
+
+#endif /* SAFEMAP_LIB_MAP_INTERNAL_H */

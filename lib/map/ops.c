@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The hot path: put, get, delete, count. One hash, one shard lock each. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "map_internal.h"
+
+/* Claim one slot of max_entries, or fail when the map is full. A CAS loop,
+ * never an optimistic add-then-undo, so a failing insert cannot make a
+ * concurrent one fail spuriously. Only bounded maps touch this line. */
+static bool reserve_slot(struct safemap *m)
+{
+	size_t cur = __atomic_load_n(&m->total, __ATOMIC_RELAXED);
+
+	do {
+		if (cur >= m->max_entries)
+			return false;
+	} while (!__atomic_compare_exchange_n(&m->total, &cur, cur + 1, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+static void release_slot(struct safemap *m)
+{
+	if (m->max_entries)
+		__atomic_fetch_sub(&m->total, 1, __ATOMIC_RELAXED);
+}
+
+static void shard_count_add(struct safemap_shard *s, long d)
+{
+	__atomic_store_n(&s->count, s->count + (size_t)d, __ATOMIC_RELAXED);
+}
+
+static int refuse_full(struct safemap *m, const void *key)
+{
+	struct safemap_event ev;
+	char detail[160];
+
+	snprintf(detail, sizeof(detail), "map '%s': full (max_entries %zu)", m->name,
+		 m->max_entries);
+	if (m->event_fn) {
+		safemap__event_init(&ev, SAFEMAP_SRC_MAP, SAFEMAP_OP_PUT, SAFEMAP_REASON_FULL, -E2BIG);
+		ev.map_name = m->name;
+		ev.key = key;
+		ev.key_size = m->key_size;
+		ev.count = m->max_entries;
+		ev.limit = m->max_entries;
+		ev.detail = detail;
+		m->event_fn(&ev, m->event_ctx);
+	}
+	return safemap__errorf(-E2BIG, "%s", detail);
+}
+
+/* Insert a new entry for an absent key (shard write-locked). */
+static int insert(struct safemap *m, struct safemap_shard *s, const void *key,
+		  const void *value, uint64_t h)
+{
+	struct safemap_entry *e;
+	int oomed = 0;
+
+	if (m->max_entries && !reserve_slot(m))
+		return -E2BIG;
+	e = safemap__malloc(m, m->entry_size);
+	if (!e) {
+		release_slot(m);
+		return -ENOMEM;
+	}
+	memcpy(e->data, key, m->key_size);
+	memcpy(safemap__entry_value(m, e), value, m->value_size);
+	HASH_ADD_KEYPTR_BYHASHVALUE(hh, s->head, e->data, m->key_size, (unsigned)h, e);
+	if (oomed) {
+		safemap__free(m, e, m->entry_size);
+		release_slot(m);
+		return -ENOMEM;
+	}
+	shard_count_add(s, 1);
+	return 0;
+}
+
+int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
+{
+	struct safemap_shard *s;
+	struct safemap_entry *e;
+	uint64_t h;
+	int err = 0;
+
+	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
+		return safemap__errorf(-EINVAL, "safemap_put: %s",
+				       flags > SAFEMAP_EXIST ? "unknown flags" : "NULL argument");
+	h = safemap__key_hash(m, key);
+	s = safemap__shard_of(m, h);
+	pthread_rwlock_wrlock(&s->lock);
+	e = safemap__find(m, s, key, h);
+	if (e) {
+		if (flags == SAFEMAP_NOEXIST)
+			err = -EEXIST;
+		else
+			memcpy(safemap__entry_value(m, e), value, m->value_size);
+	} else if (flags == SAFEMAP_EXIST) {
+		err = -ENOENT;
+	} else {
+		err = insert(m, s, key, value, h);
+	}
+	pthread_rwlock_unlock(&s->lock);
+	if (SAFEMAP_LIKELY(!err))
+		return 0;
+	if (err == -E2BIG)
+		return refuse_full(m, key);
+	if (err == -ENOMEM)
+		return safemap__errorf(err, "map '%s': out of memory on insert (map unchanged)", m->name);
+	return safemap__error(err);
+}
+
+int safemap_get(struct safemap *m, const void *key, void *value_out)
+{
+	struct safemap_shard *s;
+	struct safemap_entry *e;
+	uint64_t h;
+
+	if (SAFEMAP_UNLIKELY(!m || !key || !value_out))
+		return safemap__errorf(-EINVAL, "safemap_get: NULL argument");
+	h = safemap__key_hash(m, key);
+	s = safemap__shard_of(m, h);
+	pthread_rwlock_rdlock(&s->lock);
+	e = safemap__find(m, s, key, h);
+	if (SAFEMAP_LIKELY(e))
+		memcpy(value_out, safemap__entry_value(m, e), m->value_size);
+	pthread_rwlock_unlock(&s->lock);
+	if (SAFEMAP_LIKELY(e))
+		return 0;
+	memset(value_out, 0, m->value_size);
+	return safemap__error(-ENOENT);
+}
+
+int safemap_delete(struct safemap *m, const void *key)
+{
+	struct safemap_shard *s;
+	struct safemap_entry *e;
+	uint64_t h;
+	int oomed = 0;
+
+	if (SAFEMAP_UNLIKELY(!m || !key))
+		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
+	h = safemap__key_hash(m, key);
+	s = safemap__shard_of(m, h);
+	pthread_rwlock_wrlock(&s->lock);
+	e = safemap__find(m, s, key, h);
+	if (e) {
+		HASH_DELETE(hh, s->head, e);
+		shard_count_add(s, -1);
+		release_slot(m);
+	}
+	pthread_rwlock_unlock(&s->lock);
+	(void)oomed;
+	if (!e)
+		return safemap__error(-ENOENT);
+	safemap__free(m, e, m->entry_size);
+	return 0;
+}
+
+size_t safemap_count(struct safemap *m)
+{
+	size_t n = 0;
+	uint32_t i;
+
+	if (!m)
+		return 0;
+	for (i = 0; i <= m->shard_mask; i++)
+		n += __atomic_load_n(&m->shards[i].count, __ATOMIC_RELAXED);
+	return n;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Helpers shared by the Check test programs. */
+#ifndef SAFEMAP_TESTS_TESTUTIL_H
+#define SAFEMAP_TESTS_TESTUTIL_H
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <safemap/safemap.h>
+
+/* splitmix64: a tiny, good PRNG for tests, one state per thread. */
+static inline uint64_t tu_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline double tu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Seconds a stress phase runs: $SAFEMAP_STRESS_SECONDS or @p def. */
+static inline double tu_stress_seconds(double def)
+{
+	const char *s = getenv("SAFEMAP_STRESS_SECONDS");
+
+	return s && *s ? atof(s) : def;
+}
+
+/* Scale for sizes: $SAFEMAP_TEST_SCALE (e.g. 0.1 under ThreadSanitizer). */
+static inline double tu_scale(void)
+{
+	const char *s = getenv("SAFEMAP_TEST_SCALE");
+
+	return s && *s ? atof(s) : 1.0;
+}
+
+/* Create a map with the given sizes, shards and bound; fails the test on error. */
+static inline struct safemap *tu_map(size_t ks, size_t vs, unsigned shards, size_t max)
+{
+	SAFEMAP_OPTS(safemap_opts, o, .name = "test", .key_size = ks, .value_size = vs,
+		     .shards = shards, .max_entries = max);
+	struct safemap *m = NULL;
+	int err = safemap_create(&o, &m);
+
+	ck_assert_msg(err == 0, "safemap_create: %d %s", err, safemap_last_error());
+	return m;
+}
+
+/* Run one suite in Check's default (forking) mode; exit status for main(). */
+static inline int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+#endif /* SAFEMAP_TESTS_TESTUTIL_H */
