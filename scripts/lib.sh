@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# What scripts/demo and scripts/test share: installing what is missing from
+# Debian's packages, and configuring + building one build directory.
+set -euo pipefail
+
+SAFEMAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export SAFEMAP_ROOT
+
+# Packages every build needs; the tests add clang for the sanitizer builds.
+SAFEMAP_BUILD_DEPS=(cmake make gcc g++ pkg-config uthash-dev check libsubunit-dev
+                    libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool)
+SAFEMAP_TEST_DEPS=(clang libclang-rt-14-dev)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# install_missing PKG...: apt-get install only the packages not installed yet.
+install_missing() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing: ${missing[*]}"
+	local sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+# build DIR [CMAKE ARGS...]: configure (once) and build into $SAFEMAP_ROOT/DIR.
+build() {
+	local dir=$SAFEMAP_ROOT/$1
+	shift
+	cmake -S "$SAFEMAP_ROOT" -B "$dir" "$@" >/dev/null
+	cmake --build "$dir" -j"$(nproc)" >/dev/null
+}
