@@ -11,6 +11,7 @@
 
 #include "../common/internal.h"
 #include "hash.h"
+#include "stats.h"
 
 /* uthash, configured so that every allocation goes through the map's
  * allocator and an allocation failure is reported, never fatal. Every
@@ -35,6 +36,7 @@ struct safemap_shard {
 	pthread_rwlock_t lock;
 	struct safemap_entry *head; /* uthash table; NULL when empty */
 	size_t count;               /* written under the write lock, read atomically */
+	struct safemap_shard_stats stats;
 } __attribute__((aligned(SAFEMAP_CACHELINE)));
 
 struct safemap {
@@ -89,6 +91,23 @@ static inline struct safemap_shard *safemap__shard_of(const struct safemap *m, u
 static inline void *safemap__entry_value(const struct safemap *m, struct safemap_entry *e)
 {
 	return e->data + m->value_off;
+}
+
+static inline void safemap__shard_rdlock(struct safemap_shard *s, enum safemap_op op)
+{
+	safemap__rdlock(&s->lock, &s->stats);
+	safemap__stat_add(&s->stats.ops[op], 1);
+}
+
+static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_op op)
+{
+	safemap__wrlock(&s->lock, &s->stats);
+	safemap__stat_add(&s->stats.ops[op], 1);
+}
+
+static inline void safemap__shard_unlock(struct safemap_shard *s)
+{
+	pthread_rwlock_unlock(&s->lock);
 }
 
 /* Find @p key in @p s (its lock held). */

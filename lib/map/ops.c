@@ -58,8 +58,10 @@ static int insert(struct safemap *m, struct safemap_shard *s, const void *key,
 	struct safemap_entry *e;
 	int oomed = 0;
 
-	if (m->max_entries && !reserve_slot(m))
+	if (m->max_entries && !reserve_slot(m)) {
+		safemap__stat_add(&s->stats.refused[SAFEMAP_REASON_FULL], 1);
 		return -E2BIG;
+	}
 	e = safemap__malloc(m, m->entry_size);
 	if (!e) {
 		release_slot(m);
@@ -89,7 +91,7 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 				       flags > SAFEMAP_EXIST ? "unknown flags" : "NULL argument");
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	pthread_rwlock_wrlock(&s->lock);
+	safemap__shard_wrlock(s, SAFEMAP_OP_PUT);
 	e = safemap__find(m, s, key, h);
 	if (e) {
 		if (flags == SAFEMAP_NOEXIST)
@@ -101,7 +103,7 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 	} else {
 		err = insert(m, s, key, value, h);
 	}
-	pthread_rwlock_unlock(&s->lock);
+	safemap__shard_unlock(s);
 	if (SAFEMAP_LIKELY(!err))
 		return 0;
 	if (err == -E2BIG)
@@ -121,11 +123,11 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 		return safemap__errorf(-EINVAL, "safemap_get: NULL argument");
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	pthread_rwlock_rdlock(&s->lock);
+	safemap__shard_rdlock(s, SAFEMAP_OP_GET);
 	e = safemap__find(m, s, key, h);
 	if (SAFEMAP_LIKELY(e))
 		memcpy(value_out, safemap__entry_value(m, e), m->value_size);
-	pthread_rwlock_unlock(&s->lock);
+	safemap__shard_unlock(s);
 	if (SAFEMAP_LIKELY(e))
 		return 0;
 	memset(value_out, 0, m->value_size);
@@ -143,14 +145,14 @@ int safemap_delete(struct safemap *m, const void *key)
 		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	pthread_rwlock_wrlock(&s->lock);
+	safemap__shard_wrlock(s, SAFEMAP_OP_DELETE);
 	e = safemap__find(m, s, key, h);
 	if (e) {
 		HASH_DELETE(hh, s->head, e);
 		shard_count_add(s, -1);
 		release_slot(m);
 	}
-	pthread_rwlock_unlock(&s->lock);
+	safemap__shard_unlock(s);
 	(void)oomed;
 	if (!e)
 		return safemap__error(-ENOENT);
