@@ -8,8 +8,12 @@ SAFEMAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export SAFEMAP_ROOT
 
 # Packages every build needs; the tests add clang for the sanitizer builds.
+# The benchmark's peers (bench/adapter_*) are built in every normal build, so
+# they are part of the build deps.
+SAFEMAP_BENCH_DEPS=(libglib2.0-dev liburcu-dev libtbb-dev libcuckoo-dev libabsl-dev)
 SAFEMAP_BUILD_DEPS=(cmake make gcc g++ pkg-config uthash-dev check libsubunit-dev
-                    libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool)
+                    libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
+                    "${SAFEMAP_BENCH_DEPS[@]}")
 SAFEMAP_TEST_DEPS=(clang libclang-rt-14-dev)
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* bench_maps: libsafemap against its peers on the conc-map-bench mixes.
+ *
+ * For each workload and thread count: generate one op stream per thread
+ * (before timing), then for each repetition run every map on the same
+ * streams, threads pinned, each map called through the same function
+ * pointers. Every run is checked against a reference replay of the same
+ * streams (exactly at 1 thread, statistically at more), so a fast wrong map
+ * cannot win. Prints median Mops/s and libsafemap's ratio to each peer as
+ * Markdown tables. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_maps.h"
+
+/* libsafemap first: the ratios are to it. */
+static const struct bench_map *const maps[] = {
+	&bench_safemap,
+	&bench_uthash_rwlock,
+	&bench_glib,
+	&bench_urcu,
+	&bench_tbb,
+	&bench_cuckoo,
+	/* BPF rows go here (BPF hash maps through libsafemap's checked
+	 * wrappers and through raw bpf_map_*_elem): they come from the bpf
+	 * branch as adapters of the same interface. */
+	&bench_uthash,
+	&bench_absl,
+};
+#define NMAPS (sizeof(maps) / sizeof(maps[0]))
+#define MAX_THREADS 256
+#define MAX_TCOUNTS 16
+#define MAX_REPS 64
+
+struct config {
+	size_t ops;                 /* total per run, split over the threads */
+	int reps;
+	int nthreads;
+	int threads[MAX_TCOUNTS];
+	bool quick;
+	const char *only_maps;      /* comma-separated names, NULL = all */
+	const char *only_workloads; /* comma-separated names, NULL = all */
+};
+
+/* What one run did; the same for the reference replay. */
+struct result {
+	size_t ok[OP_COUNT];
+	uint64_t get_sum;  /* sum of value ^ key over hits: which write each get saw */
+	size_t bad_values; /* gets that returned a value not written for that key */
+	size_t size;
+	double secs;
+};
+
+struct worker {
+	const struct bench_map *bm;
+	void *m;
+	const struct bench_stream *s;
+	uint64_t tid;
+	pthread_barrier_t *start;
+	double t0, t1; /* this thread's first op starts, its last op ends */
+	struct result r;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Run ops [from, to) of @s on @m, adding to @r. */
+static void run_ops(const struct bench_map *bm, void *m, const struct bench_stream *s,
+		    uint64_t tid, size_t from, size_t to, struct result *r)
+{
+	size_t i;
+	uint64_t v;
+
+	for (i = from; i < to; i++) {
+		uint64_t k = s->key[i];
+		bool ok;
+
+		switch (s->op[i]) {
+		case OP_GET:
+			ok = bm->get(m, k, &v);
+			if (ok) {
+				r->get_sum += v ^ k;
+				r->bad_values += ((v ^ k) & ~((1ull << 56) - 1)) != BENCH_VALUE_TAG;
+			}
+			break;
+		case OP_INSERT: ok = bm->insert(m, k, bench_value(k, tid << 40 | i)); break;
+		case OP_REMOVE: ok = bm->remove(m, k); break;
+		default: ok = bm->update(m, k, bench_value(k, tid << 40 | i));
+		}
+		r->ok[s->op[i]] += ok;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->bm->thread_enter)
+		w->bm->thread_enter();
+	pthread_barrier_wait(w->start);
+	w->t0 = now();
+	run_ops(w->bm, w->m, w->s, w->tid, 0, w->s->n, &w->r);
+	w->t1 = now();
+	if (w->bm->thread_exit)
+		w->bm->thread_exit();
+	return NULL;
+}
+
+static int cpus[MAX_THREADS], ncpus;
+
+static void *make_map(const struct bench_map *bm, const struct bench_workload *wl)
+{
+	void *m = bm->create(wl->key_space);
+	size_t i;
+
+	for (i = 0; m && i < wl->prefill; i++) {
+		uint64_t k = bench_key(i);
+
+		if (!bm->insert(m, k, bench_value(k, i))) {
+			fprintf(stderr, "%s: prefill insert %zu failed\n", bm->name, i);
+			exit(2);
+		}
+	}
+	if (!m) {
+		fprintf(stderr, "%s: create failed\n", bm->name);
+		exit(2);
+	}
+	return m;
+}
+
+/* One timed run of @bm on @nt streams. The calling thread does the prefill.
+ * The time is from the first thread's start to the last one's end, taken by
+ * the workers themselves (the calling thread may be descheduled). */
+static void run_timed(const struct bench_map *bm, const struct bench_workload *wl,
+		      const struct bench_stream *streams, int nt, struct result *out)
+{
+	struct worker w[MAX_THREADS];
+	pthread_t th[MAX_THREADS];
+	pthread_barrier_t start;
+	void *m;
+	double t0 = 0, t1 = 0;
+	int i, k;
+
+	if (bm->thread_enter)
+		bm->thread_enter();
+	m = make_map(bm, wl);
+	pthread_barrier_init(&start, NULL, (unsigned)nt + 1);
+	for (i = 0; i < nt; i++) {
+		pthread_attr_t attr;
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpus[i % ncpus], &set);
+		pthread_attr_init(&attr);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		w[i] = (struct worker){ .bm = bm, .m = m, .s = &streams[i], .tid = (uint64_t)i, .start = &start };
+		if (pthread_create(&th[i], &attr, worker_main, &w[i])) {
+			perror("pthread_create");
+			exit(2);
+		}
+		pthread_attr_destroy(&attr);
+	}
+	pthread_barrier_wait(&start);
+	*out = (struct result){ .size = 0 };
+	for (i = 0; i < nt; i++) {
+		pthread_join(th[i], NULL);
+		t0 = i == 0 || w[i].t0 < t0 ? w[i].t0 : t0;
+		t1 = w[i].t1 > t1 ? w[i].t1 : t1;
+		for (k = 0; k < OP_COUNT; k++)
+			out->ok[k] += w[i].r.ok[k];
+		out->get_sum += w[i].r.get_sum;
+		out->bad_values += w[i].r.bad_values;
+	}
+	out->secs = t1 - t0;
+	out->size = bm->size(m);
+	pthread_barrier_destroy(&start);
+	bm->destroy(m);
+	if (bm->thread_exit)
+		bm->thread_exit();
+}
+
+/* The expected results: the streams replayed round-robin, one op of each
+ * thread in turn, through the unsynchronized uthash adapter. */
+static void run_reference(const struct bench_workload *wl, const struct bench_stream *streams,
+			  int nt, struct result *out)
+{
+	const struct bench_map *bm = &bench_uthash;
+	void *m = make_map(bm, wl);
+	size_t i, n = streams[0].n;
+	int t;
+
+	*out = (struct result){ .size = 0 };
+	for (i = 0; i < n; i++)
+		for (t = 0; t < nt; t++)
+			run_ops(bm, m, &streams[t], (uint64_t)t, i, i + 1, out);
+	out->size = bm->size(m);
+	bm->destroy(m);
+}
+
+static const char *const op_names[OP_COUNT] = { "get", "insert", "remove", "update" };
+
+/* 0 if @r is a correct outcome of the run whose reference is @ref. */
+static int check(const struct bench_map *bm, const struct bench_workload *wl, int nt,
+		 const struct bench_stream *streams, const struct result *r,
+		 const struct result *ref)
+{
+	int k, t, bad = 0;
+
+	if (r->bad_values) {
+		fprintf(stderr, "MISMATCH %s %s %dT: %zu gets returned another key's value\n",
+			bm->name, wl->name, nt, r->bad_values);
+		bad = 1;
+	}
+	if (r->size != wl->prefill + r->ok[OP_INSERT] - r->ok[OP_REMOVE]) {
+		fprintf(stderr, "MISMATCH %s %s %dT: final size %zu != prefill %zu + inserts %zu - "
+			"removes %zu\n", bm->name, wl->name, nt, r->size, wl->prefill,
+			r->ok[OP_INSERT], r->ok[OP_REMOVE]);
+		bad = 1;
+	}
+	for (k = 0; k < OP_COUNT; k++) {
+		size_t total = 0, diff, slack;
+
+		for (t = 0; t < nt; t++)
+			total += streams[t].of_kind[k];
+		/* at 1 thread exactly the reference; at more, interleavings
+		 * differ: allow 2% of the ops of that kind (the spread seen is
+		 * far below 0.5%) */
+		slack = nt == 1 ? 0 : total / 50 + 50;
+		diff = r->ok[k] > ref->ok[k] ? r->ok[k] - ref->ok[k] : ref->ok[k] - r->ok[k];
+		if (diff > slack || r->ok[k] > total) {
+			fprintf(stderr, "MISMATCH %s %s %dT: %zu successful %s of %zu, reference %zu\n",
+				bm->name, wl->name, nt, r->ok[k], op_names[k], total, ref->ok[k]);
+			bad = 1;
+		}
+	}
+	if (nt == 1 && (r->get_sum != ref->get_sum || r->size != ref->size)) {
+		fprintf(stderr, "MISMATCH %s %s 1T: get checksum %llx / size %zu, reference %llx / %zu\n",
+			bm->name, wl->name, (unsigned long long)r->get_sum, r->size,
+			(unsigned long long)ref->get_sum, ref->size);
+		bad = 1;
+	}
+	return bad;
+}
+
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	if (!list)
+		return true;
+	for (p = list; (p = strstr(p, name)); p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+static bool runs(const struct bench_map *bm, int nt, const struct config *c)
+{
+	return listed(c->only_maps, bm->name) && (nt == 1 || !(bm->flags & BENCH_SINGLE_THREAD));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n)
+{
+	double s[MAX_REPS];
+
+	memcpy(s, v, (size_t)n * sizeof(*s));
+	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void print_machine(const struct config *c)
+{
+	char model[256] = "unknown CPU", line[512], date[64];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	struct utsname u;
+	time_t t = time(NULL);
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			snprintf(model, sizeof(model), "%s", strchr(line, ':') + 2);
+			model[strcspn(model, "\n")] = '\0';
+			break;
+		}
+	if (f)
+		fclose(f);
+	uname(&u);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M %Z", localtime(&t));
+	printf("machine: %s, %ld online CPUs, %d usable by this process; %s %s %s\n", model,
+	       sysconf(_SC_NPROCESSORS_ONLN), ncpus, u.sysname, u.release, u.machine);
+	printf("run: %s; %zu ops per run split over the threads, median of %d rep%s%s\n", date,
+	       c->ops, c->reps, c->reps == 1 ? "" : "s",
+	       c->quick ? "; --quick: results checked, timings not meaningful" : "");
+}
+
+static void print_tables(const struct config *c, double mops[][MAX_TCOUNTS][NMAPS][MAX_REPS])
+{
+	size_t w, i;
+	int t;
+
+	printf("\n### Mops/s (median)\n\n| workload | threads |");
+	for (i = 0; i < NMAPS; i++)
+		printf(" %s |", maps[i]->name);
+	printf("\n|---|---|");
+	for (i = 0; i < NMAPS; i++)
+		printf("---:|");
+	printf("\n");
+	for (w = 0; w < BENCH_NWORKLOADS; w++)
+		for (t = 0; t < c->nthreads; t++) {
+			if (!listed(c->only_workloads, bench_workloads[w].name))
+				continue;
+			printf("| %s | %d |", bench_workloads[w].name, c->threads[t]);
+			for (i = 0; i < NMAPS; i++)
+				if (runs(maps[i], c->threads[t], c))
+					printf(" %.2f |", median(mops[w][t][i], c->reps));
+				else
+					printf(" – |");
+			printf("\n");
+		}
+
+	printf("\n### libsafemap / peer (ratio of medians from the same run; > 1: libsafemap faster)\n\n"
+	       "| workload | threads |");
+	for (i = 1; i < NMAPS; i++)
+		printf(" %s |", maps[i]->name);
+	printf(" best concurrent peer |\n|---|---|");
+	for (i = 1; i <= NMAPS; i++)
+		printf("---:|");
+	printf("\n");
+	for (w = 0; w < BENCH_NWORKLOADS; w++)
+		for (t = 0; t < c->nthreads; t++) {
+			double sm, best = 0;
+			const char *best_name = NULL;
+
+			if (!listed(c->only_workloads, bench_workloads[w].name))
+				continue;
+			printf("| %s | %d |", bench_workloads[w].name, c->threads[t]);
+			if (!runs(maps[0], c->threads[t], c)) {
+				printf(" (libsafemap not run) |\n");
+				continue;
+			}
+			sm = median(mops[w][t][0], c->reps);
+			for (i = 1; i < NMAPS; i++) {
+				double p;
+
+				if (!runs(maps[i], c->threads[t], c)) {
+					printf(" – |");
+					continue;
+				}
+				p = median(mops[w][t][i], c->reps);
+				printf(" %.2f |", sm / p);
+				if (!(maps[i]->flags & BENCH_SINGLE_THREAD) && p > best) {
+					best = p;
+					best_name = maps[i]->name;
+				}
+			}
+			if (best_name)
+				printf(" %.2f (%s) |\n", sm / best, best_name);
+			else
+				printf(" – |\n");
+		}
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [--quick] [--threads 1,2] [--reps N] [--ops N]\n"
+		"          [--maps NAME,...] [--workloads NAME,...]\n"
+		"  --quick      every workload briefly (1 rep, 100000 ops): checks results, no timing claims\n"
+		"  --threads    thread counts to run (default 1,2)\n"
+		"  --reps       repetitions; the tables show medians (default 3)\n"
+		"  --ops        ops per run, split over the threads (default 2000000)\n"
+		"  --maps       only these maps (names as in the table)\n"
+		"  --workloads  only these workloads\n"
+		"Exit status: 0 all results correct, 1 a result mismatch, 2 usage or setup error.\n",
+		prog);
+}
+
+static void parse_args(int argc, char **argv, struct config *c)
+{
+	int i;
+
+	*c = (struct config){ .ops = 2000000, .reps = 3, .nthreads = 2, .threads = { 1, 2 } };
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--quick")) {
+			c->quick = true;
+			c->reps = 1;
+			c->ops = 100000;
+			continue;
+		}
+		if (!v || strncmp(a, "--", 2)) {
+			usage(argv[0]);
+			exit(2);
+		}
+		i++;
+		if (!strcmp(a, "--reps")) {
+			c->reps = atoi(v);
+		} else if (!strcmp(a, "--ops")) {
+			c->ops = strtoul(v, NULL, 0);
+		} else if (!strcmp(a, "--maps")) {
+			c->only_maps = v;
+		} else if (!strcmp(a, "--workloads")) {
+			c->only_workloads = v;
+		} else if (!strcmp(a, "--threads")) {
+			char *end;
+
+			for (c->nthreads = 0; *v && c->nthreads < MAX_TCOUNTS; v = end + (*end == ',')) {
+				long n = strtol(v, &end, 10);
+
+				if (end == v || n < 1 || n > MAX_THREADS) {
+					usage(argv[0]);
+					exit(2);
+				}
+				c->threads[c->nthreads++] = (int)n;
+			}
+		} else {
+			usage(argv[0]);
+			exit(2);
+		}
+	}
+	if (c->reps < 1 || c->reps > MAX_REPS || c->ops < 1 || c->nthreads < 1) {
+		usage(argv[0]);
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static double mops[BENCH_NWORKLOADS][MAX_TCOUNTS][NMAPS][MAX_REPS];
+	struct bench_stream streams[MAX_THREADS];
+	struct config c;
+	cpu_set_t set;
+	int t, rep, nt, failed = 0;
+	size_t w, i;
+
+	parse_args(argc, argv, &c);
+	sched_getaffinity(0, sizeof(set), &set);
+	for (i = 0; i < CPU_SETSIZE && ncpus < MAX_THREADS; i++)
+		if (CPU_ISSET(i, &set))
+			cpus[ncpus++] = (int)i;
+	print_machine(&c);
+	fflush(stdout);
+
+	for (w = 0; w < BENCH_NWORKLOADS; w++) {
+		const struct bench_workload *wl = &bench_workloads[w];
+
+		if (!listed(c.only_workloads, wl->name))
+			continue;
+		for (t = 0; t < c.nthreads; t++) {
+			struct result ref, r;
+
+			nt = c.threads[t];
+			for (i = 0; i < (size_t)nt; i++)
+				if (bench_stream_make(&streams[i], wl, c.ops / (size_t)nt,
+						      w * 1000003 + i)) {
+					fprintf(stderr, "out of memory for the op streams\n");
+					return 2;
+				}
+			run_reference(wl, streams, nt, &ref);
+			fprintf(stderr, "%s, %d thread%s:", wl->name, nt, nt == 1 ? "" : "s");
+			for (rep = 0; rep < c.reps; rep++)
+				for (i = 0; i < NMAPS; i++) {
+					if (!runs(maps[i], nt, &c))
+						continue;
+					run_timed(maps[i], wl, streams, nt, &r);
+					mops[w][t][i][rep] =
+						(double)(streams[0].n * (size_t)nt) / r.secs / 1e6;
+					failed |= check(maps[i], wl, nt, streams, &r, &ref);
+					fprintf(stderr, " .");
+				}
+			fprintf(stderr, "\n");
+			for (i = 0; i < (size_t)nt; i++)
+				bench_stream_free(&streams[i]);
+		}
+	}
+	print_tables(&c, mops);
+	printf("\nresults: %s\n", failed ? "MISMATCH (see the messages above)" :
+	       "every map matched the reference (1 thread: exact hit/miss counts, get checksum "
+	       "and final size; more threads: final size = prefill + inserts - removes, success "
+	       "counts within 2% of the reference)");
+	return failed ? 1 : 0;
+}
