@@ -387,8 +387,8 @@ static void usage(const char *prog)
 		"          [--maps NAME,...] [--workloads NAME,...]\n"
 		"  --quick      every workload briefly (1 rep, 100000 ops): checks results, no timing claims\n"
 		"  --threads    thread counts to run (default 1,2)\n"
-		"  --reps       repetitions; the tables show medians (default 3)\n"
-		"  --ops        ops per run, split over the threads (default 2000000)\n"
+		"  --reps       repetitions; the tables show medians (default 5)\n"
+		"  --ops        ops per run, split over the threads (default 3000000)\n"
 		"  --maps       only these maps (names as in the table)\n"
 		"  --workloads  only these workloads\n"
 		"Exit status: 0 all results correct, 1 a result mismatch, 2 usage or setup error.\n",
@@ -399,7 +399,7 @@ static void parse_args(int argc, char **argv, struct config *c)
 {
 	int i;
 
-	*c = (struct config){ .ops = 2000000, .reps = 3, .nthreads = 2, .threads = { 1, 2 } };
+	*c = (struct config){ .ops = 3000000, .reps = 5, .nthreads = 2, .threads = { 1, 2 } };
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
