@@ -84,16 +84,17 @@ struct safemap_event {
 	uid_t uid;                /**< its user id */
 	char comm[16];            /**< its command name (audit probe), else "" */
 	uint64_t timestamp_ns;    /**< CLOCK_MONOTONIC */
-	uint64_t count;           /**< entries (capacity events) or lost reports (LOST) */
+	uint64_t count;           /**< entries (capacity events), entries removed (a clear's OK event) or lost reports (LOST) */
 	uint64_t limit;           /**< max_entries (capacity events), else 0 */
 	const char *detail;       /**< human-readable one-line description, never NULL */
 };
 
 /**
  * An event sink. Called synchronously on the thread that caused the event
- * (for the audit probe: on the thread that polls), possibly while a map
- * shard lock is held: it must be quick and must not call into the map that
- * emitted the event (reading other maps is fine).
+ * (for the audit probe: on the thread that polls). The user-space map calls
+ * it with none of its locks held, after the operation took effect (or was
+ * refused), so the sink may read the map; it must be quick, and it must not
+ * write to the map (an event per write would recurse).
  */
 typedef void (*safemap_event_fn)(const struct safemap_event *ev, void *ctx);
 

@@ -18,6 +18,7 @@
 #ifndef SAFEMAP_MAP_H
 #define SAFEMAP_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,36 @@ struct safemap_alloc {
 	void *ctx;
 };
 
+/**
+ * A map's type descriptor (extensible: @c sz first; declare with
+ * SAFEMAP_OPTS(safemap_type, t, ...)). Pointed to by safemap_opts.type and
+ * copied at create.
+ *
+ * The finalizer runs exactly once per stored value, when that value has
+ * left the map (delete, replace by put/update/cas, clear, destroy) and the
+ * last reference to it (safemap_get_ref()) has been dropped: it is where a
+ * value that owns a resource (an fd, a buffer) releases it. It receives the
+ * entry's key and value (writable, about to be freed) and @c finalize_ctx.
+ * It runs on the thread that removed the value or dropped its last
+ * reference, possibly with a shard write lock of this map held: it must be
+ * quick and must not call into this map (other maps are fine).
+ */
+struct safemap_type {
+	size_t sz;                /**< sizeof(struct safemap_type) */
+	const char *key_type;     /**< key type name, e.g. "struct flow_key"; NULL = unnamed */
+	const char *value_type;   /**< value type name; NULL = unnamed */
+	void (*finalize)(void *key, void *value, void *ctx); /**< NULL = none */
+	void *finalize_ctx;       /**< passed to @c finalize */
+};
+
+/** Bits of safemap_opts.event_flags. */
+enum safemap_event_flags {
+	/** An "auditable map": emit an event with reason SAFEMAP_REASON_OK for
+	 *  every successful write (put, delete, an update that stored or
+	 *  deleted, a cas that swapped, clear). */
+	SAFEMAP_EVENTS_WRITES = 1u << 0,
+};
+
 /** Options for safemap_create(); declare with SAFEMAP_OPTS(safemap_opts, ...). */
 struct safemap_opts {
 	size_t sz;                /**< sizeof(struct safemap_opts), set by SAFEMAP_OPTS */
@@ -54,6 +85,14 @@ struct safemap_opts {
 	const struct safemap_alloc *alloc; /**< NULL = malloc/free; copied at create */
 	safemap_event_fn event_fn;  /**< sink for this map's events; NULL = none */
 	void *event_ctx;            /**< passed to @c event_fn */
+	/* safety: type descriptor, audit events, capacity watermark */
+	const struct safemap_type *type; /**< NULL = untyped bytes, no finalizer; copied at create */
+	unsigned event_flags;       /**< SAFEMAP_EVENTS_* bits; unknown bits are -EINVAL */
+	/** Emit one SAFEMAP_REASON_WATERMARK event each time the number of
+	 *  entries rises to this value from below. 0 = 90% of max_entries
+	 *  (rounded up); needs max_entries (else -EINVAL when set); a value
+	 *  above max_entries never fires. Events need @c event_fn. */
+	size_t high_watermark;
 };
 
 /**
@@ -66,9 +105,13 @@ struct safemap_opts {
 SAFEMAP_API int safemap_create(const struct safemap_opts *opts, struct safemap **out);
 
 /**
- * @brief Destroy a map and every entry in it. Accepts NULL.
+ * @brief Destroy a map and every entry in it, running the finalizer (see
+ *        struct safemap_type) on every value still in the map. Accepts NULL.
  *
- * Concurrency: no other call on @p m may be running or start.
+ * Concurrency: no other call on @p m may be running or start, and every
+ * reference taken with safemap_get_ref() must have been dropped (one that
+ * was not is reported through the log callback; using it afterwards is a
+ * use-after-free).
  */
 SAFEMAP_API void safemap_destroy(struct safemap *m);
 
@@ -79,8 +122,12 @@ SAFEMAP_API void safemap_destroy(struct safemap *m);
  * @return 0; -EEXIST (NOEXIST and present); -ENOENT (EXIST and absent);
  *         -E2BIG (the key is absent and the map holds max_entries: a capacity
  *         violation, also reported as an event; replacing a present key in a
- *         full map succeeds); -ENOMEM (the map is unchanged); -EINVAL (NULL
+ *         full map succeeds); -ENOMEM (the map is unchanged: an insert, or a
+ *         replace while references to the old value are held); -EINVAL (NULL
  *         argument, unknown flags).
+ *
+ * Replacing a value finalizes the old one (see struct safemap_type); a
+ * reference to the old value keeps reading the old bytes.
  *
  * Concurrency: takes the key's shard write lock; safe against every other
  * call except create/destroy.
@@ -98,7 +145,8 @@ SAFEMAP_API int safemap_put(struct safemap *m, const void *key, const void *valu
 SAFEMAP_API int safemap_get(struct safemap *m, const void *key, void *value_out);
 
 /**
- * @brief Remove @p key and its value.
+ * @brief Remove @p key and its value. The value is finalized now, or when
+ *        the last reference to it is dropped.
  * @return 0; -ENOENT (absent); -EINVAL.
  *
  * Concurrency: takes the key's shard write lock.
@@ -111,6 +159,129 @@ SAFEMAP_API int safemap_delete(struct safemap *m, const void *key);
  *        (per shard), never a torn number. Takes no lock. Returns 0 for NULL.
  */
 SAFEMAP_API size_t safemap_count(struct safemap *m);
+
+/* ---- safety: references, read-modify-write, clear, type check -------- */
+
+/**
+ * A reference to one entry's key and value, filled by safemap_get_ref() and
+ * dropped with safemap_ref_put(). The fields are private: read the entry
+ * through safemap_ref_key() and safemap_ref_value(). A zero-filled ref is
+ * empty (safemap_ref_put() ignores it).
+ */
+struct safemap_ref {
+	struct safemap *map; /**< private */
+	void *entry;         /**< private */
+};
+
+/**
+ * @brief Take a reference to the entry of @p key: its key and value stay
+ *        readable, unchanged, through @p ref until safemap_ref_put(), even
+ *        after another thread deletes or replaces the key or clears the map
+ *        (the value is then finalized when the last reference goes).
+ * @param ref receives the reference; empty on error.
+ * @return 0; -ENOENT (absent); -EOVERFLOW (2^31 references to one entry);
+ *         -EINVAL (NULL argument).
+ *
+ * Concurrency: takes the key's shard read lock briefly; never allocates.
+ * The referenced bytes are never written again by the map, so any number of
+ * threads may read them without a lock. Do not write through the pointers.
+ * Every reference must be dropped before safemap_destroy().
+ */
+SAFEMAP_API int safemap_get_ref(struct safemap *m, const void *key, struct safemap_ref *ref);
+
+/**
+ * @brief Drop a reference taken by safemap_get_ref() and empty @p ref.
+ *        Accepts NULL and empty refs. If the value has left the map and this
+ *        was its last reference, runs the finalizer and frees the entry
+ *        (taking the key's shard write lock briefly).
+ *
+ * Concurrency: any thread may drop a reference (not only the one that took
+ * it), concurrently with every call on the map except destroy; each
+ * reference is dropped once.
+ */
+SAFEMAP_API void safemap_ref_put(struct safemap_ref *ref);
+
+/** @brief The referenced key (key_size bytes), or NULL for an empty ref. */
+SAFEMAP_API const void *safemap_ref_key(const struct safemap_ref *ref);
+
+/** @brief The referenced value (value_size bytes), or NULL for an empty ref. */
+SAFEMAP_API const void *safemap_ref_value(const struct safemap_ref *ref);
+
+/** What a safemap_update_fn asks for (or a negative errno to abort). */
+enum safemap_update_action {
+	SAFEMAP_UPDATE_NONE = 0,   /**< change nothing */
+	SAFEMAP_UPDATE_STORE = 1,  /**< store @c value (creating the entry if absent) */
+	SAFEMAP_UPDATE_DELETE = 2, /**< remove the entry (nothing if absent) */
+};
+
+/**
+ * An update callback. @p value holds a copy of the current value when
+ * @p present, else zeroes; the callback may change it and return a
+ * safemap_update_action, or a negative errno to abort (the map is left
+ * unchanged and safemap_update() returns that errno).
+ */
+typedef int (*safemap_update_fn)(const void *key, void *value, bool present, void *ctx);
+
+/**
+ * @brief Atomic read-modify-write of @p key: runs @p fn on the value under
+ *        the key's shard write lock and applies what it returns.
+ * @param flags SAFEMAP_ANY (run whether or not the key is present),
+ *        SAFEMAP_EXIST (only on a present key: else -ENOENT, @p fn not run),
+ *        SAFEMAP_NOEXIST (only on an absent key: else -EEXIST, not run).
+ * @return 0 (including SAFEMAP_UPDATE_NONE, and DELETE of an absent key);
+ *         @p fn's negative return; -ENOENT / -EEXIST (flags); -E2BIG (STORE
+ *         of a new key in a full map: event); -ENOMEM (map unchanged); -EINVAL
+ *         (NULL argument, unknown flags, unknown action returned by @p fn).
+ *
+ * STORE over a present value replaces it: the old value is finalized, and
+ * references to it keep the old bytes. Concurrency: no other call on the
+ * same shard runs while @p fn runs, so updates of one key never lose each
+ * other's changes. @p fn must be quick and must not call into this map
+ * (that would deadlock); it runs on the calling thread, exactly once per
+ * call that reaches it.
+ */
+SAFEMAP_API int safemap_update(struct safemap *m, const void *key, safemap_update_fn fn,
+			       void *ctx, unsigned flags);
+
+/**
+ * @brief Compare-and-swap of a whole value: if @p key holds exactly the
+ *        bytes at @p expected, store @p desired.
+ * @return 0 (swapped; the old value is finalized); -EAGAIN (the value
+ *         differs: @p expected receives the current value, so a retry loop
+ *         needs no extra get); -ENOENT (absent: nothing is created and
+ *         @p expected is zero-filled; create with safemap_put(SAFEMAP_NOEXIST));
+ *         -ENOMEM (references to the old value are held and a new entry
+ *         could not be allocated: map unchanged); -EINVAL.
+ *
+ * Concurrency: takes the key's shard write lock; atomic against every other
+ * call on the key. Values compare bytewise (mind struct padding).
+ */
+SAFEMAP_API int safemap_cas(struct safemap *m, const void *key, void *expected,
+			    const void *desired);
+
+/**
+ * @brief Remove every entry, finalizing each value (now, or when its last
+ *        reference is dropped; references stay valid).
+ * @return 0; -EINVAL (NULL).
+ *
+ * Concurrency: safe against every other call except create/destroy. Takes
+ * each shard's write lock in turn, so it is atomic per shard, not across
+ * the map: an entry a concurrent put adds to an already-cleared shard stays.
+ */
+SAFEMAP_API int safemap_clear(struct safemap *m);
+
+/**
+ * @brief Check that @p m stores keys and values of the given sizes and
+ *        (when both the map and the caller name them) type names. The typed
+ *        layer (safemap/typed.h) calls it; a mismatch is refused.
+ * @return 0; -EINVAL on a mismatch (also an event with reason
+ *         SAFEMAP_REASON_TYPE_MISMATCH, op SAFEMAP_OP_OPEN, and a detail
+ *         message naming both types) or a NULL map.
+ *
+ * Concurrency: reads only what create wrote; takes no lock.
+ */
+SAFEMAP_API int safemap_check_type(struct safemap *m, size_t key_size, size_t value_size,
+				   const char *key_type, const char *value_type);
 
 /** @brief The map's name as given at create ("" if none). Never NULL for a map. */
 SAFEMAP_API const char *safemap_name(const struct safemap *m);

@@ -5,7 +5,8 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "map_internal.h"
+#include "refs.h"
+#include "type.h"
 
 static unsigned default_shards(void)
 {
@@ -42,7 +43,7 @@ static int check_opts(const struct safemap_opts *o)
 				       o->shards, SAFEMAP_MAX_SHARDS);
 	if (o->alloc && (!o->alloc->malloc || !o->alloc->free))
 		return safemap__errorf(-EINVAL, "safemap_create: allocator needs both malloc and free");
-	return 0;
+	return safemap__type_check_opts(o);
 }
 
 static int init_shards(struct safemap *m, unsigned n)
@@ -109,6 +110,11 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
 	memcpy(m->name, o.name ? o.name : "", name_len + 1);
+	err = safemap__type_init(m, &o);
+	if (err) {
+		safemap_destroy(m);
+		return err;
+	}
 	*out = m;
 	return 0;
 }
@@ -116,6 +122,7 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 void safemap_destroy(struct safemap *m)
 {
 	struct safemap_entry *e, *tmp;
+	size_t referenced = 0;
 	uint32_t i;
 	int oomed = 0;
 
@@ -126,11 +133,19 @@ void safemap_destroy(struct safemap *m)
 
 		HASH_ITER(hh, s->head, e, tmp) {
 			HASH_DELETE(hh, s->head, e);
+			referenced += !safemap__entry_private(e);
+			if (m->has_finalizer)
+				safemap__finalize(m, e);
 			safemap__entry_free(m, s, e);
 		}
 		pthread_rwlock_destroy(&s->lock);
 	}
 	(void)oomed;
+	if (referenced)
+		safemap__log(SAFEMAP_LOG_WARN,
+			     "safemap_destroy: map '%s': %zu entries still referenced (safemap_ref_put() missing)",
+			     m->name, referenced);
+	safemap__type_fini(m);
 	safemap__free(m, m->shards_raw, m->shards_raw_size);
 	safemap__free(m, m->name, strlen(m->name) + 1);
 	safemap__free(m, m, sizeof(*m));

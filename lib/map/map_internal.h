@@ -29,7 +29,14 @@
 /* One entry: the uthash handle, then the key and the value inline. */
 struct safemap_entry {
 	UT_hash_handle hh;
-	unsigned char data[]; /* key_size bytes, padding, value at m->value_off */
+	/* safety: references. The map holds 1 while the entry is in the table;
+	 * each safemap_ref holds 1. Raised only under the shard lock (read or
+	 * write) on a linked entry, so under the shard WRITE lock it can only go
+	 * down. Whoever takes it to 0 finalizes the value and frees the entry
+	 * (under the shard write lock). See refs.h. */
+	uint32_t refs;
+	uint32_t spare;
+	unsigned char data[] __attribute__((aligned(8))); /* key_size bytes, padding, value at m->value_off */
 };
 
 struct safemap_shard {
@@ -50,6 +57,10 @@ struct safemap {
 	size_t entry_size;
 	size_t max_entries;        /* 0 = unbounded */
 	bool custom_alloc;
+	/* safety: one byte each, in the padding of this line */
+	uint8_t notify;            /* SAFEMAP__NOTIFY_* bits: events to emit after a write */
+	bool has_finalizer;        /* finalize != NULL */
+	size_t watermark;          /* total that emits WATERMARK when reached upwards; 0 = none */
 	/* written by inserts and deletes only when max_entries != 0 */
 	size_t total __attribute__((aligned(SAFEMAP_CACHELINE)));
 	/* cold */
@@ -59,7 +70,15 @@ struct safemap {
 	void *shards_raw;
 	size_t shards_raw_size;
 	char *name;
+	/* safety: the type descriptor (names copied; "" = untyped) */
+	void (*finalize)(void *key, void *value, void *ctx);
+	void *finalize_ctx;
+	char *key_type;
+	char *value_type;
 };
+
+/* safety: which events a successful write emits (struct safemap.notify) */
+#define SAFEMAP__NOTIFY_WRITES 1u /* auditable map: an OK event per write */
 
 static inline void *safemap__malloc(struct safemap *m, size_t size)
 {

@@ -2,21 +2,22 @@
 /* The hot path: put, get, delete, count. One hash, one shard lock each. */
 #include <stdlib.h>
 
-#include "map_internal.h"
+#include "refs.h"
 
 /* Claim one slot of max_entries, or fail when the map is full. A CAS loop,
  * never an optimistic add-then-undo, so a failing insert cannot make a
- * concurrent one fail spuriously. Only bounded maps touch this line. */
-static bool reserve_slot(struct safemap *m)
+ * concurrent one fail spuriously. Only bounded maps touch this line.
+ * Returns the new total, 0 when full. */
+static size_t reserve_slot(struct safemap *m)
 {
 	size_t cur = __atomic_load_n(&m->total, __ATOMIC_RELAXED);
 
 	do {
 		if (cur >= m->max_entries)
-			return false;
+			return 0;
 	} while (!__atomic_compare_exchange_n(&m->total, &cur, cur + 1, true, __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
-	return true;
+	return cur + 1;
 }
 
 static void release_slot(struct safemap *m)
@@ -31,19 +32,21 @@ static void shard_count_add(struct safemap_shard *s, long d)
 }
 
 /* Insert a new entry for an absent key (shard write-locked). */
-static int insert(struct safemap *m, struct safemap_shard *s, const void *key,
-		  const void *value, uint64_t h)
+int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
+		    const void *value, uint64_t h)
 {
 	struct safemap_entry *e;
+	size_t total = 0;
 	int oomed = 0;
 
-	if (m->max_entries && !reserve_slot(m))
+	if (m->max_entries && !(total = reserve_slot(m)))
 		return -E2BIG;
 	e = safemap__entry_alloc(m, s);
 	if (!e) {
 		release_slot(m);
 		return -ENOMEM;
 	}
+	e->refs = 1; /* the map's */
 	memcpy(e->data, key, m->key_size);
 	memcpy(safemap__entry_value(m, e), value, m->value_size);
 	HASH_ADD_KEYPTR_BYHASHVALUE(hh, s->head, e->data, m->key_size, (unsigned)h, e);
@@ -53,7 +56,18 @@ static int insert(struct safemap *m, struct safemap_shard *s, const void *key,
 		return -ENOMEM;
 	}
 	shard_count_add(s, 1);
-	return 0;
+	return SAFEMAP_UNLIKELY(total == m->watermark) && total ? SAFEMAP__CROSSED : 0;
+}
+
+void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_entry *e)
+{
+	int oomed = 0;
+
+	HASH_DELETE(hh, s->head, e);
+	(void)oomed;
+	shard_count_add(s, -1);
+	release_slot(m);
+	safemap__entry_retire(m, s, e);
 }
 
 int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
@@ -77,20 +91,25 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 		if (flags == SAFEMAP_NOEXIST)
 			err = -EEXIST;
 		else
-			memcpy(safemap__entry_value(m, e), value, m->value_size);
+			err = safemap__entry_set(m, s, e, value);
 	} else if (flags == SAFEMAP_EXIST) {
 		err = -ENOENT;
 	} else {
-		err = insert(m, s, key, value, h);
+		err = safemap__insert(m, s, key, value, h);
 	}
 	safemap__shard_unlock(s);
-	if (SAFEMAP_LIKELY(!err))
+	if (SAFEMAP_LIKELY(!(err | m->notify)))
 		return 0;
+	if (err >= 0) {
+		safemap__after_write(m, SAFEMAP_OP_PUT, key, err);
+		return 0;
+	}
 	if (err == -E2BIG)
 		return safemap__refuse(m, s, SAFEMAP_OP_PUT, SAFEMAP_REASON_FULL, -E2BIG, key,
 				       "map '%s': full (max_entries %zu)", m->name, m->max_entries);
 	if (err == -ENOMEM)
-		return safemap__errorf(err, "map '%s': out of memory on insert (map unchanged)", m->name);
+		return safemap__errorf(err, "map '%s': out of memory on %s (map unchanged)", m->name,
+				       e ? "replace of a referenced value" : "insert");
 	return safemap__error(err);
 }
 
@@ -120,7 +139,7 @@ int safemap_delete(struct safemap *m, const void *key)
 	struct safemap_shard *s;
 	struct safemap_entry *e;
 	uint64_t h;
-	int oomed = 0, err;
+	int err;
 
 	if (SAFEMAP_UNLIKELY(!m || !key))
 		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
@@ -131,16 +150,13 @@ int safemap_delete(struct safemap *m, const void *key)
 	s = safemap__shard_of(m, h);
 	safemap__shard_wrlock(s, SAFEMAP_OP_DELETE);
 	e = safemap__find(m, s, key, h);
-	if (e) {
-		HASH_DELETE(hh, s->head, e);
-		shard_count_add(s, -1);
-		release_slot(m);
-	}
+	if (e)
+		safemap__unlink(m, s, e); /* frees it (under the lock) unless referenced */
 	safemap__shard_unlock(s);
-	(void)oomed;
 	if (!e)
 		return safemap__error(-ENOENT);
-	safemap__entry_free(m, s, e);
+	if (SAFEMAP_UNLIKELY(m->notify))
+		safemap__after_write(m, SAFEMAP_OP_DELETE, key, 0);
 	return 0;
 }
 

@@ -200,6 +200,8 @@ static void count_full(const struct safemap_event *ev, void *ctx)
 {
 	char line[256];
 
+	if (ev->reason == SAFEMAP_REASON_WATERMARK) /* the first insert reaches 90% of 1 */
+		return;
 	ck_assert_int_eq(ev->source, SAFEMAP_SRC_MAP);
 	ck_assert_int_eq(ev->reason, SAFEMAP_REASON_FULL);
 	ck_assert_int_eq(ev->result, -E2BIG);

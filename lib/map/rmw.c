@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Atomic read-modify-write under one shard write lock: update (a callback
+ * decides), compare-and-swap, and clear (every shard in turn). */
+#include <stdlib.h>
+
+#include "refs.h"
+
+/* Values up to this size are edited in a stack buffer; larger ones in a
+ * buffer from the map's allocator (taken before the lock). */
+#define SAFEMAP__STACK_VALUE 256
+
+int safemap_update(struct safemap *m, const void *key, safemap_update_fn fn, void *ctx,
+		   unsigned flags)
+{
+	uint64_t stack[SAFEMAP__STACK_VALUE / sizeof(uint64_t)];
+	struct safemap_shard *s;
+	struct safemap_entry *e;
+	void *scratch = stack;
+	int err = 0, act = SAFEMAP_UPDATE_NONE;
+	uint64_t h;
+
+	if (SAFEMAP_UNLIKELY(!m || !key || !fn || flags > SAFEMAP_EXIST))
+		return safemap__errorf(-EINVAL, "safemap_update: %s",
+				       flags > SAFEMAP_EXIST ? "unknown flags" : "NULL argument");
+	err = safemap__write_guard(m, SAFEMAP_OP_UPDATE, key);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
+	if (m->value_size > sizeof(stack)) {
+		scratch = safemap__malloc(m, m->value_size);
+		if (!scratch)
+			return safemap__errorf(-ENOMEM, "map '%s': out of memory for an update buffer of %u bytes (map unchanged)",
+					       m->name, m->value_size);
+	}
+	h = safemap__key_hash(m, key);
+	s = safemap__shard_of(m, h);
+	safemap__shard_wrlock(s, SAFEMAP_OP_UPDATE);
+	e = safemap__find(m, s, key, h);
+	if (e && flags == SAFEMAP_NOEXIST) {
+		err = -EEXIST;
+	} else if (!e && flags == SAFEMAP_EXIST) {
+		err = -ENOENT;
+	} else {
+		if (e)
+			memcpy(scratch, safemap__entry_value(m, e), m->value_size);
+		else
+			memset(scratch, 0, m->value_size);
+		act = fn(key, scratch, e != NULL, ctx);
+		if (act == SAFEMAP_UPDATE_STORE)
+			err = e ? safemap__entry_set(m, s, e, scratch)
+				: safemap__insert(m, s, key, scratch, h);
+		else if (act == SAFEMAP_UPDATE_DELETE && e)
+			safemap__unlink(m, s, e);
+		else if (act == SAFEMAP_UPDATE_DELETE || act == SAFEMAP_UPDATE_NONE)
+			act = SAFEMAP_UPDATE_NONE; /* nothing written */
+		else
+			err = act < 0 ? act : -EINVAL;
+	}
+	safemap__shard_unlock(s);
+	if (scratch != stack)
+		safemap__free(m, scratch, m->value_size);
+	if (SAFEMAP_LIKELY(err >= 0)) {
+		if (SAFEMAP_UNLIKELY(err | (act != SAFEMAP_UPDATE_NONE ? m->notify : 0)))
+			safemap__after_write(m, SAFEMAP_OP_UPDATE, key, err);
+		return 0;
+	}
+	if (err == -E2BIG)
+		return safemap__refuse(m, s, SAFEMAP_OP_UPDATE, SAFEMAP_REASON_FULL, -E2BIG, key,
+				       "map '%s': full (max_entries %zu)", m->name, m->max_entries);
+	if (err == -ENOMEM)
+		return safemap__errorf(err, "map '%s': out of memory on update %s (map unchanged)",
+				       m->name, e ? "of a referenced value" : "creating an entry");
+	if (err == -EINVAL)
+		return safemap__errorf(err, "map '%s': update callback returned %d, not an action (map unchanged)",
+				       m->name, act);
+	if (err == -ENOENT || err == -EEXIST)
+		return safemap__error(err);
+	return safemap__errorf(err, "map '%s': update callback aborted with %d (map unchanged)",
+			       m->name, err);
+}
+
+int safemap_cas(struct safemap *m, const void *key, void *expected, const void *desired)
+{
+	struct safemap_shard *s;
+	struct safemap_entry *e;
+	uint64_t h;
+	int err;
+
+	if (SAFEMAP_UNLIKELY(!m || !key || !expected || !desired))
+		return safemap__errorf(-EINVAL, "safemap_cas: NULL argument");
+	err = safemap__write_guard(m, SAFEMAP_OP_CAS, key);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
+	h = safemap__key_hash(m, key);
+	s = safemap__shard_of(m, h);
+	safemap__shard_wrlock(s, SAFEMAP_OP_CAS);
+	e = safemap__find(m, s, key, h);
+	if (!e) {
+		err = -ENOENT;
+	} else if (memcmp(safemap__entry_value(m, e), expected, m->value_size) != 0) {
+		memcpy(expected, safemap__entry_value(m, e), m->value_size);
+		err = -EAGAIN;
+	} else {
+		err = safemap__entry_set(m, s, e, desired);
+	}
+	safemap__shard_unlock(s);
+	if (SAFEMAP_LIKELY(!err)) {
+		if (SAFEMAP_UNLIKELY(m->notify))
+			safemap__after_write(m, SAFEMAP_OP_CAS, key, 0);
+		return 0;
+	}
+	if (err == -ENOENT)
+		memset(expected, 0, m->value_size);
+	if (err == -ENOMEM)
+		return safemap__errorf(err, "map '%s': out of memory on cas of a referenced value (map unchanged)",
+				       m->name);
+	return safemap__error(err);
+}
+
+/* Empty one shard (write lock held); returns the number of entries removed. */
+static size_t clear_shard(struct safemap *m, struct safemap_shard *s)
+{
+	struct safemap_entry *e, *next;
+	UT_hash_table *tbl;
+	size_t n = 0;
+
+	if (!s->head)
+		return 0;
+	tbl = s->head->hh.tbl;
+	for (e = s->head; e; e = next) {
+		next = e->hh.next;
+		safemap__entry_retire(m, s, e); /* referenced ones live on, unlinked */
+		n++;
+	}
+	safemap__free(m, tbl->buckets, tbl->num_buckets * sizeof(UT_hash_bucket));
+	safemap__free(m, tbl, sizeof(*tbl));
+	s->head = NULL;
+	__atomic_store_n(&s->count, 0, __ATOMIC_RELAXED);
+	if (m->max_entries)
+		__atomic_fetch_sub(&m->total, n, __ATOMIC_RELAXED);
+	return n;
+}
+
+int safemap_clear(struct safemap *m)
+{
+	uint64_t removed = 0;
+	uint32_t i;
+	int err;
+
+	if (!m)
+		return safemap__errorf(-EINVAL, "safemap_clear: NULL map");
+	err = safemap__write_guard(m, SAFEMAP_OP_CLEAR, NULL);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
+	for (i = 0; i <= m->shard_mask; i++) {
+		struct safemap_shard *s = &m->shards[i];
+
+		safemap__shard_wrlock(s, SAFEMAP_OP_CLEAR);
+		removed += clear_shard(m, s);
+		safemap__shard_unlock(s);
+	}
+	safemap__after_clear(m, removed);
+	return 0;
+}
