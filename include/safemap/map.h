@@ -93,6 +93,15 @@ struct safemap_opts {
 	 *  (rounded up); needs max_entries (else -EINVAL when set); a value
 	 *  above max_entries never fires. Events need @c event_fn. */
 	size_t high_watermark;
+	/** For tests: keep only this many bits (1..63) of each key's hash, so
+	 *  that different keys often share a full hash value (collisions become
+	 *  common and the key comparison path runs); 0 or 64 = the full hash.
+	 *  Slows the map down; never use it in production. */
+	unsigned hash_bits;
+	/** Keep a histogram of safemap_delete() latencies (log2 buckets of
+	 *  nanoseconds, striped per shard group), exported by the metrics; off
+	 *  by default (it reads the clock twice per delete). */
+	bool delete_latency;
 };
 
 /**
@@ -288,6 +297,65 @@ SAFEMAP_API const char *safemap_name(const struct safemap *m);
 
 /** @brief Number of shards (a power of two). */
 SAFEMAP_API unsigned safemap_shard_count(const struct safemap *m);
+
+/* ---- iteration, freeze (iter) ------------------------------------------- */
+
+/**
+ * A foreach callback: @p key and @p value point into the map (key_size and
+ * value_size bytes) and are valid only during the call; never write through
+ * them. Return 0 to go on; any other value stops the walk and is returned by
+ * the foreach call.
+ */
+typedef int (*safemap_foreach_fn)(const void *key, const void *value, void *ctx);
+
+/**
+ * @brief Call @p fn for every entry of @p m, shard by shard.
+ * @return 0 after a full walk; the callback's non-zero value if it stopped
+ *         the walk; -EINVAL (NULL @p m or @p fn); -EDEADLK (see below).
+ *
+ * Concurrency: takes each shard's read lock in turn (index order) and calls
+ * @p fn with it held, so each shard is seen at one instant (an entry of a
+ * shard appears exactly once, with one whole value); shards are seen at
+ * different instants (for one instant across shards use safemap_snapshot()).
+ * Writers to the shard being walked wait for it; every other call runs.
+ *
+ * From inside @p fn, on the same thread:
+ * - a write to @p m (put, delete, update, cas, clear, freeze) would deadlock
+ *   on the held lock: it is refused at once with -EDEADLK and an event
+ *   (reason SAFEMAP_REASON_WRITE_IN_ITERATION); writes from other threads
+ *   are unaffected (they wait for the shard, then succeed);
+ * - safemap_get() of @p m works: a key in the shard being walked is read
+ *   under the lock already held (the shard locks prefer writers and are not
+ *   recursive, so locking it again could deadlock behind a waiting writer);
+ *   a key in a later shard is read with an ordinary wait; a key in an earlier
+ *   shard waits at most 1 s and then fails with -EDEADLK: only possible when
+ *   another thread iterating @p m and writers waiting on both shards form a
+ *   lock cycle;
+ * - a nested safemap_foreach() or safemap_snapshot() of @p m works, with the
+ *   same rules (shards held are not locked again);
+ * - calls on other maps work; their lock order is the caller's business, as
+ *   for any two locks (writing map B from a walk of A while another thread
+ *   writes A from a walk of B deadlocks).
+ * @p fn must return normally (no longjmp out of the walk).
+ */
+SAFEMAP_API int safemap_foreach(struct safemap *m, safemap_foreach_fn fn, void *ctx);
+
+/**
+ * @brief Make @p m read-only for good, like BPF_MAP_FREEZE: every later
+ *        write is refused with -EPERM and an event (reason
+ *        SAFEMAP_REASON_FROZEN); reads, foreach, snapshots and metrics work.
+ * @return 0 (also when already frozen); -EINVAL (NULL); -EDEADLK (called from
+ *         inside this thread's own foreach of @p m; not frozen).
+ *
+ * Concurrency: safe against every call but create/destroy. Takes and
+ * releases each shard's write lock once, so it waits for writes in progress
+ * and for foreach walks holding a shard: when it returns, no write to @p m
+ * is in progress and none will succeed.
+ */
+SAFEMAP_API int safemap_freeze(struct safemap *m);
+
+/** @brief True once safemap_freeze() has begun on @p m (false for NULL). Takes no lock. */
+SAFEMAP_API bool safemap_is_frozen(const struct safemap *m);
 
 #ifdef __cplusplus
 }

@@ -41,6 +41,9 @@ static int check_opts(const struct safemap_opts *o)
 	if (o->shards && ((o->shards & (o->shards - 1)) || o->shards > SAFEMAP_MAX_SHARDS))
 		return safemap__errorf(-EINVAL, "safemap_create: shards (%u) must be a power of two up to %u",
 				       o->shards, SAFEMAP_MAX_SHARDS);
+	if (o->hash_bits > 64)
+		return safemap__errorf(-EINVAL, "safemap_create: hash_bits (%u) must be 0..64",
+				       o->hash_bits);
 	if (o->alloc && (!o->alloc->malloc || !o->alloc->free))
 		return safemap__errorf(-EINVAL, "safemap_create: allocator needs both malloc and free");
 	return safemap__type_check_opts(o);
@@ -101,6 +104,7 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	m->event_fn = o.event_fn;
 	m->event_ctx = o.event_ctx;
 	m->seed = random_seed(m);
+	m->hash_bits = o.hash_bits < 64 ? o.hash_bits : 0;
 
 	name_len = o.name ? strlen(o.name) : 0;
 	m->name = safemap__malloc(m, name_len + 1);
@@ -114,6 +118,10 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	if (err) {
 		safemap_destroy(m);
 		return err;
+	}
+	if (o.delete_latency && safemap__hist_create(m)) {
+		safemap_destroy(m);
+		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
 	*out = m;
 	return 0;
@@ -146,6 +154,7 @@ void safemap_destroy(struct safemap *m)
 			     "safemap_destroy: map '%s': %zu entries still referenced (safemap_ref_put() missing)",
 			     m->name, referenced);
 	safemap__type_fini(m);
+	safemap__hist_destroy(m);
 	safemap__free(m, m->shards_raw, m->shards_raw_size);
 	safemap__free(m, m->name, strlen(m->name) + 1);
 	safemap__free(m, m, sizeof(*m));

@@ -11,6 +11,7 @@
 
 #include "../common/internal.h"
 #include "hash.h"
+#include "hist.h"
 #include "stats.h"
 
 /* uthash, configured so that every allocation goes through the map's
@@ -61,6 +62,11 @@ struct safemap {
 	uint8_t notify;            /* SAFEMAP__NOTIFY_* bits: events to emit after a write */
 	bool has_finalizer;        /* finalize != NULL */
 	size_t watermark;          /* total that emits WATERMARK when reached upwards; 0 = none */
+	/* iter: read by every write (and by get): SAFEMAP__GUARD_FROZEN | the
+	 * number of foreach calls running on this map (any thread) */
+	uint32_t guard;
+	uint32_t hash_bits;        /* 0, or the narrow test hash's width */
+	struct safemap__hist *delete_hist; /* NULL unless opts.delete_latency */
 	/* written by inserts and deletes only when max_entries != 0 */
 	size_t total __attribute__((aligned(SAFEMAP_CACHELINE)));
 	/* cold */
@@ -75,6 +81,10 @@ struct safemap {
 	void *finalize_ctx;
 	char *key_type;
 	char *value_type;
+	/* iter: calls that are not per key (relaxed atomics) */
+	uint64_t foreach_calls;
+	uint64_t snapshot_calls;
+	uint64_t freeze_calls;
 };
 
 /* safety: which events a successful write emits (struct safemap.notify) */
@@ -113,9 +123,17 @@ static inline void safemap__entry_free(struct safemap *m, struct safemap_shard *
 	safemap__free(m, e, m->entry_size);
 }
 
+/* The key's hash. The narrow-hash test option (opts.hash_bits) keeps only
+ * hash_bits bits of it and spreads them again over 64 bits, so that at most
+ * 2^hash_bits distinct hash values exist (full-hash collisions are common)
+ * while shard (high bits) and bucket (low bits) still vary. */
 static inline uint64_t safemap__key_hash(const struct safemap *m, const void *key)
 {
-	return safemap__hash(key, m->key_size, m->seed);
+	uint64_t h = safemap__hash(key, m->key_size, m->seed);
+
+	if (SAFEMAP_UNLIKELY(m->hash_bits))
+		h = safemap__hash_final((h & ((1ull << m->hash_bits) - 1)) ^ m->seed);
+	return h;
 }
 
 static inline struct safemap_shard *safemap__shard_of(const struct safemap *m, uint64_t h)
@@ -165,15 +183,84 @@ SAFEMAP_HIDDEN int safemap__refuse(struct safemap *m, struct safemap_shard *s,
 				   enum safemap_op op, enum safemap_reason reason, int err,
 				   const void *key, const char *fmt, ...) SAFEMAP_PRINTF(7, 8);
 
-/* Every write (put, delete, update, cas, clear) asks this first, with no
- * lock held: 0 to go on, or the refusal (-EPERM frozen, -EDEADLK write from
- * inside this thread's own iteration of @p m), already reported. */
+/* ---- iteration and freeze (lib/map/iter.c, lib/map/freeze.c) ---------
+ *
+ * m->guard is 0 in the common case: a write then pays one plain load of the
+ * map's first cache line. It is non-zero while the map is frozen
+ * (SAFEMAP__GUARD_FROZEN, for good) or while any thread runs a foreach of it
+ * (the low bits count them); only then do writes (and gets) look at the
+ * calling thread's own list of running iterations (a thread-local linked list
+ * of frames on the foreach stacks), so the thread-local lookup never runs on
+ * the fast path.
+ *
+ * Lock rules (deadlock freedom): writers hold one shard lock at a time; a
+ * thread that holds shard read locks of a map (foreach, snapshot) waits
+ * without bound only for a shard with a higher index than every shard of
+ * that map it holds; a read of a lower shard from inside a callback waits at
+ * most SAFEMAP__NESTED_WAIT_MS and then fails with -EDEADLK (a lock cycle
+ * with another iterating thread and queued writers); a shard the thread
+ * already holds is read without locking again (the shard locks prefer
+ * writers and are not recursive). */
+#define SAFEMAP__GUARD_FROZEN 0x80000000u
+#define SAFEMAP__GUARD_ITER 0x7fffffffu
+#define SAFEMAP__NESTED_WAIT_MS 1000
+
+SAFEMAP_HIDDEN int safemap__write_guard_slow(struct safemap *m, enum safemap_op op,
+					     const void *key);
+SAFEMAP_HIDDEN int safemap__read_begin_slow(struct safemap *m, struct safemap_shard *s,
+					    enum safemap_op op);
+/* Read-lock shard @p idx of @p m for foreach or snapshot, following the lock
+ * rules above; @p held_max is safemap__iter_held_max() taken before the
+ * caller locked anything itself. 1 = locked, 0 = this thread's own foreach
+ * already holds it (do not unlock), -EDEADLK = gave up (detail set). */
+SAFEMAP_HIDDEN int safemap__iter_rdlock(struct safemap *m, uint32_t idx, int32_t held_max);
+/* True if this thread runs a foreach of @p m (its callback is on the stack). */
+SAFEMAP_HIDDEN bool safemap__iterating(const struct safemap *m);
+/* The highest shard index of @p m whose read lock this thread holds in a
+ * foreach, or -1. */
+SAFEMAP_HIDDEN int32_t safemap__iter_held_max(const struct safemap *m);
+/* The delete-latency histogram (lib/map/metrics.c): create it for @p m
+ * (0 or -ENOMEM) and free it (NULL ok). */
+SAFEMAP_HIDDEN int safemap__hist_create(struct safemap *m);
+SAFEMAP_HIDDEN void safemap__hist_destroy(struct safemap *m);
+/* Refuse a write that found the map frozen after taking its lock. */
+SAFEMAP_HIDDEN int safemap__refuse_frozen(struct safemap *m, enum safemap_op op,
+					  const void *key);
+
+/* Every write (put, delete, update, cas, clear, freeze) asks this first,
+ * with no lock held: 0 to go on, or the refusal (-EPERM frozen, -EDEADLK
+ * write from inside this thread's own iteration of @p m), already reported
+ * (counter + event + detail). A write must also check safemap__frozen()
+ * once it holds its shard's write lock (see there). */
 static inline int safemap__write_guard(struct safemap *m, enum safemap_op op, const void *key)
 {
-	(void)m;
-	(void)op;
-	(void)key;
-	return 0;
+	if (SAFEMAP_LIKELY(!__atomic_load_n(&m->guard, __ATOMIC_RELAXED)))
+		return 0;
+	return safemap__write_guard_slow(m, op, key);
+}
+
+/* True if the map is frozen. A write calls it with its shard write lock
+ * held, after safemap__write_guard() let it through: a freeze that began in
+ * between is seen here (safemap_freeze() sets the flag and then takes and
+ * releases every shard's write lock), so no write lands after freeze
+ * returns. On true: unlock, then return safemap__refuse_frozen(). */
+static inline bool safemap__frozen(const struct safemap *m)
+{
+	return SAFEMAP_UNLIKELY(__atomic_load_n(&m->guard, __ATOMIC_RELAXED) &
+				SAFEMAP__GUARD_FROZEN);
+}
+
+/* Reads (get, get_ref) lock their shard with this instead of
+ * safemap__shard_rdlock(): 1 = read-locked (unlock when done), 0 = this
+ * thread already holds the shard's read lock in its own foreach (read, do not
+ * unlock), -EDEADLK = gave up on a lock cycle (reported, nothing held). */
+static inline int safemap__read_begin(struct safemap *m, struct safemap_shard *s,
+				      enum safemap_op op)
+{
+	if (SAFEMAP_UNLIKELY(__atomic_load_n(&m->guard, __ATOMIC_RELAXED) & SAFEMAP__GUARD_ITER))
+		return safemap__read_begin_slow(m, s, op);
+	safemap__shard_rdlock(s, op);
+	return 1;
 }
 
 #endif /* SAFEMAP_LIB_MAP_INTERNAL_H */

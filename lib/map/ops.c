@@ -86,6 +86,10 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
 	safemap__shard_wrlock(s, SAFEMAP_OP_PUT);
+	if (safemap__frozen(m)) {
+		safemap__shard_unlock(s);
+		return safemap__refuse_frozen(m, SAFEMAP_OP_PUT, key);
+	}
 	e = safemap__find(m, s, key, h);
 	if (e) {
 		if (flags == SAFEMAP_NOEXIST)
@@ -118,37 +122,45 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 	struct safemap_shard *s;
 	struct safemap_entry *e;
 	uint64_t h;
+	int locked;
 
 	if (SAFEMAP_UNLIKELY(!m || !key || !value_out))
 		return safemap__errorf(-EINVAL, "safemap_get: NULL argument");
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	safemap__shard_rdlock(s, SAFEMAP_OP_GET);
+	locked = safemap__read_begin(m, s, SAFEMAP_OP_GET);
+	if (SAFEMAP_UNLIKELY(locked < 0)) {
+		memset(value_out, 0, m->value_size);
+		return locked;
+	}
 	e = safemap__find(m, s, key, h);
 	if (SAFEMAP_LIKELY(e))
 		memcpy(value_out, safemap__entry_value(m, e), m->value_size);
-	safemap__shard_unlock(s);
+	if (SAFEMAP_LIKELY(locked))
+		safemap__shard_unlock(s);
 	if (SAFEMAP_LIKELY(e))
 		return 0;
 	memset(value_out, 0, m->value_size);
 	return safemap__error(-ENOENT);
 }
 
-int safemap_delete(struct safemap *m, const void *key)
+static inline int delete_key(struct safemap *m, const void *key)
 {
 	struct safemap_shard *s;
 	struct safemap_entry *e;
 	uint64_t h;
 	int err;
 
-	if (SAFEMAP_UNLIKELY(!m || !key))
-		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
 	err = safemap__write_guard(m, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
 	safemap__shard_wrlock(s, SAFEMAP_OP_DELETE);
+	if (safemap__frozen(m)) {
+		safemap__shard_unlock(s);
+		return safemap__refuse_frozen(m, SAFEMAP_OP_DELETE, key);
+	}
 	e = safemap__find(m, s, key, h);
 	if (e)
 		safemap__unlink(m, s, e); /* frees it (under the lock) unless referenced */
@@ -158,6 +170,22 @@ int safemap_delete(struct safemap *m, const void *key)
 	if (SAFEMAP_UNLIKELY(m->notify))
 		safemap__after_write(m, SAFEMAP_OP_DELETE, key, 0);
 	return 0;
+}
+
+int safemap_delete(struct safemap *m, const void *key)
+{
+	uint64_t t0;
+	int err;
+
+	if (SAFEMAP_UNLIKELY(!m || !key))
+		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
+	if (SAFEMAP_LIKELY(!m->delete_hist))
+		return delete_key(m, key);
+	t0 = safemap__now_ns(); /* the optional delete-latency histogram */
+	err = delete_key(m, key);
+	safemap__hist_record(m->delete_hist, key ? safemap__key_hash(m, key) : 0,
+			     safemap__now_ns() - t0);
+	return err;
 }
 
 size_t safemap_count(struct safemap *m)

@@ -67,6 +67,7 @@ int safemap_get_ref(struct safemap *m, const void *key, struct safemap_ref *ref)
 	struct safemap_entry *e;
 	uint32_t old = 0;
 	uint64_t h;
+	int locked;
 
 	if (ref)
 		memset(ref, 0, sizeof(*ref));
@@ -74,7 +75,9 @@ int safemap_get_ref(struct safemap *m, const void *key, struct safemap_ref *ref)
 		return safemap__errorf(-EINVAL, "safemap_get_ref: NULL argument");
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	safemap__shard_rdlock(s, SAFEMAP_OP_GET);
+	locked = safemap__read_begin(m, s, SAFEMAP_OP_GET);
+	if (SAFEMAP_UNLIKELY(locked < 0))
+		return locked;
 	e = safemap__find(m, s, key, h);
 	if (SAFEMAP_LIKELY(e)) {
 		/* linked and locked: the map's reference keeps it above 0 */
@@ -82,7 +85,8 @@ int safemap_get_ref(struct safemap *m, const void *key, struct safemap_ref *ref)
 		if (SAFEMAP_UNLIKELY(old >= SAFEMAP__REFS_MAX))
 			__atomic_fetch_sub(&e->refs, 1, __ATOMIC_RELAXED);
 	}
-	safemap__shard_unlock(s);
+	if (SAFEMAP_LIKELY(locked))
+		safemap__shard_unlock(s);
 	if (!e)
 		return safemap__error(-ENOENT);
 	if (SAFEMAP_UNLIKELY(old >= SAFEMAP__REFS_MAX))

@@ -34,6 +34,12 @@ int safemap_update(struct safemap *m, const void *key, safemap_update_fn fn, voi
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
 	safemap__shard_wrlock(s, SAFEMAP_OP_UPDATE);
+	if (safemap__frozen(m)) {
+		safemap__shard_unlock(s);
+		if (scratch != stack)
+			safemap__free(m, scratch, m->value_size);
+		return safemap__refuse_frozen(m, SAFEMAP_OP_UPDATE, key);
+	}
 	e = safemap__find(m, s, key, h);
 	if (e && flags == SAFEMAP_NOEXIST) {
 		err = -EEXIST;
@@ -93,6 +99,10 @@ int safemap_cas(struct safemap *m, const void *key, void *expected, const void *
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
 	safemap__shard_wrlock(s, SAFEMAP_OP_CAS);
+	if (safemap__frozen(m)) {
+		safemap__shard_unlock(s);
+		return safemap__refuse_frozen(m, SAFEMAP_OP_CAS, key);
+	}
 	e = safemap__find(m, s, key, h);
 	if (!e) {
 		err = -ENOENT;
@@ -155,6 +165,11 @@ int safemap_clear(struct safemap *m)
 		struct safemap_shard *s = &m->shards[i];
 
 		safemap__shard_wrlock(s, SAFEMAP_OP_CLEAR);
+		if (safemap__frozen(m)) { /* frozen by a concurrent freeze: shards before i were cleared first */
+			safemap__shard_unlock(s);
+			safemap__after_clear(m, removed);
+			return safemap__refuse_frozen(m, SAFEMAP_OP_CLEAR, NULL);
+		}
 		removed += clear_shard(m, s);
 		safemap__shard_unlock(s);
 	}

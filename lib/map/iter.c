@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Iteration: safemap_foreach(), the write guard that turns a write from
+ * inside the thread's own iteration into -EDEADLK, and the read-lock rules
+ * that keep reads from inside a callback from deadlocking (see the comment
+ * above SAFEMAP__GUARD_FROZEN in map_internal.h). */
+#include <stdlib.h>
+#include <time.h>
+
+#include "map_internal.h"
+
+/* One running foreach on this thread; frames live on the foreach stacks and
+ * form a list from the innermost one out. */
+struct iter_frame {
+	const struct safemap *m;
+	struct iter_frame *up;
+	int32_t shard; /* whose read lock this frame holds now, -1 between shards */
+};
+
+static __thread struct iter_frame *iter_top;
+
+bool safemap__iterating(const struct safemap *m)
+{
+	const struct iter_frame *f;
+
+	for (f = iter_top; f; f = f->up)
+		if (f->m == m)
+			return true;
+	return false;
+}
+
+static bool holds(const struct safemap *m, uint32_t idx)
+{
+	const struct iter_frame *f;
+
+	for (f = iter_top; f; f = f->up)
+		if (f->m == m && f->shard == (int32_t)idx)
+			return true;
+	return false;
+}
+
+int32_t safemap__iter_held_max(const struct safemap *m)
+{
+	const struct iter_frame *f;
+	int32_t max = -1;
+
+	for (f = iter_top; f; f = f->up)
+		if (f->m == m && f->shard > max)
+			max = f->shard;
+	return max;
+}
+
+/* A read lock out of order (below a shard this thread holds): may be one
+ * edge of a cycle, so the wait is bounded. */
+static int rdlock_bounded(struct safemap *m, struct safemap_shard *s)
+{
+	struct timespec ts;
+
+	if (pthread_rwlock_tryrdlock(&s->lock) == 0)
+		return 1;
+	safemap__stat_add(&s->stats.contended, 1);
+	/* CLOCK_REALTIME: the timed lock that every sanitizer intercepts */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += SAFEMAP__NESTED_WAIT_MS / 1000;
+	ts.tv_nsec += (long)(SAFEMAP__NESTED_WAIT_MS % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_rwlock_timedrdlock(&s->lock, &ts) == 0)
+		return 1;
+	return safemap__errorf(-EDEADLK,
+			       "map '%s': gave up after %d ms waiting for shard %u from inside a foreach "
+			       "(a lock cycle with another iterating thread and waiting writers)",
+			       m->name, SAFEMAP__NESTED_WAIT_MS, (unsigned)(s - m->shards));
+}
+
+int safemap__iter_rdlock(struct safemap *m, uint32_t idx, int32_t held_max)
+{
+	struct safemap_shard *s = &m->shards[idx];
+
+	if (held_max >= 0 && holds(m, idx))
+		return 0;
+	if ((int32_t)idx > held_max) { /* in order: waiting is safe */
+		safemap__rdlock(&s->lock, &s->stats);
+		return 1;
+	}
+	return rdlock_bounded(m, s);
+}
+
+int safemap__read_begin_slow(struct safemap *m, struct safemap_shard *s, enum safemap_op op)
+{
+	uint32_t idx = (uint32_t)(s - m->shards);
+	int32_t max = safemap__iter_held_max(m);
+	int ret;
+
+	if (max < 0) { /* someone else iterates: the ordinary path */
+		safemap__shard_rdlock(s, op);
+		return 1;
+	}
+	ret = safemap__iter_rdlock(m, idx, max);
+	if (ret >= 0)
+		safemap__stat_add(&s->stats.ops[op], 1);
+	return ret;
+}
+
+int safemap__write_guard_slow(struct safemap *m, enum safemap_op op, const void *key)
+{
+	uint32_t g = __atomic_load_n(&m->guard, __ATOMIC_ACQUIRE);
+
+	if (g & SAFEMAP__GUARD_FROZEN)
+		return safemap__refuse_frozen(m, op, key);
+	if ((g & SAFEMAP__GUARD_ITER) && safemap__iterating(m))
+		return safemap__refuse(m, NULL, op, SAFEMAP_REASON_WRITE_IN_ITERATION, -EDEADLK, key,
+				       "map '%s': %s from inside this thread's own foreach of the map "
+				       "(it holds a shard read lock; the write would deadlock)",
+				       m->name, safemap_op_name(op));
+	return 0;
+}
+
+int safemap_foreach(struct safemap *m, safemap_foreach_fn fn, void *ctx)
+{
+	struct iter_frame f;
+	int32_t outer_max;
+	uint32_t i;
+	int ret = 0, locked;
+
+	if (!m || !fn)
+		return safemap__errorf(-EINVAL, "safemap_foreach: NULL %s", m ? "fn" : "map");
+	safemap__stat_add(&m->foreach_calls, 1);
+	outer_max = safemap__iter_held_max(m);
+	f.m = m;
+	f.up = iter_top;
+	f.shard = -1;
+	__atomic_fetch_add(&m->guard, 1, __ATOMIC_RELAXED);
+	iter_top = &f;
+	for (i = 0; i <= m->shard_mask && !ret; i++) {
+		struct safemap_shard *s = &m->shards[i];
+		struct safemap_entry *e;
+
+		locked = safemap__iter_rdlock(m, i, outer_max);
+		if (locked < 0) {
+			ret = locked;
+			break;
+		}
+		f.shard = (int32_t)i;
+		for (e = s->head; e && !ret; e = e->hh.next)
+			ret = fn(e->data, safemap__entry_value(m, e), ctx);
+		f.shard = -1;
+		if (locked)
+			safemap__shard_unlock(s);
+	}
+	iter_top = f.up;
+	__atomic_fetch_sub(&m->guard, 1, __ATOMIC_RELEASE);
+	return ret;
+}
