@@ -75,6 +75,8 @@ struct safemap_bpf_opts {
 	void *event_ctx;
 	safemap_bpf_fini_fn fini;   /**< NULL = none */
 	void *fini_ctx;
+	bool no_batch;              /**< batch calls use single-element syscalls only
+	                                 (what they fall back to on kernels without batch ops) */
 };
 
 /**
@@ -162,7 +164,7 @@ struct safemap_bpf_stats {
 };
 
 /** @brief Copy the handle's counters. Thread-safe (relaxed atomic reads). */
-SAFEMAP_API void safemap_bpf_stats(const struct safemap_bpf *h, struct safemap_bpf_stats *out);
+SAFEMAP_API void safemap_bpf_get_stats(const struct safemap_bpf *h, struct safemap_bpf_stats *out);
 
 /* ---- checked operations (not per-CPU maps: see below) ---- */
 

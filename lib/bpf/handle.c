@@ -58,7 +58,7 @@ static int open_owned(int fd, const char *what, const struct safemap_bpf_opts *u
 		};
 		err = safemap__spec_check(&f, o.spec);
 		if (err) {
-			if (o.event_fn) {
+			if (err == -EPROTO && o.event_fn) {
 				struct safemap_event ev;
 
 				safemap__event_init(&ev, SAFEMAP_SRC_BPF_MAP, SAFEMAP_OP_OPEN,
@@ -71,6 +71,12 @@ static int open_owned(int fd, const char *what, const struct safemap_bpf_opts *u
 			}
 			goto fail;
 		}
+	}
+	ncpus = safemap_bpf_possible_cpus();
+	if (safemap__type_is_percpu(info.type) && ncpus <= 0) {
+		err = safemap__errorf(ncpus < 0 ? ncpus : -EINVAL,
+				      "%s: cannot read the number of possible CPUs", what);
+		goto fail;
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
@@ -90,9 +96,9 @@ static int open_owned(int fd, const char *what, const struct safemap_bpf_opts *u
 	h->btf_value_type_id = info.btf_value_type_id;
 	h->percpu = safemap__type_is_percpu(info.type);
 	h->stride = (info.value_size + 7) & ~7u;
-	ncpus = safemap_bpf_possible_cpus();
 	h->ncpus = ncpus > 0 ? (uint32_t)ncpus : 1;
 	h->buf_size = h->percpu ? h->stride * h->ncpus : h->value_size;
+	h->no_batch = o.no_batch;
 	h->event_fn = o.event_fn;
 	h->event_ctx = o.event_ctx;
 	h->fini = o.fini;
@@ -163,12 +169,13 @@ int safemap_bpf_open_map(const struct bpf_map *map, const struct safemap_bpf_opt
 	if (fd < 0)
 		return safemap__errorf(-EINVAL, "map '%s' is not created (load its object first)",
 				       bpf_map__name(map));
-	if (opts && !opts->name) {
+	if (!opts || !opts->name) {
 		struct safemap_bpf_opts named;
 		int err = safemap__opts_copy(&named, sizeof(named), opts, "safemap_bpf_opts");
 
 		if (err)
 			return err;
+		named.sz = sizeof(named);
 		named.name = bpf_map__name(map); /* the full name, not info's 15 chars */
 		return safemap_bpf_open_fd(fd, &named, out);
 	}
@@ -219,7 +226,7 @@ uint32_t safemap_bpf_map_flags(const struct safemap_bpf *h) { return h ? h->map_
 bool safemap_bpf_is_percpu(const struct safemap_bpf *h) { return h && h->percpu; }
 size_t safemap_bpf_value_buf_size(const struct safemap_bpf *h) { return h ? h->buf_size : 0; }
 
-void safemap_bpf_stats(const struct safemap_bpf *h, struct safemap_bpf_stats *out)
+void safemap_bpf_get_stats(const struct safemap_bpf *h, struct safemap_bpf_stats *out)
 {
 	if (!out)
 		return;
