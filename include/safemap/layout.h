@@ -14,10 +14,10 @@
  * one field whose size is the whole array. List every member: the check
  * reports kernel members that the layout does not name. Up to 32 fields.
  *
- * The macro makes a compound literal: its storage lasts as long as the
- * enclosing block (or the program, at file scope). The library reads a
- * layout only during the call it is passed to and keeps no pointer to it.
- * C only (compound literals); from C++ fill struct safemap_layout by hand.
+ * The macros make static constant tables (no allocation, valid for the
+ * whole program). The library reads a layout only during the call it is
+ * passed to and keeps no pointer to it. C (GNU C, like SAFEMAP_OPTS) only;
+ * from C++ fill struct safemap_layout by hand.
  */
 #ifndef SAFEMAP_LAYOUT_H
 #define SAFEMAP_LAYOUT_H
@@ -86,21 +86,35 @@ struct safemap_layout {
 /** @endcond */
 
 /**
- * @brief A pointer to a constant struct safemap_layout for type @p T with the
- *        listed fields: SAFEMAP_LAYOUT(struct k, field1, field2, ...).
+ * @brief Define a constant struct safemap_layout called @p name (static
+ *        storage, at file or block scope) for type @p T with the listed
+ *        fields: SAFEMAP_DEFINE_LAYOUT(flow_layout, struct flow, saddr, daddr);
+ *        then pass &flow_layout.
  */
-#define SAFEMAP_LAYOUT(T, ...)                                                      \
-	((const struct safemap_layout *)&(const struct safemap_layout){              \
-		#T, sizeof(T),                                                      \
-		sizeof((const struct safemap_layout_field[]){                       \
-			SAFEMAP__FOREACH(SAFEMAP__LAYOUT_FIELD, T, __VA_ARGS__) }) /  \
-			sizeof(struct safemap_layout_field),                        \
-		(const struct safemap_layout_field[]){                              \
-			SAFEMAP__FOREACH(SAFEMAP__LAYOUT_FIELD, T, __VA_ARGS__) } })
+#define SAFEMAP_DEFINE_LAYOUT(name, T, ...)                                          \
+	static const struct safemap_layout_field name##__fields[] = {                \
+		SAFEMAP__FOREACH(SAFEMAP__LAYOUT_FIELD, T, __VA_ARGS__) };            \
+	static const struct safemap_layout name = {                                  \
+		#T, sizeof(T), sizeof(name##__fields) / sizeof(name##__fields[0]),   \
+		name##__fields }
+
+/**
+ * @brief A pointer to a constant struct safemap_layout (static storage, so
+ *        it stays valid anywhere, including inside SAFEMAP_OPTS(...)) for
+ *        type @p T with the listed fields: SAFEMAP_LAYOUT(struct k, f1, f2, ...).
+ *        Inside functions only (a GNU statement expression, as SAFEMAP_OPTS);
+ *        at file scope use SAFEMAP_DEFINE_LAYOUT().
+ */
+#define SAFEMAP_LAYOUT(T, ...) \
+	({ SAFEMAP_DEFINE_LAYOUT(safemap__layout, T, __VA_ARGS__); &safemap__layout; })
 
 /** @brief A layout that states only the type's name and size (scalars, opaque keys). */
-#define SAFEMAP_LAYOUT_SCALAR(T) \
-	((const struct safemap_layout *)&(const struct safemap_layout){ #T, sizeof(T), 0, NULL })
+#define SAFEMAP_LAYOUT_SCALAR(T)                                                        \
+	({                                                                              \
+		static const struct safemap_layout safemap__layout = { #T, sizeof(T), 0, \
+								       NULL };          \
+		&safemap__layout;                                                       \
+	})
 
 #ifdef __cplusplus
 }
