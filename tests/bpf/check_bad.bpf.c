@@ -20,4 +20,18 @@ struct {
 	__type(value, __u64);
 } conns SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 128);
+	__type(key, struct tail_key);      /* hole at bytes 12..15 */
+	__type(value, __u32);
+} tails SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 128);
+	__type(key, struct nest_key);      /* holes at bytes 1..3 and 9..11 */
+	__type(value, __u32);
+} nested SEC(".maps");
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -127,11 +127,20 @@ START_TEST(padding_holes)
 	ck_assert_uint_eq(h.off[0], 13);
 	ck_assert_uint_eq(h.len[0], 3);
 	memset(&h, 0, sizeof(h));
+	ck_assert_int_eq(safemap__btf_holes(bad, struct_id(bad, "tail_key"), on_hole, &h), 1);
+	ck_assert_uint_eq(h.off[0], 12);
+	ck_assert_uint_eq(h.len[0], 4);
+	memset(&h, 0, sizeof(h));
+	ck_assert_int_eq(safemap__btf_holes(bad, struct_id(bad, "nest_key"), on_hole, &h), 2);
+	ck_assert_uint_eq(h.off[0], 1);
+	ck_assert_uint_eq(h.len[0], 3);
+	ck_assert_uint_eq(h.off[1], 9);
+	ck_assert_uint_eq(h.len[1], 3);
+	memset(&h, 0, sizeof(h));
 	ck_assert_int_eq(safemap__btf_holes(maps, struct_id(maps, "flow_key_packed"), on_hole, &h), 0);
 	ck_assert_int_eq(safemap__btf_holes(maps, struct_id(maps, "rec"), on_hole, &h), 0);
-	ck_assert_int_eq(safemap__btf_holes(maps, struct_id(maps, "pcpu_val"), on_hole, &h), 1);
-	ck_assert_uint_eq(h.off[0], 12); /* tail padding */
-	ck_assert_uint_eq(h.len[0], 4);
+	ck_assert_int_eq(safemap__btf_holes(maps, struct_id(maps, "pcpu_val"), on_hole, &h), 0);
+	ck_assert_int_eq(h.n, 0);
 	btf__free(bad);
 	btf__free(maps);
 }

@@ -52,8 +52,9 @@ struct rec {
 
 /* A per-CPU value of 12 bytes: the kernel rounds each CPU's copy to 16. */
 struct pcpu_val {
-	__u64 count;
+	__u32 count;
 	__u32 last;
+	__u32 flags;
 };
 
 /* A key with a padding hole at bytes 13..15 (a lookup built without
@@ -75,6 +76,21 @@ struct flow_key_packed {
 	__u8 proto;
 	__u8 pad[3];
 	__u32 ifindex;
+};
+
+/* Holes elsewhere: at the tail (bytes 12..15), and inside a nested struct
+ * of an array element (bytes 1..3 and 9..11 of the key). */
+struct tail_key {
+	__u64 a;
+	__u32 b;
+};
+
+struct nest_key {
+	struct {
+		__u8 tag;
+		__u32 id;
+	} part[2];
+	__u32 c;
 };
 
 #endif /* SAFEMAP_TESTS_BPF_TYPES_H */
