@@ -6,7 +6,10 @@
  * Include this one header, or the per-concern headers it pulls in:
  * - safemap/common.h: export macro, options helper, flags, errors;
  * - safemap/map.h: the concurrent map;
- * - safemap/event.h: the event record shared by every part of the library.
+ * - safemap/event.h: the event record shared by every part of the library;
+ * - safemap/bpf.h, safemap/layout.h: checked BPF map handles and the layouts
+ *   they compare with BTF (the functions exist in builds with
+ *   SAFEMAP_WITH_BPF, the default; the headers include no libbpf header).
  */
 #ifndef SAFEMAP_SAFEMAP_H
 #define SAFEMAP_SAFEMAP_H
@@ -14,5 +17,7 @@
 #include <safemap/common.h>
 #include <safemap/event.h>
 #include <safemap/map.h>
+#include <safemap/layout.h>
+#include <safemap/bpf.h>
 
 #endif /* SAFEMAP_SAFEMAP_H */

@@ -5,6 +5,8 @@
 #include <safemap/common.h>
 #include <safemap/event.h>
 #include <safemap/map.h>
+#include <safemap/layout.h>
+#include <safemap/bpf.h>
 
 #include <cstdint>
 #include <cstdio>

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file safemap/bpf.h
+ * @brief BTF-checked handles on kernel BPF maps: open against a spec,
+ *        reference-counted fds, checked operations, per-CPU and batch helpers,
+ *        and a static checker for BPF object files.
+ *
+ * A handle (struct safemap_bpf) owns one file descriptor of its own (opened
+ * from a pin, a map id, or dup'ed from a caller's fd or a libbpf map). The fd
+ * is closed exactly once, when the last reference is dropped with
+ * safemap_bpf_put(), so no operation through a handle can reach another map
+ * that got a recycled fd number.
+ *
+ * Concurrency contract: every operation below may be called from any number
+ * of threads at once on one handle, provided each caller holds a reference
+ * (the one from open, or one from safemap_bpf_get()) for the duration of the
+ * call. Operations take no library lock: each is one or a few bpf()
+ * syscalls, atomic per element as the kernel makes them. get/put are atomic.
+ *
+ * Flags and errors are those of the user-space map (safemap/map.h):
+ * SAFEMAP_ANY / SAFEMAP_NOEXIST / SAFEMAP_EXIST, negative errno results,
+ * -E2BIG for a full map reported as a capacity violation (event + counter),
+ * details in safemap_last_error().
+ */
+#ifndef SAFEMAP_BPF_H
+#define SAFEMAP_BPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <safemap/common.h>
+#include <safemap/event.h>
+#include <safemap/layout.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bpf_map; /* libbpf's; include <bpf/libbpf.h> to make one */
+
+/** A reference-counted handle on one BPF map. Opened by safemap_bpf_open_*(),
+ *  released by safemap_bpf_put(). */
+struct safemap_bpf;
+
+/**
+ * What a program expects of a map; checked at open. Zero fields are not
+ * checked. Declare with SAFEMAP_OPTS(safemap_bpf_spec, s, ...).
+ */
+struct safemap_bpf_spec {
+	size_t sz;
+	uint32_t map_type;        /**< enum bpf_map_type; 0 (UNSPEC) = any */
+	uint32_t key_size;        /**< bytes; 0 = any */
+	uint32_t value_size;      /**< bytes per value (per CPU for per-CPU maps); 0 = any */
+	uint32_t max_entries;     /**< minimum max_entries; 0 = any */
+	bool max_entries_exact;   /**< require max_entries == @c max_entries */
+	uint32_t map_flags;       /**< required values of the bits in @c map_flags_mask */
+	uint32_t map_flags_mask;  /**< which BPF_F_* bits to compare; 0 = none */
+	const struct safemap_layout *key_layout;   /**< NULL = no layout check */
+	const struct safemap_layout *value_layout; /**< NULL = no layout check */
+	bool require_btf;         /**< a map without BTF fails a layout check */
+};
+
+/** Called once, when the last reference to a handle is dropped, before its
+ *  fd is closed. It may use the handle (operations, accessors) but must not
+ *  take new references. */
+typedef void (*safemap_bpf_fini_fn)(struct safemap_bpf *h, void *ctx);
+
+/** Options for the safemap_bpf_open_*() calls; SAFEMAP_OPTS(safemap_bpf_opts, o, ...). */
+struct safemap_bpf_opts {
+	size_t sz;
+	const struct safemap_bpf_spec *spec; /**< NULL = no checks; read during open only */
+	const char *name;         /**< name for events and errors; NULL = the kernel's map name */
+	safemap_event_fn event_fn;  /**< sink for this handle's events (also open mismatches) */
+	void *event_ctx;
+	safemap_bpf_fini_fn fini;   /**< NULL = none */
+	void *fini_ctx;
+	bool no_batch;              /**< batch calls use single-element syscalls only
+	                                 (what they fall back to on kernels without batch ops) */
+};
+
+/**
+ * @brief Open the map pinned at @p path (bpffs), check it against
+ *        @c opts->spec, and return a handle holding one reference.
+ * @param opts NULL for defaults.
+ * @param out receives the handle; release it with safemap_bpf_put().
+ * @return 0; -EINVAL (NULL argument, bad opts, the pin is not a map);
+ *         -ENOENT (no pin); -EPERM/-EACCES; -EPROTO (the map does not match
+ *         the spec: the detail message names the difference, e.g. "map
+ *         'stats' value: size 1528 in the kernel, 1512 here; field 'extra' at
+ *         offset 1512 (16 bytes) in the kernel, not here"; an event with
+ *         reason SAFEMAP_REASON_SPEC_MISMATCH is delivered to opts->event_fn).
+ *
+ * Concurrency: thread-safe; loads the map's BTF from the kernel when a
+ * layout is to be checked.
+ */
+SAFEMAP_API int safemap_bpf_open_pinned(const char *path, const struct safemap_bpf_opts *opts,
+					struct safemap_bpf **out);
+
+/** @brief As safemap_bpf_open_pinned(), for the map with kernel id @p id
+ *         (needs CAP_SYS_ADMIN). Release with safemap_bpf_put(). */
+SAFEMAP_API int safemap_bpf_open_id(uint32_t id, const struct safemap_bpf_opts *opts,
+				    struct safemap_bpf **out);
+
+/** @brief As safemap_bpf_open_pinned(), for a map fd: the handle owns a dup
+ *         of @p fd, so the caller keeps (and eventually closes) theirs.
+ *         Release with safemap_bpf_put(). -EINVAL if @p fd is not a BPF map. */
+SAFEMAP_API int safemap_bpf_open_fd(int fd, const struct safemap_bpf_opts *opts,
+				    struct safemap_bpf **out);
+
+/** @brief As safemap_bpf_open_fd(), for a loaded libbpf map (its fd is
+ *         dup'ed; the bpf_object may be closed while the handle lives).
+ *         -EINVAL if the map is not created yet. Release with safemap_bpf_put(). */
+SAFEMAP_API int safemap_bpf_open_map(const struct bpf_map *map, const struct safemap_bpf_opts *opts,
+				     struct safemap_bpf **out);
+
+/**
+ * @brief Take one more reference on @p h. @return @p h (NULL for NULL).
+ *
+ * Concurrency: atomic; the caller must already hold a reference.
+ */
+SAFEMAP_API struct safemap_bpf *safemap_bpf_get(struct safemap_bpf *h);
+
+/**
+ * @brief Drop one reference; the last one runs the finalizer, closes the fd
+ *        and frees the handle. Accepts NULL.
+ *
+ * Concurrency: atomic; other threads holding their own references keep
+ * using the handle (and its fd) safely.
+ */
+SAFEMAP_API void safemap_bpf_put(struct safemap_bpf *h);
+
+/**
+ * @brief Check an open handle against another spec (same rules and errors
+ *        as at open). Thread-safe; delivers no event.
+ */
+SAFEMAP_API int safemap_bpf_check(const struct safemap_bpf *h, const struct safemap_bpf_spec *spec);
+
+/* Accessors: constant for the handle's lifetime, thread-safe. */
+/** @brief The handle's fd: valid while you hold a reference; never close it. */
+SAFEMAP_API int safemap_bpf_fd(const struct safemap_bpf *h);
+/** @brief The name used in events: opts->name or the kernel's map name. */
+SAFEMAP_API const char *safemap_bpf_name(const struct safemap_bpf *h);
+/** @brief The kernel's id of the map. */
+SAFEMAP_API uint32_t safemap_bpf_id(const struct safemap_bpf *h);
+/** @brief enum bpf_map_type of the map. */
+SAFEMAP_API uint32_t safemap_bpf_type(const struct safemap_bpf *h);
+SAFEMAP_API uint32_t safemap_bpf_key_size(const struct safemap_bpf *h);
+/** @brief The kernel's value_size (for per-CPU maps: one CPU's value). */
+SAFEMAP_API uint32_t safemap_bpf_value_size(const struct safemap_bpf *h);
+SAFEMAP_API uint32_t safemap_bpf_max_entries(const struct safemap_bpf *h);
+SAFEMAP_API uint32_t safemap_bpf_map_flags(const struct safemap_bpf *h);
+/** @brief Whether values are per CPU (per-CPU hash, LRU hash, array, cgroup storage). */
+SAFEMAP_API bool safemap_bpf_is_percpu(const struct safemap_bpf *h);
+/** @brief Bytes of one value buffer for this map: value_size, or
+ *         safemap_bpf_percpu_size() for per-CPU maps. */
+SAFEMAP_API size_t safemap_bpf_value_buf_size(const struct safemap_bpf *h);
+
+/** Counters of one handle (refusals only; the hot path counts nothing else). */
+struct safemap_bpf_stats {
+	uint64_t capacity_violations; /**< updates refused with -E2BIG */
+	uint64_t bad_size;            /**< calls refused for a too-small buffer */
+	uint64_t errors;              /**< other failures except -ENOENT/-EEXIST */
+};
+
+/** @brief Copy the handle's counters. Thread-safe (relaxed atomic reads). */
+SAFEMAP_API void safemap_bpf_get_stats(const struct safemap_bpf *h, struct safemap_bpf_stats *out);
+
+/* ---- checked operations (not per-CPU maps: see below) ---- */
+
+/**
+ * @brief Copy the value of @p key into @p value (value_size bytes).
+ * @return 0; -ENOENT (absent: @p value zero-filled); -EINVAL (NULL argument,
+ *         per-CPU map: use safemap_bpf_percpu_lookup()); other kernel errors
+ *         with a detail message naming the map.
+ */
+SAFEMAP_API int safemap_bpf_lookup(struct safemap_bpf *h, const void *key, void *value);
+
+/**
+ * @brief Insert or replace, with bpf_map_update_elem() semantics.
+ * @param flags SAFEMAP_ANY, SAFEMAP_NOEXIST or SAFEMAP_EXIST (BPF_F_LOCK may
+ *        be or'ed in for maps with a spin lock).
+ * @return 0; -EEXIST; -ENOENT; -E2BIG (the map is full, or an array index is
+ *         past max_entries: a capacity violation, counted and delivered as an
+ *         event with reason SAFEMAP_REASON_FULL; the detail message names the
+ *         map and its max_entries); -EINVAL (NULL argument, bad flags,
+ *         per-CPU map); other kernel errors.
+ */
+SAFEMAP_API int safemap_bpf_update(struct safemap_bpf *h, const void *key, const void *value,
+				   unsigned flags);
+
+/** @brief Delete @p key. @return 0; -ENOENT; -EINVAL (arrays cannot delete). */
+SAFEMAP_API int safemap_bpf_delete(struct safemap_bpf *h, const void *key);
+
+/** @brief Copy the value of @p key into @p value and delete it, atomically.
+ *  @return 0; -ENOENT (value zero-filled); -EINVAL; -EOPNOTSUPP (map type). */
+SAFEMAP_API int safemap_bpf_lookup_and_delete(struct safemap_bpf *h, const void *key, void *value);
+
+/**
+ * @brief Iterate keys: the key after @p key (NULL = the first) into @p next.
+ * @return 0; -ENOENT at the end. Concurrent deletes may restart a hash map's
+ *         walk (kernel behaviour); use safemap_bpf_foreach() for a walk that
+ *         visits each key once.
+ */
+SAFEMAP_API int safemap_bpf_next_key(struct safemap_bpf *h, const void *key, void *next);
+
+/* ---- per-CPU maps ---- */
+
+/** @brief Number of possible CPUs (not online ones), cached. @return > 0 or -errno. */
+SAFEMAP_API int safemap_bpf_possible_cpus(void);
+
+/** @brief Bytes per CPU in a per-CPU value buffer: round_up(value_size, 8). */
+SAFEMAP_API size_t safemap_bpf_percpu_stride(const struct safemap_bpf *h);
+
+/** @brief Bytes of a whole per-CPU value buffer: stride * possible CPUs. */
+SAFEMAP_API size_t safemap_bpf_percpu_size(const struct safemap_bpf *h);
+
+/** @brief Pointer to CPU @p cpu's value inside per-CPU buffer @p buf. */
+SAFEMAP_API void *safemap_bpf_percpu_ptr(const struct safemap_bpf *h, void *buf, unsigned cpu);
+
+/**
+ * @brief Look up a per-CPU value into @p buf of @p buf_size bytes.
+ * @return 0; -ENOENT (buf zero-filled); -ENOSPC (buf_size below
+ *         safemap_bpf_percpu_size(): refused before the syscall, counted,
+ *         event SAFEMAP_REASON_BAD_SIZE); -EINVAL (not a per-CPU map).
+ */
+SAFEMAP_API int safemap_bpf_percpu_lookup(struct safemap_bpf *h, const void *key, void *buf,
+					  size_t buf_size);
+
+/** @brief Update a per-CPU value from @p buf (one value per possible CPU).
+ *  Errors as safemap_bpf_update() plus -ENOSPC as safemap_bpf_percpu_lookup(). */
+SAFEMAP_API int safemap_bpf_percpu_update(struct safemap_bpf *h, const void *key, const void *buf,
+					  size_t buf_size, unsigned flags);
+
+/**
+ * @brief Sum a per-CPU value as an array of value_size / 8 uint64_t counters
+ *        into @p out (value_size bytes). value_size must be a multiple of 8.
+ * @return 0; -EINVAL; -ENOSPC (buf_size too small).
+ */
+SAFEMAP_API int safemap_bpf_percpu_sum_u64(const struct safemap_bpf *h, const void *buf,
+					   size_t buf_size, uint64_t *out);
+
+/** Callback for safemap_bpf_percpu_reduce(): one CPU's value. */
+typedef void (*safemap_bpf_percpu_fn)(unsigned cpu, const void *value, void *ctx);
+
+/** @brief Call @p fn for each possible CPU's value in @p buf. @return 0; -EINVAL; -ENOSPC. */
+SAFEMAP_API int safemap_bpf_percpu_reduce(const struct safemap_bpf *h, const void *buf,
+					  size_t buf_size, safemap_bpf_percpu_fn fn, void *ctx);
+
+/* ---- batch operations and counting ---- */
+
+/**
+ * @brief Update @c *count entries: @p keys (key_size each) and @p values
+ *        (safemap_bpf_value_buf_size() each), with one flag for all.
+ *        Uses BPF_MAP_UPDATE_BATCH, falling back to single updates where the
+ *        kernel or map type lacks it.
+ * @param count in: entries; out: entries applied before an error (all on 0).
+ * @return 0, or the error of the first entry that failed (as
+ *         safemap_bpf_update(), including the -E2BIG capacity event).
+ */
+SAFEMAP_API int safemap_bpf_batch_update(struct safemap_bpf *h, const void *keys,
+					 const void *values, uint32_t *count, unsigned flags);
+
+/** @brief Delete @c *count keys (BPF_MAP_DELETE_BATCH, else one by one).
+ *  @param count in: keys; out: keys deleted before an error.
+ *  @return 0, or the first error (-ENOENT for an absent key). */
+SAFEMAP_API int safemap_bpf_batch_delete(struct safemap_bpf *h, const void *keys, uint32_t *count);
+
+/** Callback for safemap_bpf_foreach(): return 0 to go on, non-zero to stop
+ *  (safemap_bpf_foreach() then returns that value). */
+typedef int (*safemap_bpf_foreach_fn)(const void *key, const void *value, void *ctx);
+
+/**
+ * @brief Visit every entry with BPF_MAP_LOOKUP_BATCH, @p batch entries per
+ *        syscall (0 = 256); the buffers grow when a hash bucket holds more
+ *        than @p batch entries (the kernel's -ENOSPC), and a final -ENOENT
+ *        with entries is handled. Falls back to next_key + lookup where batch
+ *        lookup is missing. Without concurrent writers, each key is visited
+ *        exactly once. @p value is safemap_bpf_value_buf_size() bytes.
+ * @return 0, the callback's non-zero value, or a negative errno.
+ *
+ * Concurrency: the callback runs on the calling thread with no lock held;
+ * it may operate on the map (writes may or may not be seen by the walk).
+ */
+SAFEMAP_API int safemap_bpf_foreach(struct safemap_bpf *h, uint32_t batch,
+				    safemap_bpf_foreach_fn fn, void *ctx);
+
+/** @brief As safemap_bpf_foreach(), deleting each batch after it is visited
+ *         (BPF_MAP_LOOKUP_AND_DELETE_BATCH, else lookup + delete per key).
+ *         Returns 0 or a negative errno; the callback's result is ignored. */
+SAFEMAP_API int safemap_bpf_drain(struct safemap_bpf *h, uint32_t batch,
+				  safemap_bpf_foreach_fn fn, void *ctx);
+
+/**
+ * @brief Count the entries (batch lookup, falling back to iteration), so a
+ *        caller can watch the fill ratio against safemap_bpf_max_entries().
+ *        For arrays the count is max_entries. O(entries) syscalls/batches.
+ * @return 0 and *out set, or a negative errno.
+ */
+SAFEMAP_API int safemap_bpf_count(struct safemap_bpf *h, size_t *out);
+
+/* ---- static checker for BPF object files ---- */
+
+/** Kinds of finding of the static checker. */
+enum safemap_objcheck_kind {
+	SAFEMAP_FIND_KEY_PADDING = 1, /**< key struct has a padding hole (offset, len) */
+	SAFEMAP_FIND_MAX_ENTRIES,     /**< max_entries below the policy minimum */
+	SAFEMAP_FIND_KEY_SIZE,        /**< key size differs from the policy */
+	SAFEMAP_FIND_VALUE_SIZE,      /**< value size differs from the policy */
+	SAFEMAP_FIND_MAP_TYPE,        /**< map type differs from the policy */
+	SAFEMAP_FIND_MISSING_MAP,     /**< a map the policy names is not in the object */
+};
+
+/** One finding. */
+struct safemap_objcheck_finding {
+	enum safemap_objcheck_kind kind;
+	const char *map;      /**< map name */
+	uint32_t offset, len; /**< byte range (padding holes), else 0 */
+	uint64_t expected, actual; /**< policy value and object value (sizes, max_entries) */
+	const char *message;  /**< one line, e.g. "map 'flows' key 'struct flow': padding hole at bytes 6..7 (2 bytes)" */
+};
+
+/** One map of the object. */
+struct safemap_objcheck_map {
+	const char *name;
+	uint32_t map_type;
+	const char *type_name;   /**< "hash", "array", ... */
+	uint32_t key_size, value_size, max_entries, map_flags;
+	const char *key_type;    /**< BTF type name ("struct flow_key", "__u32"), "" without BTF */
+	const char *value_type;
+};
+
+/** The checker's report; free with safemap_objcheck_free(). */
+struct safemap_objcheck {
+	const char *path;
+	size_t nmaps;
+	const struct safemap_objcheck_map *maps;
+	size_t nfindings;
+	const struct safemap_objcheck_finding *findings;
+};
+
+/** Options for safemap_objcheck_file(); SAFEMAP_OPTS(safemap_objcheck_opts, o, ...). */
+struct safemap_objcheck_opts {
+	size_t sz;
+	const char *policy_path; /**< policy file (format in README.md); NULL = none */
+};
+
+/**
+ * @brief Open a BPF object file *without loading it* (no privileges) and
+ *        report each map and every finding: padding holes in keys,
+ *        max_entries below the policy, sizes or types other than the policy's.
+ * @param out receives the report; free it with safemap_objcheck_free().
+ * @return 0 (findings are in the report, not errors); -ENOENT, -EINVAL (not
+ *         a BPF object, bad policy line: the detail message names the line),
+ *         -ENOMEM.
+ *
+ * Concurrency: thread-safe, shares nothing (libbpf may print warnings
+ * through its own print callback, see libbpf_set_print()).
+ */
+SAFEMAP_API int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *opts,
+				      struct safemap_objcheck **out);
+
+/** @brief Free a report. Accepts NULL. */
+SAFEMAP_API void safemap_objcheck_free(struct safemap_objcheck *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SAFEMAP_BPF_H */
