@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Guarding maps: the policy map (map id -> who may write), filled from
+ * user space under the audit's mutex. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "audit_internal.h"
+#include "safemap_audit.h"
+
+#define KNOWN_FLAGS (SAFEMAP_AUDIT_READ_ONLY | SAFEMAP_AUDIT_NOT_SELF)
+
+_Static_assert(SAFEMAP_AUDIT_MAX_ALLOWED == SM_AUDIT_MAX_ALLOWED, "policy limits");
+
+static int make_policy(const struct safemap_audit *a, const struct safemap_audit_policy *user,
+		       struct sm_policy *p)
+{
+	struct safemap_audit_policy pol;
+	size_t i;
+	int err;
+
+	if ((err = safemap__opts_copy(&pol, sizeof(pol), user, "safemap_audit_policy")))
+		return err;
+	if (pol.flags & ~(unsigned)KNOWN_FLAGS)
+		return safemap__errorf(-EINVAL, "audit policy: unknown flags 0x%x",
+				       pol.flags & ~(unsigned)KNOWN_FLAGS);
+	if (pol.n_tgids > SAFEMAP_AUDIT_MAX_ALLOWED || pol.n_uids > SAFEMAP_AUDIT_MAX_ALLOWED)
+		return safemap__errorf(-EINVAL, "audit policy: %zu tgids and %zu uids: at most %d each",
+				       pol.n_tgids, pol.n_uids, SAFEMAP_AUDIT_MAX_ALLOWED);
+	if ((pol.n_tgids && !pol.tgids) || (pol.n_uids && !pol.uids))
+		return safemap__errorf(-EINVAL, "audit policy: NULL tgids or uids with a count");
+	memset(p, 0, sizeof(*p));
+	if (pol.flags & SAFEMAP_AUDIT_READ_ONLY)
+		p->flags |= SM_POL_READ_ONLY;
+	p->guard_tgid = pol.flags & SAFEMAP_AUDIT_NOT_SELF ? 0 : (uint32_t)a->tgid;
+	p->n_tgids = (uint32_t)pol.n_tgids;
+	p->n_uids = (uint32_t)pol.n_uids;
+	for (i = 0; i < pol.n_tgids; i++) {
+		if (pol.tgids[i] <= 0)
+			return safemap__errorf(-EINVAL, "audit policy: tgid %d", (int)pol.tgids[i]);
+		p->tgids[i] = (uint32_t)pol.tgids[i];
+	}
+	for (i = 0; i < pol.n_uids; i++)
+		p->uids[i] = (uint32_t)pol.uids[i];
+	return 0;
+}
+
+int safemap__audit_guard_id(struct safemap_audit *a, uint32_t id,
+			    const struct safemap_audit_policy *policy)
+{
+	struct sm_policy p, old;
+	bool fresh;
+	int err;
+
+	if ((err = make_policy(a, policy, &p)))
+		return err;
+	pthread_mutex_lock(&a->lock);
+	fresh = bpf_map_lookup_elem(a->policy_fd, &id, &old) != 0;
+	err = bpf_map_update_elem(a->policy_fd, &id, &p, BPF_ANY) ? -errno : 0;
+	if (!err && fresh) {
+		a->guarded++;
+		__atomic_store_n(a->nr_guarded, (uint32_t)a->guarded, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (err == -E2BIG)
+		return safemap__errorf(err, "audit: cannot guard map id %u: %llu maps guarded "
+				       "already (max_guarded)", id, (unsigned long long)a->guarded);
+	if (err)
+		return safemap__errorf(err, "audit: cannot guard map id %u: %s", id, strerror(-err));
+	return 0;
+}
+
+/* Guard the map behind @p fd; returns its id (> 0) or a negative errno. */
+static int guard_fd(struct safemap_audit *a, int fd, const struct safemap_audit_policy *policy,
+		    const char *what)
+{
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+	char link[64], target[32];
+	ssize_t n;
+	int err;
+
+	/* a map fd, not a program or link one: their info has ids too */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	memset(&info, 0, sizeof(info));
+	if (strcmp(target, "anon_inode:bpf-map") != 0 ||
+	    bpf_obj_get_info_by_fd(fd, &info, &len) != 0 || info.id == 0)
+		return safemap__errorf(-EINVAL, "audit: %s is not a BPF map", what);
+	err = safemap__audit_guard_id(a, info.id, policy);
+	return err ? err : (int)info.id;
+}
+
+int safemap_audit_guard(struct safemap_audit *a, uint32_t map_id,
+			const struct safemap_audit_policy *policy)
+{
+	int fd;
+
+	if (!a || !map_id)
+		return safemap__errorf(-EINVAL, "audit: guard: NULL audit or map id 0");
+	fd = bpf_map_get_fd_by_id(map_id);
+	if (fd < 0)
+		return safemap__errorf(errno == ENOENT ? -ENOENT : -errno,
+				       "audit: guard: no map with id %u: %s", map_id, strerror(errno));
+	close(fd);
+	return safemap__audit_guard_id(a, map_id, policy);
+}
+
+int safemap_audit_guard_pinned(struct safemap_audit *a, const char *path,
+			       const struct safemap_audit_policy *policy)
+{
+	int fd, ret;
+
+	if (!a || !path)
+		return safemap__errorf(-EINVAL, "audit: guard_pinned: NULL argument");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return safemap__errorf(-errno, "audit: guard_pinned: '%s': %s", path, strerror(errno));
+	ret = guard_fd(a, fd, policy, path);
+	close(fd);
+	return ret;
+}
+
+int safemap_audit_guard_fd(struct safemap_audit *a, int fd,
+			   const struct safemap_audit_policy *policy)
+{
+	if (!a || fd < 0)
+		return safemap__errorf(-EINVAL, "audit: guard_fd: NULL audit or fd %d", fd);
+	return guard_fd(a, fd, policy, "the fd");
+}
+
+int safemap_audit_unguard(struct safemap_audit *a, uint32_t map_id)
+{
+	int err;
+
+	if (!a || !map_id)
+		return safemap__errorf(-EINVAL, "audit: unguard: NULL audit or map id 0");
+	pthread_mutex_lock(&a->lock);
+	err = bpf_map_delete_elem(a->policy_fd, &map_id) ? -errno : 0;
+	if (!err) {
+		a->guarded--;
+		__atomic_store_n(a->nr_guarded, (uint32_t)a->guarded, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (err == -ENOENT)
+		return safemap__errorf(err, "audit: unguard: map id %u is not guarded", map_id);
+	if (err)
+		return safemap__errorf(err, "audit: unguard: map id %u: %s", map_id, strerror(-err));
+	return 0;
+}
