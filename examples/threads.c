@@ -36,10 +36,16 @@ static void on_event(const struct safemap_event *ev, void *ctx)
 {
 	char line[256];
 
+	(void)ctx;
+	if (ev->reason != SAFEMAP_REASON_FULL) { /* the high-watermark warning */
+		safemap_event_format(ev, line, sizeof(line));
+		printf("  event: %s\n", line);
+		return;
+	}
 	/* print only the first refusal; count the rest */
 	if (__atomic_fetch_add(&full_events, 1, __ATOMIC_RELAXED) == 0) {
 		safemap_event_format(ev, line, sizeof(line));
-		printf("  first event: %s\n", line);
+		printf("  first refusal: %s\n", line);
 	}
 }
 
