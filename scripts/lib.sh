@@ -14,7 +14,9 @@ SAFEMAP_BENCH_DEPS=(libglib2.0-dev liburcu-dev libtbb-dev libcuckoo-dev libabsl-
 SAFEMAP_BUILD_DEPS=(cmake make gcc g++ pkg-config uthash-dev check libsubunit-dev
                     libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
                     "${SAFEMAP_BENCH_DEPS[@]}")
-SAFEMAP_TEST_DEPS=(clang libclang-rt-14-dev)
+# prometheus ships promtool, which checks the metrics text (test_metrics);
+# in containers without an init system its service is not started.
+SAFEMAP_TEST_DEPS=(clang libclang-rt-14-dev prometheus)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -357,6 +357,57 @@ SAFEMAP_API int safemap_freeze(struct safemap *m);
 /** @brief True once safemap_freeze() has begun on @p m (false for NULL). Takes no lock. */
 SAFEMAP_API bool safemap_is_frozen(const struct safemap *m);
 
+/* ---- snapshots (iter) ----------------------------------------------------- */
+
+/** An immutable point-in-time copy of a map. Made by safemap_snapshot(),
+ *  freed by safemap_snapshot_free(). */
+struct safemap_snap;
+
+/**
+ * @brief Copy every entry of @p m, consistent across all shards: the copy is
+ *        the map's content at one instant.
+ * @param out receives the snapshot (NULL on failure); free it with
+ *        safemap_snapshot_free().
+ * @return 0; -EINVAL (NULL argument); -ENOMEM (nothing allocated is left
+ *         behind, @p m is unchanged); -EDEADLK (only from inside a foreach
+ *         callback of @p m, on a lock cycle: see safemap_foreach()).
+ *
+ * Concurrency: takes every shard's read lock in index order, copies, and
+ * releases them all; writers to @p m wait for the copy (one memcpy per entry),
+ * readers do not. Memory comes from the map's allocator, in one block made
+ * before the locks are taken (retried if the map grew meanwhile). The
+ * snapshot does not refer to @p m: it may outlive it (the allocator's context
+ * must stay valid until the snapshot is freed). Callable from inside a
+ * foreach callback of @p m (the shard the walk holds is not locked again).
+ */
+SAFEMAP_API int safemap_snapshot(struct safemap *m, struct safemap_snap **out);
+
+/** @brief Free a snapshot. Accepts NULL. Must not race with reads of it. */
+SAFEMAP_API void safemap_snapshot_free(struct safemap_snap *snap);
+
+/** @brief Number of entries in the snapshot (0 for NULL). No lock; thread-safe. */
+SAFEMAP_API size_t safemap_snapshot_count(const struct safemap_snap *snap);
+
+/**
+ * @brief Copy the value of @p key in the snapshot into @p value_out.
+ * @return 0; -ENOENT (absent: @p value_out zero-filled); -EINVAL.
+ *
+ * Concurrency: no lock; any number of threads may read one snapshot.
+ */
+SAFEMAP_API int safemap_snapshot_get(const struct safemap_snap *snap, const void *key,
+				     void *value_out);
+
+/**
+ * @brief Call @p fn for every entry of the snapshot, in shard order; a
+ *        non-zero return stops the walk and is returned.
+ * @return 0, the callback's non-zero value, or -EINVAL.
+ *
+ * Concurrency: no lock; the callback may call anything, including writes to
+ * the map the snapshot came from.
+ */
+SAFEMAP_API int safemap_snapshot_foreach(const struct safemap_snap *snap,
+					 safemap_foreach_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
  * - safemap/bpf.h, safemap/layout.h: checked BPF map handles and the layouts
  *   they compare with BTF (the functions exist in builds with
  *   SAFEMAP_WITH_BPF, the default; the headers include no libbpf header).
+ * - safemap/metrics.h: per-map counters and Prometheus text exposition.
  */
 #ifndef SAFEMAP_SAFEMAP_H
 #define SAFEMAP_SAFEMAP_H
@@ -19,5 +20,6 @@
 #include <safemap/map.h>
 #include <safemap/layout.h>
 #include <safemap/bpf.h>
+#include <safemap/metrics.h>
 
 #endif /* SAFEMAP_SAFEMAP_H */

@@ -28,7 +28,7 @@ bool safemap__iterating(const struct safemap *m)
 	return false;
 }
 
-static bool holds(const struct safemap *m, uint32_t idx)
+bool safemap__iter_holds(const struct safemap *m, uint32_t idx)
 {
 	const struct iter_frame *f;
 
@@ -78,7 +78,7 @@ int safemap__iter_rdlock(struct safemap *m, uint32_t idx, int32_t held_max)
 {
 	struct safemap_shard *s = &m->shards[idx];
 
-	if (held_max >= 0 && holds(m, idx))
+	if (held_max >= 0 && safemap__iter_holds(m, idx))
 		return 0;
 	if ((int32_t)idx > held_max) { /* in order: waiting is safe */
 		safemap__rdlock(&s->lock, &s->stats);

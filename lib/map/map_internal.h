@@ -216,6 +216,8 @@ SAFEMAP_HIDDEN int safemap__read_begin_slow(struct safemap *m, struct safemap_sh
 SAFEMAP_HIDDEN int safemap__iter_rdlock(struct safemap *m, uint32_t idx, int32_t held_max);
 /* True if this thread runs a foreach of @p m (its callback is on the stack). */
 SAFEMAP_HIDDEN bool safemap__iterating(const struct safemap *m);
+/* True if this thread holds shard @p idx of @p m in one of its foreach walks. */
+SAFEMAP_HIDDEN bool safemap__iter_holds(const struct safemap *m, uint32_t idx);
 /* The highest shard index of @p m whose read lock this thread holds in a
  * foreach, or -1. */
 SAFEMAP_HIDDEN int32_t safemap__iter_held_max(const struct safemap *m);

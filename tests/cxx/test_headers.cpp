@@ -7,7 +7,9 @@
 #include <safemap/map.h>
 #include <safemap/layout.h>
 #include <safemap/bpf.h>
+#include <safemap/metrics.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 
@@ -23,6 +25,19 @@ int main()
 	std::uint64_t k = 42, v = 7, out = 0;
 	int ok = safemap_put(m, &k, &v, SAFEMAP_NOEXIST) == 0 && safemap_get(m, &k, &out) == 0 &&
 		 out == 7 && safemap_count(m) == 1;
+	long visits = 0;
+	ok = ok && safemap_foreach(m, [](const void *, const void *, void *ctx) {
+			   ++*static_cast<long *>(ctx);
+			   return 0;
+		   }, &visits) == 0 && visits == 1;
+	struct safemap_snap *snap = nullptr;
+	ok = ok && safemap_snapshot(m, &snap) == 0 && safemap_snapshot_count(snap) == 1;
+	safemap_snapshot_free(snap);
+	struct safemap_metrics mt;
+	SAFEMAP_OPTS_INIT(&mt);
+	ok = ok && safemap_metrics_read(m, &mt) == 0 && mt.ops[SAFEMAP_OP_PUT] == 1;
+	ok = ok && safemap_freeze(m) == 0 && safemap_is_frozen(m) &&
+	     safemap_put(m, &k, &v, SAFEMAP_ANY) == -EPERM;
 	safemap_destroy(m);
 	std::printf("1 passed, %d failed\n", ok ? 0 : 1);
 	return ok ? 0 : 1;

@@ -186,6 +186,141 @@ START_TEST(foreach_under_writers)
 }
 END_TEST
 
+/* ---- snapshots under writers. One sequencer rewrites the stable keys
+ * round-robin (write number g goes to key g % STABLE with version g), so at
+ * any instant every stable key's version lies in (V - STABLE, V] where V is
+ * the newest: a copy that mixed shards seen at different instants breaks
+ * that. Churn writers insert and delete other keys meanwhile. */
+static void *sequencer(void *arg)
+{
+	struct run *r = arg;
+	uint64_t g;
+
+	for (g = STABLE; !__atomic_load_n(&r->stop, __ATOMIC_RELAXED); g++) {
+		uint64_t k = g % STABLE;
+		struct val v = { k, g, check_of(k, g) };
+
+		if (safemap_put(r->m, &k, &v, SAFEMAP_EXIST))
+			bad(r, "stable key missing on rewrite", k);
+	}
+	__atomic_fetch_add(&r->writes, (long)(g - STABLE), __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void *churner(void *arg)
+{
+	struct run *r = arg;
+	uint64_t rng = (uint64_t)(uintptr_t)&rng, n = 0;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		uint64_t x = tu_next(&rng), k = CHURN_BASE + (x >> 8) % CHURN;
+		struct val v = { k, x, check_of(k, x) };
+		int err = x & 1 ? safemap_put(r->m, &k, &v, SAFEMAP_ANY) : safemap_delete(r->m, &k);
+
+		if (err && err != -ENOENT)
+			bad(r, "churn write failed", k);
+		n++;
+	}
+	__atomic_fetch_add(&r->writes, (long)n, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+struct snap_view {
+	struct view v;
+	uint64_t vmin, vmax;
+	long calls;
+};
+
+static int snap_view_cb(const void *key, const void *value, void *ctx)
+{
+	struct snap_view *sv = ctx;
+	struct val v;
+
+	view_cb(key, value, &sv->v);
+	memcpy(&v, value, sizeof(v));
+	if (v.key < STABLE) {
+		if (v.version < sv->vmin)
+			sv->vmin = v.version;
+		if (v.version > sv->vmax)
+			sv->vmax = v.version;
+	}
+	sv->calls++;
+	return 0;
+}
+
+static void *snapshotter(void *arg)
+{
+	struct run *r = arg;
+	struct snap_view *sv = malloc(sizeof(*sv));
+	uint64_t rng = 99;
+
+	while (tu_now() < r->until) {
+		struct safemap_snap *sn = NULL;
+		uint64_t k;
+		int i;
+
+		memset(sv, 0, sizeof(*sv));
+		sv->v.r = r;
+		sv->vmin = UINT64_MAX;
+		if (safemap_snapshot(r->m, &sn)) {
+			bad(r, "snapshot failed", 0);
+			break;
+		}
+		if (safemap_snapshot_foreach(sn, snap_view_cb, sv))
+			bad(r, "snapshot foreach failed", 0);
+		view_check(&sv->v);
+		if (sv->vmax - sv->vmin >= STABLE)
+			bad(r, "snapshot mixes instants: stable versions span >= STABLE", sv->vmax - sv->vmin);
+		if ((size_t)sv->calls != safemap_snapshot_count(sn))
+			bad(r, "snapshot count differs from its walk", (uint64_t)sv->calls);
+		for (i = 0; i < 64; i++) { /* lock-free lookups agree with the walk */
+			struct val v;
+
+			k = tu_next(&rng) % STABLE;
+			if (safemap_snapshot_get(sn, &k, &v) || !val_ok(&k, &v))
+				bad(r, "snapshot_get of a stable key", k);
+		}
+		safemap_snapshot_free(sn);
+		__atomic_fetch_add(&r->walks, 1, __ATOMIC_RELAXED);
+	}
+	free(sv);
+	return NULL;
+}
+
+START_TEST(snapshot_under_writers)
+{
+	unsigned shards[] = { 0, 8 };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct run r = { 0 };
+		pthread_t w[3], t;
+		uint64_t k;
+
+		r.m = tu_map(8, sizeof(struct val), shards[i], 0);
+		for (k = 0; k < STABLE; k++) { /* as if writes 0..STABLE-1 happened */
+			struct val v = { k, k, check_of(k, k) };
+
+			ck_assert_int_eq(safemap_put(r.m, &k, &v, SAFEMAP_NOEXIST), 0);
+		}
+		r.until = tu_now() + tu_stress_seconds(2.0);
+		pthread_create(&w[0], NULL, sequencer, &r);
+		pthread_create(&w[1], NULL, churner, &r);
+		pthread_create(&w[2], NULL, churner, &r);
+		pthread_create(&t, NULL, snapshotter, &r);
+		pthread_join(t, NULL);
+		__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
+		for (k = 0; k < 3; k++)
+			pthread_join(w[k], NULL);
+		fprintf(stderr, "snapshot stress (%u shards): %ld snapshots, %ld writes, %ld errors\n",
+			shards[i], r.walks, r.writes, r.errors);
+		ck_assert_int_eq(r.errors, 0);
+		ck_assert_int_ge(r.walks, 2);
+		safemap_destroy(r.m);
+	}
+}
+END_TEST
+
 /* ---- freeze under writers: once freeze has returned, nothing succeeds */
 struct frz {
 	struct safemap *m;
@@ -265,6 +400,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, foreach_under_writers);
 	tcase_add_test(tc, freeze_under_writers);
+	tcase_add_test(tc, snapshot_under_writers);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

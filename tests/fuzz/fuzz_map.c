@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* libFuzzer target: random operation sequences on one map against a plain
+ * reference model (an array indexed by key id); any difference aborts.
+ *
+ * Input: 5 header bytes choose the map (key size 1..24, value size 1..16,
+ * 1..16 shards, max_entries 0 or 1..48, hash_bits 0 or 1..7: with a narrow
+ * hash most keys collide), then 3 bytes per operation: opcode, key id
+ * (0..63), value seed. Operations: put with each flag, get, delete, count,
+ * foreach (full compare; writes and reads from inside the callback; early
+ * stop; nested walk), snapshot (full compare, lookups), freeze, metrics and
+ * events against the model's counts.
+ *
+ * Built with clang -fsanitize=fuzzer,address,undefined under
+ * -DSAFEMAP_FUZZ=ON; tests/fuzz/replay.c runs the committed corpus through
+ * the same function in every build. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <safemap/safemap.h>
+
+#define NKEYS 64
+#define MAXK 24
+#define MAXV 16
+
+struct model {
+	struct safemap *m;
+	size_t ks, vs, max;
+	bool frozen;
+	bool present[NKEYS];
+	unsigned char value[NKEYS][MAXV];
+	size_t count;
+	uint64_t refused[SAFEMAP_REASON_MAX];
+	uint64_t events[SAFEMAP_REASON_MAX];
+	uint64_t puts, gets, deletes; /* calls that reach a shard */
+	/* scratch for walks */
+	unsigned char seen[NKEYS];
+	long calls, stop_after;
+	int inner_err, inner_get;
+	uint8_t probe;
+};
+
+#define CHECK(cond)                                                                          \
+	do {                                                                                 \
+		if (!(cond)) {                                                               \
+			fprintf(stderr, "fuzz_map: %s:%d: %s (last error: %s)\n", __FILE__,  \
+				__LINE__, #cond, safemap_last_error());                      \
+			abort();                                                             \
+		}                                                                            \
+	} while (0)
+
+static void key_of(const struct model *md, unsigned id, unsigned char *k)
+{
+	size_t i;
+
+	k[0] = (unsigned char)id;
+	for (i = 1; i < md->ks; i++)
+		k[i] = (unsigned char)(id * 37u + i * 11u);
+}
+
+static unsigned id_of(const struct model *md, const void *key)
+{
+	unsigned char k[MAXK];
+	unsigned id = *(const unsigned char *)key;
+
+	CHECK(id < NKEYS);
+	key_of(md, id, k);
+	CHECK(!memcmp(k, key, md->ks));
+	return id;
+}
+
+static void value_of(const struct model *md, uint8_t seed, unsigned char *v)
+{
+	size_t i;
+
+	for (i = 0; i < md->vs; i++)
+		v[i] = (unsigned char)(seed + i * 31u);
+}
+
+static void on_event(const struct safemap_event *ev, void *ctx)
+{
+	struct model *md = ctx;
+
+	CHECK(ev->reason < SAFEMAP_REASON_MAX);
+	md->events[ev->reason]++;
+}
+
+static void do_put(struct model *md, unsigned id, uint8_t seed, unsigned flags)
+{
+	unsigned char k[MAXK], v[MAXV];
+	int want, got;
+
+	key_of(md, id, k);
+	value_of(md, seed, v);
+	if (md->frozen)
+		want = -EPERM;
+	else if (md->present[id])
+		want = flags == SAFEMAP_NOEXIST ? -EEXIST : 0;
+	else if (flags == SAFEMAP_EXIST)
+		want = -ENOENT;
+	else
+		want = md->max && md->count >= md->max ? -E2BIG : 0;
+	got = safemap_put(md->m, k, v, flags);
+	CHECK(got == want);
+	if (want == -EPERM) {
+		md->refused[SAFEMAP_REASON_FROZEN]++;
+		return;
+	}
+	md->puts++;
+	if (want == -E2BIG)
+		md->refused[SAFEMAP_REASON_FULL]++;
+	if (want)
+		return;
+	if (!md->present[id])
+		md->count++;
+	md->present[id] = true;
+	memcpy(md->value[id], v, md->vs);
+}
+
+static void do_get(struct model *md, unsigned id)
+{
+	unsigned char k[MAXK], v[MAXV], zero[MAXV] = { 0 };
+
+	key_of(md, id, k);
+	memset(v, 0xee, sizeof(v));
+	CHECK(safemap_get(md->m, k, v) == (md->present[id] ? 0 : -ENOENT));
+	CHECK(!memcmp(v, md->present[id] ? md->value[id] : zero, md->vs));
+	md->gets++;
+}
+
+static void do_delete(struct model *md, unsigned id)
+{
+	unsigned char k[MAXK];
+
+	key_of(md, id, k);
+	if (md->frozen) {
+		CHECK(safemap_delete(md->m, k) == -EPERM);
+		md->refused[SAFEMAP_REASON_FROZEN]++;
+		return;
+	}
+	CHECK(safemap_delete(md->m, k) == (md->present[id] ? 0 : -ENOENT));
+	md->deletes++;
+	if (md->present[id])
+		md->count--;
+	md->present[id] = false;
+}
+
+static int count_cb(const void *key, const void *value, void *ctx)
+{
+	(void)key, (void)value;
+	(*(long *)ctx)++;
+	return 0;
+}
+
+/* a walk's callback: each entry once, with the model's value; on the
+ * first call try a write (refused) and a read (allowed) of the same map */
+static int walk_cb(const void *key, const void *value, void *ctx)
+{
+	struct model *md = ctx;
+	unsigned id = id_of(md, key);
+	unsigned char k[MAXK], v[MAXV];
+
+	CHECK(md->present[id]);
+	CHECK(!memcmp(value, md->value[id], md->vs));
+	CHECK(md->seen[id]++ == 0);
+	if (md->calls++ == 0 && md->probe) {
+		key_of(md, md->probe % NKEYS, k);
+		value_of(md, md->probe, v);
+		md->inner_err = md->probe & 1 ? safemap_put(md->m, k, v, SAFEMAP_ANY)
+					      : safemap_delete(md->m, k);
+		md->inner_get = safemap_get(md->m, k, v);
+		{ /* a nested walk of the same map sees the same entries */
+			long n = 0;
+
+			CHECK(safemap_foreach(md->m, count_cb, &n) == 0);
+			CHECK((size_t)n == md->count);
+		}
+	}
+	return md->stop_after && md->calls == md->stop_after ? 7 : 0;
+}
+
+static void do_foreach(struct model *md, uint8_t arg)
+{
+	unsigned id;
+	int ret;
+
+	memset(md->seen, 0, sizeof(md->seen));
+	md->calls = 0;
+	md->stop_after = arg % 4 == 1 ? 1 + arg / 64 : 0;
+	md->probe = arg % 4 == 2 ? arg : 0;
+	md->inner_err = md->inner_get = 1;
+	ret = safemap_foreach(md->m, walk_cb, md);
+	if (md->stop_after && md->count >= (size_t)md->stop_after) {
+		CHECK(ret == 7);
+		CHECK(md->calls == md->stop_after);
+		return;
+	}
+	CHECK(ret == 0);
+	CHECK((size_t)md->calls == md->count);
+	for (id = 0; id < NKEYS; id++)
+		CHECK(md->seen[id] == md->present[id]);
+	if (md->probe && md->count) {
+		unsigned pid = md->probe % NKEYS;
+
+		CHECK(md->inner_err == (md->frozen ? -EPERM : -EDEADLK));
+		md->refused[md->frozen ? SAFEMAP_REASON_FROZEN : SAFEMAP_REASON_WRITE_IN_ITERATION]++;
+		CHECK(md->inner_get == (md->present[pid] ? 0 : -ENOENT));
+		md->gets++;
+	}
+}
+
+static int snap_cb(const void *key, const void *value, void *ctx)
+{
+	struct model *md = ctx;
+	unsigned id = id_of(md, key);
+
+	CHECK(md->present[id]);
+	CHECK(!memcmp(value, md->value[id], md->vs));
+	CHECK(md->seen[id]++ == 0);
+	return 0;
+}
+
+static void do_snapshot(struct model *md, uint8_t arg)
+{
+	struct safemap_snap *sn = NULL;
+	unsigned char k[MAXK], v[MAXV];
+	unsigned id;
+
+	CHECK(safemap_snapshot(md->m, &sn) == 0);
+	CHECK(safemap_snapshot_count(sn) == md->count);
+	memset(md->seen, 0, sizeof(md->seen));
+	CHECK(safemap_snapshot_foreach(sn, snap_cb, md) == 0);
+	for (id = 0; id < NKEYS; id++) {
+		CHECK(md->seen[id] == md->present[id]);
+		key_of(md, id, k);
+		CHECK(safemap_snapshot_get(sn, k, v) == (md->present[id] ? 0 : -ENOENT));
+		if (md->present[id])
+			CHECK(!memcmp(v, md->value[id], md->vs));
+	}
+	/* a write after the snapshot does not show in it */
+	if (!md->frozen && arg & 1) {
+		do_delete(md, arg % NKEYS);
+		CHECK(safemap_snapshot_count(sn) >= md->count);
+	}
+	safemap_snapshot_free(sn);
+}
+
+static void do_metrics(struct model *md)
+{
+	struct safemap_metrics mt;
+	int r;
+
+	SAFEMAP_OPTS_INIT(&mt);
+	CHECK(safemap_metrics_read(md->m, &mt) == 0);
+	CHECK(mt.entries == md->count);
+	CHECK(mt.max_entries == md->max);
+	CHECK(mt.frozen == md->frozen);
+	CHECK(mt.ops[SAFEMAP_OP_PUT] == md->puts);
+	CHECK(mt.ops[SAFEMAP_OP_GET] == md->gets);
+	CHECK(mt.ops[SAFEMAP_OP_DELETE] == md->deletes);
+	for (r = 0; r < SAFEMAP_REASON_MAX; r++) {
+		CHECK(mt.refused[r] == md->refused[r]);
+		CHECK(md->events[r] == md->refused[r]);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct model md0;
+	struct model *md = &md0;
+	size_t i;
+
+	if (size < 5)
+		return 0;
+	memset(md, 0, sizeof(*md));
+	md->ks = 1 + data[0] % MAXK;
+	md->vs = 1 + data[1] % MAXV;
+	md->max = data[3] & 0x80 ? 0 : 1 + data[3] % 48;
+	{
+		SAFEMAP_OPTS(safemap_opts, o, .name = "fuzz", .key_size = md->ks,
+			     .value_size = md->vs, .shards = 1u << (data[2] % 5),
+			     .max_entries = md->max, .hash_bits = data[4] & 7,
+			     .event_fn = on_event, .event_ctx = md);
+
+		CHECK(safemap_create(&o, &md->m) == 0);
+	}
+	for (i = 5; i + 3 <= size; i += 3) {
+		uint8_t op = data[i], arg = data[i + 2];
+		unsigned id = data[i + 1] % NKEYS;
+
+		switch (op % 12) {
+		case 0: do_put(md, id, arg, SAFEMAP_ANY); break;
+		case 1: do_put(md, id, arg, SAFEMAP_NOEXIST); break;
+		case 2: do_put(md, id, arg, SAFEMAP_EXIST); break;
+		case 3: do_get(md, id); break;
+		case 4: do_delete(md, id); break;
+		case 5: CHECK(safemap_count(md->m) == md->count); break;
+		case 6: do_foreach(md, arg); break;
+		case 7: do_snapshot(md, arg); break;
+		case 8:
+			if (op >= 128) { /* rarely: freeze for good */
+				CHECK(safemap_freeze(md->m) == 0);
+				md->frozen = true;
+				CHECK(safemap_is_frozen(md->m));
+			}
+			break;
+		case 9: do_metrics(md); break;
+		default: do_put(md, id, arg, op & 1 ? SAFEMAP_ANY : SAFEMAP_NOEXIST); break;
+		}
+	}
+	do_metrics(md);
+	safemap_destroy(md->m);
+	return 0;
+}
