@@ -5,9 +5,35 @@
 #include <safemap/common.h>
 #include <safemap/event.h>
 #include <safemap/map.h>
+#include <safemap/typed.h>
 
 #include <cstdint>
 #include <cstdio>
+
+SAFEMAP_DEFINE_TYPED(u64map, std::uint64_t, std::uint64_t);
+
+static int bump(const std::uint64_t *, std::uint64_t *v, bool, void *)
+{
+	++*v;
+	return SAFEMAP_UPDATE_STORE;
+}
+
+static bool typed_ok()
+{
+	struct u64map *t = nullptr;
+	std::uint64_t k = 1, v = 0;
+	struct safemap_ref r = {};
+
+	if (u64map_create(nullptr, &t) != 0)
+		return false;
+	bool ok = u64map_update(t, &k, bump, nullptr, SAFEMAP_ANY) == 0 &&
+		  u64map_update(t, &k, bump, nullptr, SAFEMAP_ANY) == 0 &&
+		  u64map_get(t, &k, &v) == 0 && v == 2 && u64map_get_ref(t, &k, &r) == 0 &&
+		  *u64map_ref_value(&r) == 2;
+	safemap_ref_put(&r);
+	u64map_destroy(t);
+	return ok;
+}
 
 int main()
 {
@@ -20,7 +46,7 @@ int main()
 		return 1;
 	std::uint64_t k = 42, v = 7, out = 0;
 	int ok = safemap_put(m, &k, &v, SAFEMAP_NOEXIST) == 0 && safemap_get(m, &k, &out) == 0 &&
-		 out == 7 && safemap_count(m) == 1;
+		 out == 7 && safemap_count(m) == 1 && typed_ok();
 	safemap_destroy(m);
 	std::printf("1 passed, %d failed\n", ok ? 0 : 1);
 	return ok ? 0 : 1;
