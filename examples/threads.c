@@ -36,17 +36,25 @@ static void on_event(const struct safemap_event *ev, void *ctx)
 {
 	char line[256];
 
-	(void)ctx;
-	if (ev->reason != SAFEMAP_REASON_FULL) { /* the high-watermark warning */
+	if (ev->reason == SAFEMAP_REASON_WATERMARK) { /* 90% of max_entries reached */
 		safemap_event_format(ev, line, sizeof(line));
-		printf("  event: %s\n", line);
+		printf("  watermark: %s\n", line);
 		return;
 	}
 	/* print only the first refusal; count the rest */
 	if (__atomic_fetch_add(&full_events, 1, __ATOMIC_RELAXED) == 0) {
 		safemap_event_format(ev, line, sizeof(line));
-		printf("  first refusal: %s\n", line);
+		printf("  first event: %s\n", line);
 	}
+}
+
+static int add_packet(const void *key, void *value, bool present, void *ctx)
+{
+	struct flow_stats *s = value;
+
+	s->packets++;
+	s->bytes += 1500;
+	return SAFEMAP_UPDATE_STORE;
 }
 
 static void *collector(void *arg)
@@ -65,13 +73,9 @@ static void *collector(void *arg)
 		if (!err) {
 			w->inserted++;
 		} else if (err == -EEXIST) {
-			/* present: read, add, write back (issue-3's update() will
-			 * make this atomic; here the last writer wins) */
-			safemap_get(w->flows, &k, &s);
-			s.packets++;
-			s.bytes += 1500;
-			safemap_put(w->flows, &k, &s, SAFEMAP_EXIST);
-			w->updated++;
+			/* present: add to it atomically, under the shard lock */
+			if (safemap_update(w->flows, &k, add_packet, NULL, SAFEMAP_EXIST) == 0)
+				w->updated++;
 		} else if (err == -E2BIG) {
 			w->refused++;
 		} else {

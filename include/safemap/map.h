@@ -292,6 +292,18 @@ SAFEMAP_API int safemap_clear(struct safemap *m);
 SAFEMAP_API int safemap_check_type(struct safemap *m, size_t key_size, size_t value_size,
 				   const char *key_type, const char *value_type);
 
+/**
+ * @brief safemap_create() for a map of a given key and value type (what
+ *        SAFEMAP_DEFINE_TYPED's prefix_create() calls): the sizes and type
+ *        names come from the arguments, everything else from @p opts (NULL:
+ *        defaults), including the finalizer of @c opts->type.
+ * @return as safemap_create(); -EINVAL also when @p opts gives a key_size,
+ *         value_size or type name that differs from the arguments.
+ */
+SAFEMAP_API int safemap_create_typed(const struct safemap_opts *opts, size_t key_size,
+				     size_t value_size, const char *key_type,
+				     const char *value_type, struct safemap **out);
+
 /** @brief The map's name as given at create ("" if none). Never NULL for a map. */
 SAFEMAP_API const char *safemap_name(const struct safemap *m);
 

@@ -11,6 +11,7 @@
  *   they compare with BTF (the functions exist in builds with
  *   SAFEMAP_WITH_BPF, the default; the headers include no libbpf header).
  * - safemap/metrics.h: per-map counters and Prometheus text exposition.
+ * - safemap/typed.h: SAFEMAP_DEFINE_TYPED(), compile-time typed wrappers.
  */
 #ifndef SAFEMAP_SAFEMAP_H
 #define SAFEMAP_SAFEMAP_H
@@ -21,5 +22,6 @@
 #include <safemap/layout.h>
 #include <safemap/bpf.h>
 #include <safemap/metrics.h>
+#include <safemap/typed.h>
 
 #endif /* SAFEMAP_SAFEMAP_H */

@@ -79,6 +79,8 @@ const char *safemap_strerror(int err)
 	case EBADF: return "bad or closed map handle";
 	case ENOSPC: return "buffer too small";
 	case EOPNOTSUPP: return "operation not supported by this map or kernel";
+	case EAGAIN: return "value differs from the expected one (compare-and-swap)";
+	case EOVERFLOW: return "too many references to one entry";
 	default: return strerror(err);
 	}
 }

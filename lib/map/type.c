@@ -84,3 +84,46 @@ int safemap_check_type(struct safemap *m, size_t key_size, size_t value_size,
 			       key_type && key_type[0] ? key_type : "key", key_size,
 			       value_type && value_type[0] ? value_type : "value", value_size);
 }
+
+static bool arg_differs(const char *given, const char *want)
+{
+	return given && want && strcmp(given, want) != 0;
+}
+
+int safemap_create_typed(const struct safemap_opts *opts, size_t key_size, size_t value_size,
+			 const char *key_type, const char *value_type, struct safemap **out)
+{
+	struct safemap_opts o;
+	struct safemap_type t;
+	int err;
+
+	if (!out)
+		return safemap__errorf(-EINVAL, "safemap_create_typed: NULL out");
+	*out = NULL;
+	err = safemap__opts_copy(&o, sizeof(o), opts, "safemap_opts");
+	if (err)
+		return err;
+	o.sz = sizeof(o);
+	if ((o.key_size && o.key_size != key_size) || (o.value_size && o.value_size != value_size))
+		return safemap__errorf(-EINVAL,
+				       "safemap_create_typed: options say %zu -> %zu bytes, the types %s (%zu) -> %s (%zu)",
+				       o.key_size, o.value_size, key_type ? key_type : "key", key_size,
+				       value_type ? value_type : "value", value_size);
+	o.key_size = key_size;
+	o.value_size = value_size;
+	err = safemap__opts_copy(&t, sizeof(t), o.type, "safemap_type");
+	if (err)
+		return err;
+	if (arg_differs(t.key_type, key_type) || arg_differs(t.value_type, value_type))
+		return safemap__errorf(-EINVAL,
+				       "safemap_create_typed: type descriptor names %s -> %s, the types are %s -> %s",
+				       t.key_type ? t.key_type : "-", t.value_type ? t.value_type : "-",
+				       key_type ? key_type : "-", value_type ? value_type : "-");
+	t.sz = sizeof(t);
+	if (key_type)
+		t.key_type = key_type;
+	if (value_type)
+		t.value_type = value_type;
+	o.type = &t;
+	return safemap_create(&o, out);
+}

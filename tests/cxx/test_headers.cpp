@@ -8,10 +8,36 @@
 #include <safemap/layout.h>
 #include <safemap/bpf.h>
 #include <safemap/metrics.h>
+#include <safemap/typed.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+
+SAFEMAP_DEFINE_TYPED(u64map, std::uint64_t, std::uint64_t);
+
+static int bump(const std::uint64_t *, std::uint64_t *v, bool, void *)
+{
+	++*v;
+	return SAFEMAP_UPDATE_STORE;
+}
+
+static bool typed_ok()
+{
+	struct u64map *t = nullptr;
+	std::uint64_t k = 1, v = 0;
+	struct safemap_ref r = {};
+
+	if (u64map_create(nullptr, &t) != 0)
+		return false;
+	bool ok = u64map_update(t, &k, bump, nullptr, SAFEMAP_ANY) == 0 &&
+		  u64map_update(t, &k, bump, nullptr, SAFEMAP_ANY) == 0 &&
+		  u64map_get(t, &k, &v) == 0 && v == 2 && u64map_get_ref(t, &k, &r) == 0 &&
+		  *u64map_ref_value(&r) == 2;
+	safemap_ref_put(&r);
+	u64map_destroy(t);
+	return ok;
+}
 
 int main()
 {
@@ -38,6 +64,7 @@ int main()
 	ok = ok && safemap_metrics_read(m, &mt) == 0 && mt.ops[SAFEMAP_OP_PUT] == 1;
 	ok = ok && safemap_freeze(m) == 0 && safemap_is_frozen(m) &&
 	     safemap_put(m, &k, &v, SAFEMAP_ANY) == -EPERM;
+		 out == 7 && safemap_count(m) == 1 && typed_ok();
 	safemap_destroy(m);
 	std::printf("1 passed, %d failed\n", ok ? 0 : 1);
 	return ok ? 0 : 1;
