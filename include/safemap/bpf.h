@@ -252,8 +252,11 @@ SAFEMAP_API int safemap_bpf_percpu_reduce(const struct safemap_bpf *h, const voi
 /**
  * @brief Update @c *count entries: @p keys (key_size each) and @p values
  *        (safemap_bpf_value_buf_size() each), with one flag for all.
- *        Uses BPF_MAP_UPDATE_BATCH, falling back to single updates where the
- *        kernel or map type lacks it.
+ *        Uses BPF_MAP_UPDATE_BATCH with SAFEMAP_ANY (the kernel's batch takes
+ *        no NOEXIST/EXIST: those go element by element, as does everything
+ *        where the kernel or map type lacks batch operations or
+ *        opts->no_batch is set). If the kernel answers -EFAULT (its count
+ *        cannot be trusted) the batch is redone element by element.
  * @param count in: entries; out: entries applied before an error (all on 0).
  * @return 0, or the error of the first entry that failed (as
  *         safemap_bpf_update(), including the -E2BIG capacity event).
