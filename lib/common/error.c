@@ -79,6 +79,7 @@ const char *safemap_strerror(int err)
 	case EBADF: return "bad or closed map handle";
 	case ENOSPC: return "buffer too small";
 	case EOPNOTSUPP: return "operation not supported by this map or kernel";
+	case EPROTO: return "BPF map does not match the expected spec";
 	default: return strerror(err);
 	}
 }
