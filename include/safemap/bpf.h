@@ -17,6 +17,9 @@
  * call. Operations take no library lock: each is one or a few bpf()
  * syscalls, atomic per element as the kernel makes them. get/put are atomic.
  *
+ * Built with SAFEMAP_WITH_BPF (the default); this header includes no libbpf
+ * header, so programs that do not use libbpf themselves need not have it.
+ *
  * Flags and errors are those of the user-space map (safemap/map.h):
  * SAFEMAP_ANY / SAFEMAP_NOEXIST / SAFEMAP_EXIST, negative errno results,
  * -E2BIG for a full map reported as a capacity violation (event + counter),
@@ -192,8 +195,10 @@ SAFEMAP_API int safemap_bpf_update(struct safemap_bpf *h, const void *key, const
 /** @brief Delete @p key. @return 0; -ENOENT; -EINVAL (arrays cannot delete). */
 SAFEMAP_API int safemap_bpf_delete(struct safemap_bpf *h, const void *key);
 
-/** @brief Copy the value of @p key into @p value and delete it, atomically.
- *  @return 0; -ENOENT (value zero-filled); -EINVAL; -EOPNOTSUPP (map type). */
+/** @brief Copy the value of @p key into @p value (value_size bytes) and
+ *         delete it, atomically.
+ *  @return 0; -ENOENT (value zero-filled); -EINVAL (NULL argument, per-CPU
+ *          map); -EOPNOTSUPP (the map type has no lookup-and-delete, e.g. arrays). */
 SAFEMAP_API int safemap_bpf_lookup_and_delete(struct safemap_bpf *h, const void *key, void *value);
 
 /**
@@ -252,8 +257,11 @@ SAFEMAP_API int safemap_bpf_percpu_reduce(const struct safemap_bpf *h, const voi
 /**
  * @brief Update @c *count entries: @p keys (key_size each) and @p values
  *        (safemap_bpf_value_buf_size() each), with one flag for all.
- *        Uses BPF_MAP_UPDATE_BATCH, falling back to single updates where the
- *        kernel or map type lacks it.
+ *        Uses BPF_MAP_UPDATE_BATCH with SAFEMAP_ANY (the kernel's batch takes
+ *        no NOEXIST/EXIST: those go element by element, as does everything
+ *        where the kernel or map type lacks batch operations or
+ *        opts->no_batch is set). If the kernel answers -EFAULT (its count
+ *        cannot be trusted) the batch is redone element by element.
  * @param count in: entries; out: entries applied before an error (all on 0).
  * @return 0, or the error of the first entry that failed (as
  *         safemap_bpf_update(), including the -E2BIG capacity event).
@@ -261,9 +269,12 @@ SAFEMAP_API int safemap_bpf_percpu_reduce(const struct safemap_bpf *h, const voi
 SAFEMAP_API int safemap_bpf_batch_update(struct safemap_bpf *h, const void *keys,
 					 const void *values, uint32_t *count, unsigned flags);
 
-/** @brief Delete @c *count keys (BPF_MAP_DELETE_BATCH, else one by one).
+/** @brief Delete @c *count keys (BPF_MAP_DELETE_BATCH, else one by one;
+ *         after a kernel -EFAULT the batch is redone one by one, an absent
+ *         key then counting as deleted).
  *  @param count in: keys; out: keys deleted before an error.
- *  @return 0, or the first error (-ENOENT for an absent key). */
+ *  @return 0, or the first error (-ENOENT for an absent key; -EINVAL for
+ *          arrays, whose elements cannot be deleted). */
 SAFEMAP_API int safemap_bpf_batch_delete(struct safemap_bpf *h, const void *keys, uint32_t *count);
 
 /** Callback for safemap_bpf_foreach(): return 0 to go on, non-zero to stop
@@ -347,8 +358,10 @@ struct safemap_objcheck_opts {
 
 /**
  * @brief Open a BPF object file *without loading it* (no privileges) and
- *        report each map and every finding: padding holes in keys,
- *        max_entries below the policy, sizes or types other than the policy's.
+ *        report each map it defines (libbpf's internal .data/.rodata/.bss/
+ *        .kconfig maps left out) and every finding: padding holes in keys,
+ *        max_entries below the policy, sizes or types other than the policy's,
+ *        maps the policy names that the object lacks.
  * @param out receives the report; free it with safemap_objcheck_free().
  * @return 0 (findings are in the report, not errors); -ENOENT, -EINVAL (not
  *         a BPF object, bad policy line: the detail message names the line),

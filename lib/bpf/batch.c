@@ -19,6 +19,14 @@ static bool batch_missing(int err)
 	return err == -SAFEMAP__ENOTSUPP || err == -EOPNOTSUPP || err == -EINVAL;
 }
 
+/* Did a failed batch write do nothing? The kernel writes the count back
+ * when it processed elements; when it refused up front, libbpf hands back
+ * the count we passed in. */
+static bool did_nothing(uint32_t done, uint32_t n)
+{
+	return done == 0 || done == n;
+}
+
 static const char *key_at(const struct safemap_bpf *h, const void *keys, uint32_t i)
 {
 	return (const char *)keys + (size_t)i * h->key_size;
@@ -80,7 +88,8 @@ int safemap_bpf_batch_update(struct safemap_bpf *h, const void *keys, const void
 	*count = 0;
 	if (!n)
 		return 0;
-	if (h->no_batch)
+	/* the kernel's batch update takes no NOEXIST/EXIST (only BPF_F_LOCK) */
+	if (h->no_batch || (flags & ~(unsigned)BPF_F_LOCK) != SAFEMAP_ANY)
 		return update_singles(h, keys, values, 0, n, count, flags, false);
 	{
 		LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = flags);
@@ -94,7 +103,7 @@ int safemap_bpf_batch_update(struct safemap_bpf *h, const void *keys, const void
 	}
 	if (err == -EFAULT)
 		return update_singles(h, keys, values, 0, n, count, flags, true);
-	if (done == 0 && batch_missing(err))
+	if (did_nothing(done, n) && batch_missing(err))
 		return update_singles(h, keys, values, 0, n, count, flags, false);
 	*count = done < n ? done : n;
 	return safemap__bpf_fail(h, SAFEMAP_OP_BATCH_UPDATE, err, key_at(h, keys, *count));
@@ -143,7 +152,7 @@ int safemap_bpf_batch_delete(struct safemap_bpf *h, const void *keys, uint32_t *
 	}
 	if (err == -EFAULT)
 		return delete_singles(h, keys, 0, n, count, true);
-	if (done == 0 && batch_missing(err))
+	if (did_nothing(done, n) && batch_missing(err))
 		return delete_singles(h, keys, 0, n, count, false);
 	*count = done < n ? done : n;
 	return safemap__bpf_fail(h, SAFEMAP_OP_BATCH_DELETE, err, key_at(h, keys, *count));
@@ -218,7 +227,7 @@ static int walk_batch(struct walk *w, bool del, safemap_bpf_foreach_fn fn, void 
 			continue;
 		}
 		if (err && err != -ENOENT) {
-			if (first && n == 0 && batch_missing(err))
+			if (first && batch_missing(err)) /* count untouched: nothing visited */
 				return 1;
 			return safemap__bpf_fail(h, op, err, NULL);
 		}

@@ -172,6 +172,30 @@ static void add_map(struct report *r, const struct bpf_map *map, const struct bt
 		check_policy(r, m, rule);
 }
 
+/* Is @p path an ELF file for the BPF machine? Checked before libbpf sees
+ * it, so that a wrong file is a clean error rather than libbpf's warning
+ * on stderr. Returns 0, or -errno / -EINVAL with a detail message. */
+static int check_elf(const char *path)
+{
+	unsigned char h[20];
+	unsigned machine;
+	size_t n;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return safemap__errorf(-errno, "'%s': %s", path, strerror(errno));
+	n = fread(h, 1, sizeof(h), f);
+	fclose(f);
+	if (n < sizeof(h) || memcmp(h, "\177ELF", 4))
+		return safemap__errorf(-EINVAL, "'%s' is not a BPF object file (not ELF)", path);
+	machine = h[5] == 2 ? (unsigned)h[18] << 8 | h[19] : (unsigned)h[19] << 8 | h[18];
+	if (machine != 247 /* EM_BPF */)
+		return safemap__errorf(-EINVAL,
+				       "'%s' is not a BPF object file (ELF for machine %u, not BPF)",
+				       path, machine);
+	return 0;
+}
+
 int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *user_opts,
 			  struct safemap_objcheck **out)
 {
@@ -189,8 +213,8 @@ int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *
 	err = safemap__opts_copy(&o, sizeof(o), user_opts, "safemap_objcheck_opts");
 	if (err)
 		return err;
-	if (access(path, R_OK))
-		return safemap__errorf(-errno, "'%s': %s", path, strerror(errno));
+	if ((err = check_elf(path)))
+		return err;
 	if (o.policy_path && (err = safemap__policy_load(o.policy_path, &policy)))
 		return err;
 	obj = bpf_object__open_file(path, NULL);

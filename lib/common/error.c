@@ -81,6 +81,7 @@ const char *safemap_strerror(int err)
 	case EOPNOTSUPP: return "operation not supported by this map or kernel";
 	case EAGAIN: return "value differs from the expected one (compare-and-swap)";
 	case EOVERFLOW: return "too many references to one entry";
+	case EPROTO: return "BPF map does not match the expected spec";
 	default: return strerror(err);
 	}
 }
