@@ -6,7 +6,8 @@
  * Include this one header, or the per-concern headers it pulls in:
  * - safemap/common.h: export macro, options helper, flags, errors;
  * - safemap/map.h: the concurrent map;
- * - safemap/event.h: the event record shared by every part of the library.
+ * - safemap/event.h: the event record shared by every part of the library;
+ * - safemap/audit.h: the BPF audit probe (built with SAFEMAP_WITH_BPF).
  */
 #ifndef SAFEMAP_SAFEMAP_H
 #define SAFEMAP_SAFEMAP_H
@@ -14,5 +15,6 @@
 #include <safemap/common.h>
 #include <safemap/event.h>
 #include <safemap/map.h>
+#include <safemap/audit.h>
 
 #endif /* SAFEMAP_SAFEMAP_H */

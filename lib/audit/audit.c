@@ -283,7 +283,7 @@ const char *safemap_audit_mode(const struct safemap_audit *a)
 	return a ? a->mode : "not open";
 }
 
-void safemap_audit_stats(const struct safemap_audit *a, struct safemap_audit_stats *out)
+void safemap_audit_get_stats(const struct safemap_audit *a, struct safemap_audit_stats *out)
 {
 	if (!out)
 		return;

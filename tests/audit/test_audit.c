@@ -80,7 +80,7 @@ static void child_write_test(enum safemap_audit_hook hook)
 		ck_assert_msg(s.rec[i].ev.timestamp_ns >= t0 && s.rec[i].ev.timestamp_ns <= t1,
 			      "timestamp (CLOCK_MONOTONIC) out of the child's run");
 	struct safemap_audit_stats st;
-	safemap_audit_stats(a, &st);
+	safemap_audit_get_stats(a, &st);
 	ck_assert_uint_eq(st.reports, 5);
 	ck_assert_uint_eq(st.lost, 0);
 	ck_assert_uint_eq(st.guarded, 1);
@@ -332,7 +332,7 @@ START_TEST(test_policies_report)
 	ck_assert_uint_eq(s.reports, 7);
 	ck_assert_uint_eq(s.rec[6].ev.map_id, id_ro);
 	struct safemap_audit_stats st;
-	safemap_audit_stats(a, &st);
+	safemap_audit_get_stats(a, &st);
 	ck_assert_uint_eq(st.guarded, 3);
 	safemap_audit_close(a);
 }
@@ -382,7 +382,7 @@ START_TEST(test_flood_accounted)
 	ck_assert_uint_gt(s.lost, 0); /* a one-page ring cannot hold them all */
 	ck_assert_uint_gt(s.lost_events, 0);
 	ck_assert_uint_eq(s.other, 0);
-	safemap_audit_stats(a, &st);
+	safemap_audit_get_stats(a, &st);
 	ck_assert_uint_eq(st.reports, s.reports);
 	ck_assert_uint_eq(st.lost, s.lost);
 	safemap_audit_close(a);
