@@ -76,6 +76,11 @@ static void child_write_test(enum safemap_audit_hook hook)
 	ck_assert_uint_eq(s.rec[3].ev.count, 3);
 	check_report(&s.rec[4], pid, "writer-child", id, "guarded_m",
 		     SAFEMAP_OP_LOOKUP_AND_DELETE, 0, 11);
+	char line[512];
+	safemap_event_format(&s.rec[2].ev, line, sizeof(line));
+	ck_assert_msg(strstr(line, "audit report map=guarded_m") && strstr(line, "op=delete") &&
+		      strstr(line, "reason=not_allowed result=-2") && strstr(line, "comm=writer-child"),
+		      "%s", line);
 	for (i = 0; i < 5; i++)
 		ck_assert_msg(s.rec[i].ev.timestamp_ns >= t0 && s.rec[i].ev.timestamp_ns <= t1,
 			      "timestamp (CLOCK_MONOTONIC) out of the child's run");
