@@ -12,7 +12,9 @@
  *     by an illegal writer (a child process: every write is reported; the
  *     parent polls meanwhile, and reports + lost must equal the writes).
  *
- * Variants are interleaved over rounds and the median ns/call is printed,
+ * Each loop is timed in the thread's CPU time (user + system), which a
+ * busy shared machine disturbs far less than wall time. Variants are
+ * interleaved over rounds and the median and best ns/call are printed,
  * with the ratios the issue sets as goals: audit / empty <= 1.10 for (a) on
  * the chosen hook, guarded-allowed / unguarded <= 1.15 for (b).
  *
@@ -41,16 +43,19 @@
 
 static long getpid_calls = 1000000;
 static long update_calls = 200000;
-static int rounds = 5;
+static int rounds = 7;
 
 enum hook { TP, RAW, NHOOKS };
 static const char *const hook_names[NHOOKS] = { "tracepoint", "raw_tp" };
 
+/* The calling thread's CPU time (user + kernel, so the syscall and the BPF
+ * program run in it are counted): unlike wall time it does not count the
+ * time other processes on a shared machine hold the CPU. */
 static double now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -184,6 +189,43 @@ static double median(double *v)
 	return s[rounds / 2];
 }
 
+static double best(const double *v)
+{
+	double m = v[0];
+
+	for (int i = 1; i < rounds; i++)
+		m = v[i] < m ? v[i] : m;
+	return m;
+}
+
+static void row2(const char *what, double a, double b, double c, double d)
+{
+	printf("    %-28s %10.1f (%8.1f) %10.1f (%8.1f)\n", what, a, b, c, d);
+}
+
+static void ratio2(const char *what, double a, double b, double c, double d)
+{
+	printf("    %-28s %10.2f (%8.2f) %10.2f (%8.2f)\n", what, a, b, c, d);
+}
+
+static void row1(const char *what, double md, double mn, const char *unit, double r_md, double r_mn)
+{
+	printf("    %-32s %8.1f (%8.1f)", what, md, mn);
+	if (unit[0])
+		printf("  %.2f (%.2f)%s", r_md, r_mn, unit);
+	printf("\n");
+}
+
+static const char *verdict(double r_median, double r_best, double goal)
+{
+	if (r_median <= goal && r_best <= goal)
+		return "met (median and best)";
+	if (r_median <= goal || r_best <= goal)
+		return r_best <= goal ? "met on the best round, not the median (noise?)"
+				      : "met on the median, not the best round (noise?)";
+	return "MISSED";
+}
+
 enum { PID_NONE, PID_EMPTY_TP, PID_AUDIT_TP, PID_EMPTY_RAW, PID_AUDIT_RAW, NPID };
 enum { UPD_NONE, UPD_EMPTY, UPD_UNGUARDED, UPD_LEGAL, UPD_ILLEGAL, NUPD };
 
@@ -249,38 +291,52 @@ int main(int argc, char **argv)
 		safemap_audit_close(a);
 	}
 
-	double none = median(pid_ns[PID_NONE]);
-	double e_tp = median(pid_ns[PID_EMPTY_TP]), a_tp = median(pid_ns[PID_AUDIT_TP]);
-	double e_raw = median(pid_ns[PID_EMPTY_RAW]), a_raw = median(pid_ns[PID_AUDIT_RAW]);
-	double u[NUPD];
+	/* medians (typical) and minima (least disturbed by the other load on
+	 * a shared machine); the goals are judged on both */
+	double md[NPID], mn[NPID], umd[NUPD], umn[NUPD];
 
-	for (int i = 0; i < NUPD; i++)
-		u[i] = median(upd_ns[i]);
-	printf("bench_audit: %ld getpid calls, %ld map updates per loop, median of %d "
-	       "interleaved rounds, ns per call\n\n", getpid_calls, update_calls, rounds);
-	printf("(a) getpid loop                 %12s %12s\n", "tracepoint", "raw_tp");
-	printf("    no program                  %12.1f %12.1f\n", none, none);
-	printf("    empty program on the hook   %12.1f %12.1f\n", e_tp, e_raw);
-	printf("    audit probe on the hook     %12.1f %12.1f\n", a_tp, a_raw);
-	printf("    empty / none                %12.2f %12.2f\n", e_tp / none, e_raw / none);
-	printf("    audit / empty (goal <= 1.10)%12.2f %12.2f  %s\n", a_tp / e_tp, a_raw / e_raw,
-	       a_tp / e_tp <= 1.10 ? "ok" : "MISSED");
-	printf("    audit / none                %12.2f %12.2f\n", a_tp / none, a_raw / none);
-	printf("    chosen hook: %s (audit costs other syscalls %.2fx with it, %.2fx with %s)\n\n",
-	       a_tp <= a_raw ? "tracepoint" : "raw_tp (CHECK the default!)",
-	       a_tp <= a_raw ? a_tp / none : a_raw / none, a_tp <= a_raw ? a_raw / none : a_tp / none,
-	       a_tp <= a_raw ? "raw_tp" : "tracepoint");
+	for (int i = 0; i < NPID; i++) {
+		md[i] = median(pid_ns[i]);
+		mn[i] = best(pid_ns[i]);
+	}
+	for (int i = 0; i < NUPD; i++) {
+		umd[i] = median(upd_ns[i]);
+		umn[i] = best(upd_ns[i]);
+	}
+	printf("bench_audit: %ld getpid calls, %ld map updates per loop, %d interleaved rounds; "
+	       "ns per call, median (best)\n\n", getpid_calls, update_calls, rounds);
+	printf("(a) getpid loop                 %22s %22s\n", "tracepoint", "raw_tp");
+	row2("no program", md[PID_NONE], mn[PID_NONE], md[PID_NONE], mn[PID_NONE]);
+	row2("empty program on the hook", md[PID_EMPTY_TP], mn[PID_EMPTY_TP], md[PID_EMPTY_RAW],
+	     mn[PID_EMPTY_RAW]);
+	row2("audit probe on the hook", md[PID_AUDIT_TP], mn[PID_AUDIT_TP], md[PID_AUDIT_RAW],
+	     mn[PID_AUDIT_RAW]);
+	ratio2("empty / none", md[PID_EMPTY_TP] / md[PID_NONE], mn[PID_EMPTY_TP] / mn[PID_NONE],
+	       md[PID_EMPTY_RAW] / md[PID_NONE], mn[PID_EMPTY_RAW] / mn[PID_NONE]);
+	ratio2("audit / empty (goal <= 1.10)", md[PID_AUDIT_TP] / md[PID_EMPTY_TP],
+	       mn[PID_AUDIT_TP] / mn[PID_EMPTY_TP], md[PID_AUDIT_RAW] / md[PID_EMPTY_RAW],
+	       mn[PID_AUDIT_RAW] / mn[PID_EMPTY_RAW]);
+	ratio2("audit / none", md[PID_AUDIT_TP] / md[PID_NONE], mn[PID_AUDIT_TP] / mn[PID_NONE],
+	       md[PID_AUDIT_RAW] / md[PID_NONE], mn[PID_AUDIT_RAW] / mn[PID_NONE]);
+	printf("    goal on the default hook (tracepoint): %s\n",
+	       verdict(md[PID_AUDIT_TP] / md[PID_EMPTY_TP], mn[PID_AUDIT_TP] / mn[PID_EMPTY_TP], 1.10));
+	printf("    cheaper hook for the rest of the system: %s\n\n",
+	       mn[PID_AUDIT_TP] <= mn[PID_AUDIT_RAW] ? "tracepoint (the library's default)"
+						     : "raw_tp (NOT the library's default: check)");
 	printf("(b) bpf_map_update_elem loop, tracepoint hook\n");
-	printf("    no program                       %10.1f\n", u[UPD_NONE]);
-	printf("    empty program                    %10.1f  %.2fx no program\n", u[UPD_EMPTY],
-	       u[UPD_EMPTY] / u[UPD_NONE]);
-	printf("    audit, unguarded map             %10.1f  %.2fx empty program\n",
-	       u[UPD_UNGUARDED], u[UPD_UNGUARDED] / u[UPD_EMPTY]);
-	printf("    audit, guarded, allowed writer   %10.1f  %.2fx unguarded (goal <= 1.15) %s\n",
-	       u[UPD_LEGAL], u[UPD_LEGAL] / u[UPD_UNGUARDED],
-	       u[UPD_LEGAL] / u[UPD_UNGUARDED] <= 1.15 ? "ok" : "MISSED");
-	printf("    audit, guarded, illegal writer   %10.1f  %.2fx unguarded (every write reported)\n",
-	       u[UPD_ILLEGAL], u[UPD_ILLEGAL] / u[UPD_UNGUARDED]);
+	row1("no program", umd[UPD_NONE], umn[UPD_NONE], "", 0, 0);
+	row1("empty program", umd[UPD_EMPTY], umn[UPD_EMPTY], "x no program",
+	     umd[UPD_EMPTY] / umd[UPD_NONE], umn[UPD_EMPTY] / umn[UPD_NONE]);
+	row1("audit, unguarded map", umd[UPD_UNGUARDED], umn[UPD_UNGUARDED], "x empty program",
+	     umd[UPD_UNGUARDED] / umd[UPD_EMPTY], umn[UPD_UNGUARDED] / umn[UPD_EMPTY]);
+	row1("audit, guarded, allowed writer", umd[UPD_LEGAL], umn[UPD_LEGAL],
+	     "x unguarded (goal <= 1.15)", umd[UPD_LEGAL] / umd[UPD_UNGUARDED],
+	     umn[UPD_LEGAL] / umn[UPD_UNGUARDED]);
+	row1("audit, guarded, illegal writer", umd[UPD_ILLEGAL], umn[UPD_ILLEGAL],
+	     "x unguarded (each write reported)", umd[UPD_ILLEGAL] / umd[UPD_UNGUARDED],
+	     umn[UPD_ILLEGAL] / umn[UPD_UNGUARDED]);
+	printf("    goal (guarded allowed / unguarded): %s\n",
+	       verdict(umd[UPD_LEGAL] / umd[UPD_UNGUARDED], umn[UPD_LEGAL] / umn[UPD_UNGUARDED], 1.15));
 	printf("    illegal writes: %llu reports + %llu lost = %ld (checked)\n",
 	       (unsigned long long)g_reports, (unsigned long long)g_lost,
 	       (long)rounds * update_calls);
