@@ -9,6 +9,8 @@
  * reported, one known illegal write follows; the ring buffer is in order,
  * so once the sentinel's report is in, any earlier report would be too.
  */
+#include <pthread.h>
+
 #include "audit_testutil.h"
 
 static int g_fd;                  /* the map children write */
@@ -451,6 +453,53 @@ START_TEST(test_dup_and_other_fds)
 }
 END_TEST
 
+/* ---- a writer thread: pid is the process, tid the thread ---- */
+
+static pid_t g_thread_tid;
+
+static void *writer_thread(void *arg)
+{
+	uint64_t k = 3, v = 3;
+
+	(void)arg;
+	prctl(PR_SET_NAME, "writer-thread", 0, 0, 0);
+	g_thread_tid = (pid_t)syscall(SYS_gettid);
+	return (void *)(intptr_t)bpf_map_update_elem(g_fd, &k, &v, BPF_ANY);
+}
+
+static int child_threaded(void *arg)
+{
+	int *tid_pipe = arg;
+	pthread_t t;
+	void *ret = NULL;
+
+	if (pthread_create(&t, NULL, writer_thread, NULL) || pthread_join(t, &ret) || ret)
+		return 1;
+	return write(tid_pipe[1], &g_thread_tid, sizeof(g_thread_tid)) == sizeof(g_thread_tid) ? 0 : 1;
+}
+
+START_TEST(test_thread_writer)
+{
+	struct at_sink s;
+	struct safemap_audit *a = at_open(&s, 0, 0);
+	int tid_pipe[2];
+	pid_t pid, tid = 0;
+
+	g_fd = at_map("threaded");
+	ck_assert_int_gt(safemap_audit_guard_fd(a, g_fd, NULL), 0);
+	ck_assert_int_eq(pipe(tid_pipe), 0);
+	pid = at_child("threaded-proc", child_threaded, tid_pipe);
+	ck_assert_int_eq(read(tid_pipe[0], &tid, sizeof(tid)), sizeof(tid));
+	at_drain(a, &s, 1, 5);
+	ck_assert_uint_eq(s.reports, 1);
+	ck_assert_int_eq(s.rec[0].ev.pid, pid);
+	ck_assert_int_eq(s.rec[0].ev.tid, tid);
+	ck_assert_int_ne(tid, pid);
+	ck_assert_str_eq(s.rec[0].ev.comm, "writer-thread"); /* comm is per thread */
+	safemap_audit_close(a);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
 	Suite *s = suite_create("audit");
@@ -464,6 +513,7 @@ static Suite *audit_suite(void)
 	tcase_add_test(tc, test_policies_report);
 	tcase_add_test(tc, test_flood_accounted);
 	tcase_add_test(tc, test_dup_and_other_fds);
+	tcase_add_test(tc, test_thread_writer);
 	suite_add_tcase(s, tc);
 	return s;
 }
