@@ -235,8 +235,8 @@ struct safemap_audit_stats {
 };
 
 /** @brief Copy @p a's counters into @p out. Thread-safe. */
-SAFEMAP_API void safemap_audit_stats(const struct safemap_audit *a,
-				     struct safemap_audit_stats *out);
+SAFEMAP_API void safemap_audit_get_stats(const struct safemap_audit *a,
+					 struct safemap_audit_stats *out);
 
 #ifdef __cplusplus
 }

@@ -74,7 +74,8 @@ struct safemap_event {
 	enum safemap_event_source source;
 	enum safemap_op op;
 	enum safemap_reason reason;
-	int result;               /**< 0 or a negative errno: the operation's outcome */
+	int result;               /**< 0 or a negative errno: the operation's outcome
+				   *  (audit reports: the bpf() syscall's result) */
 	const char *map_name;     /**< never NULL ("" when unnamed) */
 	uint32_t map_id;          /**< kernel map id for BPF sources, 0 otherwise */
 	const void *key;          /**< key bytes, or NULL */
@@ -84,7 +85,9 @@ struct safemap_event {
 	uid_t uid;                /**< its user id */
 	char comm[16];            /**< its command name (audit probe), else "" */
 	uint64_t timestamp_ns;    /**< CLOCK_MONOTONIC */
-	uint64_t count;           /**< entries (capacity events), entries removed (a clear's OK event) or lost reports (LOST) */
+	uint64_t count;           /**< entries (capacity events), entries removed (a clear's OK
+				   *  event), lost reports (LOST); audit reports of batch
+				   *  commands: elements the kernel processed */
 	uint64_t limit;           /**< max_entries (capacity events), else 0 */
 	const char *detail;       /**< human-readable one-line description, never NULL */
 };

@@ -12,6 +12,7 @@
  *   SAFEMAP_WITH_BPF, the default; the headers include no libbpf header).
  * - safemap/metrics.h: per-map counters and Prometheus text exposition.
  * - safemap/typed.h: SAFEMAP_DEFINE_TYPED(), compile-time typed wrappers.
+ * - safemap/audit.h: the BPF audit probe (built with SAFEMAP_WITH_BPF).
  */
 #ifndef SAFEMAP_SAFEMAP_H
 #define SAFEMAP_SAFEMAP_H
@@ -23,5 +24,6 @@
 #include <safemap/bpf.h>
 #include <safemap/metrics.h>
 #include <safemap/typed.h>
+#include <safemap/audit.h>
 
 #endif /* SAFEMAP_SAFEMAP_H */

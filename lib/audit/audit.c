@@ -28,6 +28,9 @@
 /* ---- libbpf's messages go to our log, the last warning to our detail ---- */
 
 static __thread char libbpf_last[256];
+/* libbpf_set_print() is process-wide: opens swap it in and out one at a time,
+ * so concurrent opens cannot leave our printer installed for good. */
+static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int libbpf_to_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -192,6 +195,7 @@ int safemap_audit_open(const struct safemap_audit_opts *opts, struct safemap_aud
 	a->event_ctx = o.event_ctx;
 	a->tgid = getpid();
 
+	pthread_mutex_lock(&print_lock);
 	old_print = libbpf_set_print(libbpf_to_log);
 	err = -EOPNOTSUPP;
 	if (o.hook != SAFEMAP_AUDIT_HOOK_RAW_TRACEPOINT) {
@@ -207,6 +211,7 @@ int safemap_audit_open(const struct safemap_audit_opts *opts, struct safemap_aud
 			a->caps |= SAFEMAP_AUDIT_CAP_LSM;
 	}
 	libbpf_set_print(old_print);
+	pthread_mutex_unlock(&print_lock);
 	if (err)
 		goto fail;
 
@@ -283,7 +288,7 @@ const char *safemap_audit_mode(const struct safemap_audit *a)
 	return a ? a->mode : "not open";
 }
 
-void safemap_audit_stats(const struct safemap_audit *a, struct safemap_audit_stats *out)
+void safemap_audit_get_stats(const struct safemap_audit *a, struct safemap_audit_stats *out)
 {
 	if (!out)
 		return;

@@ -95,7 +95,8 @@ int safemap_event_format(const struct safemap_event *ev, char *buf, size_t len)
 		strcat(key, "..");
 	return snprintf(buf, len,
 			"%s %s map=%s%s%.0u op=%s reason=%s result=%d%s%s pid=%d tid=%d uid=%u%s%s%s%s",
-			safemap_event_source_name(ev->source), ev->result ? "refused" : "event",
+			safemap_event_source_name(ev->source),
+			ev->source == SAFEMAP_SRC_AUDIT ? "report" : ev->result ? "refused" : "event",
 			ev->map_name, ev->map_id ? " id=" : "", ev->map_id,
 			safemap_op_name(ev->op), safemap_reason_name(ev->reason), ev->result,
 			n ? " key=" : "", key, (int)ev->pid, (int)ev->tid, (unsigned)ev->uid,

@@ -9,6 +9,8 @@
  * reported, one known illegal write follows; the ring buffer is in order,
  * so once the sentinel's report is in, any earlier report would be too.
  */
+#include <pthread.h>
+
 #include "audit_testutil.h"
 
 static int g_fd;                  /* the map children write */
@@ -76,11 +78,16 @@ static void child_write_test(enum safemap_audit_hook hook)
 	ck_assert_uint_eq(s.rec[3].ev.count, 3);
 	check_report(&s.rec[4], pid, "writer-child", id, "guarded_m",
 		     SAFEMAP_OP_LOOKUP_AND_DELETE, 0, 11);
+	char line[512];
+	safemap_event_format(&s.rec[2].ev, line, sizeof(line));
+	ck_assert_msg(strstr(line, "audit report map=guarded_m") && strstr(line, "op=delete") &&
+		      strstr(line, "reason=not_allowed result=-2") && strstr(line, "comm=writer-child"),
+		      "%s", line);
 	for (i = 0; i < 5; i++)
 		ck_assert_msg(s.rec[i].ev.timestamp_ns >= t0 && s.rec[i].ev.timestamp_ns <= t1,
 			      "timestamp (CLOCK_MONOTONIC) out of the child's run");
 	struct safemap_audit_stats st;
-	safemap_audit_stats(a, &st);
+	safemap_audit_get_stats(a, &st);
 	ck_assert_uint_eq(st.reports, 5);
 	ck_assert_uint_eq(st.lost, 0);
 	ck_assert_uint_eq(st.guarded, 1);
@@ -332,7 +339,7 @@ START_TEST(test_policies_report)
 	ck_assert_uint_eq(s.reports, 7);
 	ck_assert_uint_eq(s.rec[6].ev.map_id, id_ro);
 	struct safemap_audit_stats st;
-	safemap_audit_stats(a, &st);
+	safemap_audit_get_stats(a, &st);
 	ck_assert_uint_eq(st.guarded, 3);
 	safemap_audit_close(a);
 }
@@ -382,7 +389,7 @@ START_TEST(test_flood_accounted)
 	ck_assert_uint_gt(s.lost, 0); /* a one-page ring cannot hold them all */
 	ck_assert_uint_gt(s.lost_events, 0);
 	ck_assert_uint_eq(s.other, 0);
-	safemap_audit_stats(a, &st);
+	safemap_audit_get_stats(a, &st);
 	ck_assert_uint_eq(st.reports, s.reports);
 	ck_assert_uint_eq(st.lost, s.lost);
 	safemap_audit_close(a);
@@ -410,8 +417,14 @@ static int child_other_fds(void *arg)
 	close(200);
 	/* g_fd's number now names an unguarded map in this process: silent */
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "recycled", 8, 8, 4, NULL);
-	if (fd != g_fd)
+	if (fd < 0)
 		return 4;
+	if (fd != g_fd) { /* the lowest free number was another: move it */
+		if (dup2(fd, g_fd) != g_fd)
+			return 5;
+		close(fd);
+		fd = g_fd;
+	}
 	AT_EXPECT(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
 	return 0;
 }
@@ -440,6 +453,53 @@ START_TEST(test_dup_and_other_fds)
 }
 END_TEST
 
+/* ---- a writer thread: pid is the process, tid the thread ---- */
+
+static pid_t g_thread_tid;
+
+static void *writer_thread(void *arg)
+{
+	uint64_t k = 3, v = 3;
+
+	(void)arg;
+	prctl(PR_SET_NAME, "writer-thread", 0, 0, 0);
+	g_thread_tid = (pid_t)syscall(SYS_gettid);
+	return (void *)(intptr_t)bpf_map_update_elem(g_fd, &k, &v, BPF_ANY);
+}
+
+static int child_threaded(void *arg)
+{
+	int *tid_pipe = arg;
+	pthread_t t;
+	void *ret = NULL;
+
+	if (pthread_create(&t, NULL, writer_thread, NULL) || pthread_join(t, &ret) || ret)
+		return 1;
+	return write(tid_pipe[1], &g_thread_tid, sizeof(g_thread_tid)) == sizeof(g_thread_tid) ? 0 : 1;
+}
+
+START_TEST(test_thread_writer)
+{
+	struct at_sink s;
+	struct safemap_audit *a = at_open(&s, 0, 0);
+	int tid_pipe[2];
+	pid_t pid, tid = 0;
+
+	g_fd = at_map("threaded");
+	ck_assert_int_gt(safemap_audit_guard_fd(a, g_fd, NULL), 0);
+	ck_assert_int_eq(pipe(tid_pipe), 0);
+	pid = at_child("threaded-proc", child_threaded, tid_pipe);
+	ck_assert_int_eq(read(tid_pipe[0], &tid, sizeof(tid)), sizeof(tid));
+	at_drain(a, &s, 1, 5);
+	ck_assert_uint_eq(s.reports, 1);
+	ck_assert_int_eq(s.rec[0].ev.pid, pid);
+	ck_assert_int_eq(s.rec[0].ev.tid, tid);
+	ck_assert_int_ne(tid, pid);
+	ck_assert_str_eq(s.rec[0].ev.comm, "writer-thread"); /* comm is per thread */
+	safemap_audit_close(a);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
 	Suite *s = suite_create("audit");
@@ -453,6 +513,7 @@ static Suite *audit_suite(void)
 	tcase_add_test(tc, test_policies_report);
 	tcase_add_test(tc, test_flood_accounted);
 	tcase_add_test(tc, test_dup_and_other_fds);
+	tcase_add_test(tc, test_thread_writer);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -56,7 +56,7 @@ START_TEST(test_bad_arguments)
 	ck_assert_int_eq(safemap_audit_poll(NULL, 0), -EINVAL);
 	ck_assert_int_eq(safemap_audit_fd(NULL), -EINVAL);
 	ck_assert_uint_eq(safemap_audit_caps(NULL), 0);
-	safemap_audit_stats(NULL, &st);
+	safemap_audit_get_stats(NULL, &st);
 	ck_assert_uint_eq(st.reports + st.lost + st.guarded, 0);
 	safemap_audit_close(NULL);
 	ck_assert_int_eq(safemap_audit_guard(NULL, 1, NULL), -EINVAL);
@@ -93,7 +93,7 @@ START_TEST(test_bad_arguments)
 	ck_assert_int_gt(safemap_audit_guard_fd(a, fds[1], NULL), 0);
 	ck_assert_int_eq(safemap_audit_guard_fd(a, fds[2], NULL), -E2BIG);
 	ck_assert_int_gt(safemap_audit_guard_fd(a, fds[1], NULL), 0);
-	safemap_audit_stats(a, &st);
+	safemap_audit_get_stats(a, &st);
 	ck_assert_uint_eq(st.guarded, 2);
 	ck_assert_int_eq(safemap_audit_unguard(a, at_map_id(fds[0])), 0);
 	ck_assert_int_gt(safemap_audit_guard_fd(a, fds[2], NULL), 0);

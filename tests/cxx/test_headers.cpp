@@ -9,6 +9,7 @@
 #include <safemap/bpf.h>
 #include <safemap/metrics.h>
 #include <safemap/typed.h>
+#include <safemap/audit.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -46,6 +47,12 @@ int main()
 	o.key_size = sizeof(std::uint64_t);
 	o.value_size = sizeof(std::uint64_t);
 	struct safemap *m = nullptr;
+	struct safemap_audit_opts ao;
+	SAFEMAP_OPTS_INIT(&ao); // the audit's options, from C++
+	struct safemap_audit_policy ap;
+	SAFEMAP_OPTS_INIT(&ap);
+	if (ao.sz != sizeof(ao) || ap.sz != sizeof(ap) || ao.ring_size != 0)
+		return 1;
 	if (safemap_create(&o, &m) != 0)
 		return 1;
 	std::uint64_t k = 42, v = 7, out = 0;
