@@ -52,6 +52,7 @@ static int insert(struct safemap *m, struct safemap_shard *s, const void *key,
 		release_slot(m);
 		return -ENOMEM;
 	}
+	safemap__table_grow(m, s);
 	shard_count_add(s, 1);
 	return 0;
 }
