@@ -163,15 +163,59 @@ static inline void safemap__shard_unlock(struct safemap_shard *s)
 	pthread_rwlock_unlock(&s->lock);
 }
 
-/* Find @p key in @p s (its lock held). */
+static inline bool safemap__key_eq(const struct safemap *m, const struct safemap_entry *e,
+				   const void *key)
+{
+	if (SAFEMAP_LIKELY(m->key_size == 8)) {
+		uint64_t a, b;
+
+		memcpy(&a, e->data, 8);
+		memcpy(&b, key, 8);
+		return a == b;
+	}
+	return memcmp(e->data, key, m->key_size) == 0;
+}
+
+/* Find @p key in @p s (its lock held). The walk of uthash's bucket chain,
+ * written out: the key is always at e->data, so it compares in place (one
+ * 64-bit compare for 8-byte keys) instead of through hh.key and memcmp. */
 static inline struct safemap_entry *safemap__find(const struct safemap *m,
 						  struct safemap_shard *s, const void *key,
 						  uint64_t h)
 {
-	struct safemap_entry *e;
+	const UT_hash_table *t;
+	UT_hash_handle *hh;
 
-	HASH_FIND_BYHASHVALUE(hh, s->head, key, m->key_size, (unsigned)h, e);
-	return e;
+	if (!s->head)
+		return NULL;
+	t = s->head->hh.tbl;
+	for (hh = t->buckets[(unsigned)h & (t->num_buckets - 1u)].hh_head; hh; hh = hh->hh_next) {
+		struct safemap_entry *e = (struct safemap_entry *)hh; /* hh is first */
+
+		if (hh->hashv == (unsigned)h && safemap__key_eq(m, e, key))
+			return e;
+	}
+	return NULL;
+}
+
+/* Bucket sizing: uthash itself doubles a table's buckets only when one chain
+ * reaches 10 entries, which leaves 64 lazily grown shards at about two
+ * entries per bucket (long chains, a cache miss per link). After every
+ * insert the shard keeps at most SAFEMAP_MAX_LOAD_PCT / 100 entries per bucket
+ * instead. Call with the shard's write lock held, after an insert. A failed
+ * allocation only leaves the table at a higher load (uthash leaves it
+ * unchanged). */
+#ifndef SAFEMAP_MAX_LOAD_PCT
+#define SAFEMAP_MAX_LOAD_PCT 100
+#endif
+static inline void safemap__table_grow(struct safemap *m, struct safemap_shard *s)
+{
+	UT_hash_table *t = s->head->hh.tbl;
+	int oomed = 0;
+
+	if (SAFEMAP_UNLIKELY((uint64_t)t->num_items * 100 > (uint64_t)t->num_buckets * SAFEMAP_MAX_LOAD_PCT))
+		HASH_EXPAND_BUCKETS(hh, t, oomed);
+	(void)oomed;
 }
 
 /* Count and report a refused operation: bumps the refusal counter of @p s

@@ -55,6 +55,7 @@ int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
 		release_slot(m);
 		return -ENOMEM;
 	}
+	safemap__table_grow(m, s);
 	shard_count_add(s, 1);
 	return SAFEMAP_UNLIKELY(total == m->watermark) && total ? SAFEMAP__CROSSED : 0;
 }
