@@ -85,7 +85,8 @@ static void on_event(const struct safemap_event *ev, void *ctx)
 	struct model *md = ctx;
 
 	CHECK(ev->reason < SAFEMAP_REASON_MAX);
-	md->events[ev->reason]++;
+	if (ev->result) /* refusals; the watermark warning is not one */
+		md->events[ev->reason]++;
 }
 
 static void do_put(struct model *md, unsigned id, uint8_t seed, unsigned flags)

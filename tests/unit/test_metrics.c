@@ -19,7 +19,8 @@ static long events[SAFEMAP_REASON_MAX];
 static void count_event(const struct safemap_event *ev, void *ctx)
 {
 	(void)ctx;
-	events[ev->reason]++;
+	if (ev->result) /* refusals; the watermark warning is not one */
+		events[ev->reason]++;
 }
 
 static struct safemap *make(const char *name, size_t max, bool hist)
