@@ -31,9 +31,12 @@ static void shard_count_add(struct safemap_shard *s, long d)
 	__atomic_store_n(&s->count, s->count + (size_t)d, __ATOMIC_RELAXED);
 }
 
-/* Insert a new entry for an absent key (shard write-locked). */
-int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
-		    const void *value, uint64_t h)
+/* Insert a new entry for an absent key (shard write-locked). Inlined into
+ * put; rmw.c gets it through safemap__insert(). */
+static inline __attribute__((always_inline)) int insert(struct safemap *m,
+							struct safemap_shard *s,
+							const void *key, const void *value,
+							uint64_t h)
 {
 	struct safemap_entry *e;
 	size_t total = 0;
@@ -57,10 +60,15 @@ int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
 	}
 	safemap__table_grow(m, s);
 	shard_count_add(s, 1);
-	return SAFEMAP_UNLIKELY(total == m->watermark) && total ? SAFEMAP__CROSSED : 0;
+	/* total is 0 in unbounded maps: one test of a register */
+	return SAFEMAP_UNLIKELY(total) && total == m->watermark ? SAFEMAP__CROSSED : 0;
 }
 
-void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_entry *e)
+/* Unlink @p e and drop the map's reference (shard write-locked). Inlined
+ * into delete; rmw.c gets it through safemap__unlink(). */
+static inline __attribute__((always_inline)) void unlink_entry(struct safemap *m,
+							       struct safemap_shard *s,
+							       struct safemap_entry *e)
 {
 	int oomed = 0;
 
@@ -69,6 +77,17 @@ void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_
 	shard_count_add(s, -1);
 	release_slot(m);
 	safemap__entry_retire(m, s, e);
+}
+
+int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
+		    const void *value, uint64_t h)
+{
+	return insert(m, s, key, value, h);
+}
+
+void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_entry *e)
+{
+	unlink_entry(m, s, e);
 }
 
 int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
@@ -100,7 +119,7 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 	} else if (flags == SAFEMAP_EXIST) {
 		err = -ENOENT;
 	} else {
-		err = safemap__insert(m, s, key, value, h);
+		err = insert(m, s, key, value, h);
 	}
 	safemap__shard_unlock(s);
 	if (SAFEMAP_LIKELY(!(err | m->notify)))
@@ -164,7 +183,7 @@ static inline int delete_key(struct safemap *m, const void *key)
 	}
 	e = safemap__find(m, s, key, h);
 	if (e)
-		safemap__unlink(m, s, e); /* frees it (under the lock) unless referenced */
+		unlink_entry(m, s, e); /* frees it (under the lock) unless referenced */
 	safemap__shard_unlock(s);
 	if (!e)
 		return safemap__error(-ENOENT);

@@ -5,6 +5,7 @@
  * stored value, only after the last reference is gone. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../testutil.h"
@@ -333,6 +334,32 @@ START_TEST(plain_replace_in_place)
 }
 END_TEST
 
+static char logged[512];
+
+static void log_fn(enum safemap_log_level level, const char *msg, void *ctx)
+{
+	if (level == SAFEMAP_LOG_WARN)
+		snprintf(logged, sizeof(logged), "%s", msg);
+}
+
+/* A reference left at destroy is a caller bug: reported through the log
+ * callback; the value is still finalized exactly once. */
+START_TEST(destroy_reports_leftover_ref)
+{
+	struct safemap *m = typed_map(2, 0, NULL);
+	struct safemap_ref r;
+	uint64_t k = 1;
+
+	ck_assert_int_eq(put(m, k, 1, 0), 0);
+	ck_assert_int_eq(safemap_get_ref(m, &k, &r), 0);
+	safemap_set_log(log_fn, NULL);
+	safemap_destroy(m);
+	safemap_set_log(NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(logged, "1 entries still referenced"));
+	ck_assert_int_eq(finalized[1], 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("refs");
@@ -346,6 +373,7 @@ int main(void)
 	tcase_add_test(tc, type_descriptor_options);
 	tcase_add_test(tc, replace_referenced_enomem);
 	tcase_add_test(tc, plain_replace_in_place);
+	tcase_add_test(tc, destroy_reports_leftover_ref);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
