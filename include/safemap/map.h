@@ -158,9 +158,11 @@ typedef int (*safemap_foreach_fn)(const void *key, const void *value, void *ctx)
  *   under the lock already held (the shard locks prefer writers and are not
  *   recursive, so locking it again could deadlock behind a waiting writer);
  *   a key in a later shard is read with an ordinary wait; a key in an earlier
- *   shard waits at most 1 s and then fails with -EDEADLK: only possible when
- *   another thread iterating @p m and writers waiting on both shards form a
- *   lock cycle;
+ *   shard, if its lock is not free at once, waits at most 250 ms and then
+ *   fails with -EDEADLK: the wait that can close a lock cycle with another
+ *   thread iterating @p m and writers waiting on both shards (a writer that
+ *   waits longer than that for another walk's slow callback also makes it
+ *   fail);
  * - a nested safemap_foreach() or safemap_snapshot() of @p m works, with the
  *   same rules (shards held are not locked again);
  * - calls on other maps work; their lock order is the caller's business, as

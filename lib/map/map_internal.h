@@ -184,7 +184,7 @@ SAFEMAP_HIDDEN int safemap__refuse(struct safemap *m, struct safemap_shard *s,
  * writers and are not recursive). */
 #define SAFEMAP__GUARD_FROZEN 0x80000000u
 #define SAFEMAP__GUARD_ITER 0x7fffffffu
-#define SAFEMAP__NESTED_WAIT_MS 1000
+#define SAFEMAP__NESTED_WAIT_MS 250
 
 SAFEMAP_HIDDEN int safemap__write_guard_slow(struct safemap *m, enum safemap_op op,
 					     const void *key);

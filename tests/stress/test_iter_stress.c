@@ -93,6 +93,8 @@ static void *writer(void *arg)
 struct view {
 	struct run *r;
 	unsigned char stable[STABLE], churn[CHURN];
+	uint64_t rng;     /* non-zero: read stable keys from inside the callback */
+	long gets, gave_up;
 };
 
 static int view_cb(const void *key, const void *value, void *ctx)
@@ -112,6 +114,19 @@ static int view_cb(const void *key, const void *value, void *ctx)
 	} else {
 		bad(w->r, "key never written", k);
 	}
+	if (w->rng && (tu_next(&w->rng) & 7) == 0) {
+		/* a read of the same map from inside the walk: any shard, the
+		 * held one included, while writers wait on them */
+		uint64_t rk = tu_next(&w->rng) % STABLE;
+		struct val v;
+		int err = safemap_get(w->r->m, &rk, &v);
+
+		w->gets++;
+		if (err == -EDEADLK) /* a lock cycle with the other walker, broken */
+			w->gave_up++;
+		else if (err || !val_ok(&rk, &v))
+			bad(w->r, "get from inside a walk", rk);
+	}
 	return 0;
 }
 
@@ -128,15 +143,22 @@ static void *walker(void *arg)
 {
 	struct run *r = arg;
 	struct view *w = malloc(sizeof(*w));
+	uint64_t rng = (uint64_t)(uintptr_t)w | 1;
+	long gets = 0, gave_up = 0;
 
 	while (tu_now() < r->until) {
 		memset(w, 0, sizeof(*w));
 		w->r = r;
+		w->rng = tu_next(&rng) | 1;
 		if (safemap_foreach(r->m, view_cb, w) != 0)
 			bad(r, "foreach failed", 0);
 		view_check(w);
+		gets += w->gets;
+		gave_up += w->gave_up;
 		__atomic_fetch_add(&r->walks, 1, __ATOMIC_RELAXED);
 	}
+	fprintf(stderr, "walker: %ld gets from inside walks, %ld gave up on a lock cycle\n", gets,
+		gave_up);
 	free(w);
 	return NULL;
 }
