@@ -9,7 +9,8 @@
  * - each call computes the key's hash once, takes the lock of exactly one
  *   shard (read lock for get, write lock for put/delete) and releases it
  *   before returning; calls on keys in different shards never wait for each
- *   other;
+ *   other (calls from inside a foreach callback follow the rules of
+ *   safemap_foreach());
  * - values are copied in and out under the shard lock, so a reader never sees
  *   a torn value and never holds a pointer into the map;
  * - safemap_create() and safemap_destroy() must not race with any other call

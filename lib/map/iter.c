@@ -51,7 +51,7 @@ int32_t safemap__iter_held_max(const struct safemap *m)
 
 /* A read lock out of order (below a shard this thread holds): may be one
  * edge of a cycle, so the wait is bounded. */
-static int rdlock_bounded(struct safemap *m, struct safemap_shard *s)
+static int safemap__rdlock_bounded(struct safemap *m, struct safemap_shard *s)
 {
 	struct timespec ts;
 
@@ -84,7 +84,7 @@ int safemap__iter_rdlock(struct safemap *m, uint32_t idx, int32_t held_max)
 		safemap__rdlock(&s->lock, &s->stats);
 		return 1;
 	}
-	return rdlock_bounded(m, s);
+	return safemap__rdlock_bounded(m, s);
 }
 
 /* A read whose try-lock failed: a writer holds or waits for the shard. */
@@ -99,7 +99,7 @@ int safemap__read_begin_slow(struct safemap *m, struct safemap_shard *s, enum sa
 	if (max >= 0 && safemap__iter_holds(m, idx)) {
 		ret = 0; /* locking again would queue behind the waiting writer */
 	} else if ((int32_t)idx < max) {
-		ret = rdlock_bounded(m, s);
+		ret = safemap__rdlock_bounded(m, s);
 	} else {
 		safemap__stat_add(&s->stats.contended, 1);
 		pthread_rwlock_rdlock(&s->lock);
