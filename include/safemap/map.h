@@ -9,7 +9,8 @@
  * - each call computes the key's hash once, takes the lock of exactly one
  *   shard (read lock for get, write lock for put/delete) and releases it
  *   before returning; calls on keys in different shards never wait for each
- *   other;
+ *   other (calls from inside a foreach callback follow the rules of
+ *   safemap_foreach());
  * - values are copied in and out under the shard lock, so a reader never sees
  *   a torn value and never holds a pointer into the map;
  * - safemap_create() and safemap_destroy() must not race with any other call
@@ -340,9 +341,11 @@ typedef int (*safemap_foreach_fn)(const void *key, const void *value, void *ctx)
  *   under the lock already held (the shard locks prefer writers and are not
  *   recursive, so locking it again could deadlock behind a waiting writer);
  *   a key in a later shard is read with an ordinary wait; a key in an earlier
- *   shard waits at most 1 s and then fails with -EDEADLK: only possible when
- *   another thread iterating @p m and writers waiting on both shards form a
- *   lock cycle;
+ *   shard, if its lock is not free at once, waits at most 250 ms and then
+ *   fails with -EDEADLK: the wait that can close a lock cycle with another
+ *   thread iterating @p m and writers waiting on both shards (a writer that
+ *   waits longer than that for another walk's slow callback also makes it
+ *   fail);
  * - a nested safemap_foreach() or safemap_snapshot() of @p m works, with the
  *   same rules (shards held are not locked again);
  * - calls on other maps work; their lock order is the caller's business, as

@@ -51,7 +51,7 @@ int32_t safemap__iter_held_max(const struct safemap *m)
 
 /* A read lock out of order (below a shard this thread holds): may be one
  * edge of a cycle, so the wait is bounded. */
-static int rdlock_bounded(struct safemap *m, struct safemap_shard *s)
+static int safemap__rdlock_bounded(struct safemap *m, struct safemap_shard *s)
 {
 	struct timespec ts;
 
@@ -84,20 +84,26 @@ int safemap__iter_rdlock(struct safemap *m, uint32_t idx, int32_t held_max)
 		safemap__rdlock(&s->lock, &s->stats);
 		return 1;
 	}
-	return rdlock_bounded(m, s);
+	return safemap__rdlock_bounded(m, s);
 }
 
+/* A read whose try-lock failed: a writer holds or waits for the shard. */
 int safemap__read_begin_slow(struct safemap *m, struct safemap_shard *s, enum safemap_op op)
 {
 	uint32_t idx = (uint32_t)(s - m->shards);
-	int32_t max = safemap__iter_held_max(m);
-	int ret;
+	int32_t max = -1;
+	int ret = 1;
 
-	if (max < 0) { /* someone else iterates: the ordinary path */
-		safemap__shard_rdlock(s, op);
-		return 1;
+	if (__atomic_load_n(&m->guard, __ATOMIC_RELAXED) & SAFEMAP__GUARD_ITER)
+		max = safemap__iter_held_max(m);
+	if (max >= 0 && safemap__iter_holds(m, idx)) {
+		ret = 0; /* locking again would queue behind the waiting writer */
+	} else if ((int32_t)idx < max) {
+		ret = safemap__rdlock_bounded(m, s);
+	} else {
+		safemap__stat_add(&s->stats.contended, 1);
+		pthread_rwlock_rdlock(&s->lock);
 	}
-	ret = safemap__iter_rdlock(m, idx, max);
 	if (ret >= 0)
 		safemap__stat_add(&s->stats.ops[op], 1);
 	return ret;

@@ -247,7 +247,7 @@ SAFEMAP_HIDDEN int safemap__refuse(struct safemap *m, struct safemap_shard *s,
  * writers and are not recursive). */
 #define SAFEMAP__GUARD_FROZEN 0x80000000u
 #define SAFEMAP__GUARD_ITER 0x7fffffffu
-#define SAFEMAP__NESTED_WAIT_MS 1000
+#define SAFEMAP__NESTED_WAIT_MS 250
 
 SAFEMAP_HIDDEN int safemap__write_guard_slow(struct safemap *m, enum safemap_op op,
 					     const void *key);
@@ -299,14 +299,18 @@ static inline bool safemap__frozen(const struct safemap *m)
 /* Reads (get, get_ref) lock their shard with this instead of
  * safemap__shard_rdlock(): 1 = read-locked (unlock when done), 0 = this
  * thread already holds the shard's read lock in its own foreach (read, do not
- * unlock), -EDEADLK = gave up on a lock cycle (reported, nothing held). */
+ * unlock), -EDEADLK = gave up on a lock cycle (reported, nothing held).
+ * The fast path is the same try-lock as safemap__shard_rdlock(): a read lock
+ * that is free is taken even if this thread already holds it (read locks
+ * nest); only a read that would wait looks at the thread's walks. */
 static inline int safemap__read_begin(struct safemap *m, struct safemap_shard *s,
 				      enum safemap_op op)
 {
-	if (SAFEMAP_UNLIKELY(__atomic_load_n(&m->guard, __ATOMIC_RELAXED) & SAFEMAP__GUARD_ITER))
-		return safemap__read_begin_slow(m, s, op);
-	safemap__shard_rdlock(s, op);
-	return 1;
+	if (SAFEMAP_LIKELY(pthread_rwlock_tryrdlock(&s->lock) == 0)) {
+		safemap__stat_add(&s->stats.ops[op], 1);
+		return 1;
+	}
+	return safemap__read_begin_slow(m, s, op);
 }
 
 #endif /* SAFEMAP_LIB_MAP_INTERNAL_H */

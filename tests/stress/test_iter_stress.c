@@ -15,6 +15,17 @@
 
 #include "../testutil.h"
 
+/* Under ThreadSanitizer: reads from inside a walk of an earlier shard are
+ * lock-order inversions by design; their wait is bounded (250 ms, then
+ * -EDEADLK), which breaks any cycle through them, and every cycle the lock
+ * rules allow passes through one. Reports that include such a wait are
+ * suppressed; any other lock-order inversion is still reported. */
+const char *__tsan_default_suppressions(void);
+const char *__tsan_default_suppressions(void)
+{
+	return "deadlock:safemap__rdlock_bounded\n";
+}
+
 #define STABLE 1024u
 #define CHURN 4096u
 #define CHURN_BASE (1u << 20)
@@ -93,6 +104,8 @@ static void *writer(void *arg)
 struct view {
 	struct run *r;
 	unsigned char stable[STABLE], churn[CHURN];
+	uint64_t rng;     /* non-zero: read stable keys from inside the callback */
+	long gets, gave_up;
 };
 
 static int view_cb(const void *key, const void *value, void *ctx)
@@ -112,6 +125,19 @@ static int view_cb(const void *key, const void *value, void *ctx)
 	} else {
 		bad(w->r, "key never written", k);
 	}
+	if (w->rng && (tu_next(&w->rng) & 31) == 0) {
+		/* a read of the same map from inside the walk: any shard, the
+		 * held one included, while writers wait on them */
+		uint64_t rk = tu_next(&w->rng) % STABLE;
+		struct val v;
+		int err = safemap_get(w->r->m, &rk, &v);
+
+		w->gets++;
+		if (err == -EDEADLK) /* a lock cycle with the other walker, broken */
+			w->gave_up++;
+		else if (err || !val_ok(&rk, &v))
+			bad(w->r, "get from inside a walk", rk);
+	}
 	return 0;
 }
 
@@ -128,15 +154,22 @@ static void *walker(void *arg)
 {
 	struct run *r = arg;
 	struct view *w = malloc(sizeof(*w));
+	uint64_t rng = (uint64_t)(uintptr_t)w | 1;
+	long gets = 0, gave_up = 0;
 
 	while (tu_now() < r->until) {
 		memset(w, 0, sizeof(*w));
 		w->r = r;
+		w->rng = tu_next(&rng) | 1;
 		if (safemap_foreach(r->m, view_cb, w) != 0)
 			bad(r, "foreach failed", 0);
 		view_check(w);
+		gets += w->gets;
+		gave_up += w->gave_up;
 		__atomic_fetch_add(&r->walks, 1, __ATOMIC_RELAXED);
 	}
+	fprintf(stderr, "walker: %ld gets from inside walks, %ld gave up on a lock cycle\n", gets,
+		gave_up);
 	free(w);
 	return NULL;
 }
@@ -174,7 +207,7 @@ static void run_walkers(unsigned shards, void *(*walk)(void *))
 	fprintf(stderr, "iter stress (%u shards): %ld walks, %ld writes, %ld errors\n", shards,
 		r.walks, r.writes, r.errors);
 	ck_assert_int_eq(r.errors, 0);
-	ck_assert_int_ge(r.walks, 2);
+	ck_assert_int_ge(r.walks, 1);
 	ck_assert_int_gt(r.writes, 0);
 	safemap_destroy(r.m);
 }
