@@ -26,7 +26,7 @@
  * | prefix_attach(m, &t) | a typed view of an existing map, checked by safemap_check_type(): -EINVAL and a TYPE_MISMATCH event if it was created for other types |
  * | prefix_map(t) | the struct safemap * behind the view (count, name, events...) |
  * | prefix_destroy, _put, _get, _delete, _get_ref, _ref_key, _ref_value, _update, _cas, _clear, _count | the safemap_* call of the same name |
- * | prefix_foreach(t, fn, ctx) | safemap_foreach(), when the core provides it (SAFEMAP_HAVE_FOREACH) |
+ * | prefix_foreach(t, fn, ctx) | safemap_foreach() (typed callback) |
  *
  * The type names are the spellings of K and V as written in the macro call
  * (`#K`): spell them the same way wherever one map is shared (`uint64_t` and
@@ -142,9 +142,7 @@
 	SAFEMAP_DEFINE_TYPED_FOREACH_(prefix, K, V)                                           \
 	struct prefix##_semicolon_
 
-/* prefix_foreach, when the core has safemap_foreach() (the iteration part of
- * the map defines SAFEMAP_HAVE_FOREACH next to it). */
-#ifdef SAFEMAP_HAVE_FOREACH
+/* prefix_foreach: safemap_foreach() with typed key and value. */
 #define SAFEMAP_DEFINE_TYPED_FOREACH_(prefix, K, V)                                           \
 	typedef int (*prefix##_foreach_fn)(const K *key, const V *value, void *ctx);         \
 	struct prefix##_foreach_ctx_ {                                                         \
@@ -165,8 +163,5 @@
 			return safemap_foreach(prefix##_map(t), 0, 0);                         \
 		return safemap_foreach(prefix##_map(t), prefix##_foreach_tramp_, &f_);         \
 	}
-#else
-#define SAFEMAP_DEFINE_TYPED_FOREACH_(prefix, K, V)
-#endif
 
 #endif /* SAFEMAP_TYPED_H */

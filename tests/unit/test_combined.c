@@ -7,6 +7,8 @@
 
 #include "../testutil.h"
 
+SAFEMAP_DEFINE_TYPED(u64s, uint64_t, uint64_t);
+
 struct counts {
 	int frozen, deadlk;
 };
@@ -104,6 +106,33 @@ START_TEST(writes_inside_foreach_are_edeadlk)
 }
 END_TEST
 
+static int sum_typed(const uint64_t *key, const uint64_t *value, void *ctx)
+{
+	uint64_t *sum = ctx;
+
+	ck_assert_uint_eq(*value, *key * 10);
+	*sum += *value;
+	return 0;
+}
+
+START_TEST(typed_foreach_visits_typed_entries)
+{
+	SAFEMAP_OPTS(safemap_opts, o, .name = "typed-walk");
+	struct u64s *t;
+	uint64_t k, v, sum = 0;
+
+	ck_assert_int_eq(u64s_create(&o, &t), 0);
+	for (k = 1; k <= 100; k++) {
+		v = k * 10;
+		ck_assert_int_eq(u64s_put(t, &k, &v, SAFEMAP_NOEXIST), 0);
+	}
+	ck_assert_int_eq(u64s_foreach(t, sum_typed, &sum), 0);
+	ck_assert_uint_eq(sum, 10 * 5050);
+	ck_assert_int_eq(u64s_foreach(t, NULL, NULL), -EINVAL);
+	u64s_destroy(t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("combined");
@@ -111,6 +140,7 @@ int main(void)
 
 	tcase_add_test(tc, frozen_refuses_update_cas_clear);
 	tcase_add_test(tc, writes_inside_foreach_are_edeadlk);
+	tcase_add_test(tc, typed_foreach_visits_typed_entries);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
