@@ -9,7 +9,8 @@
  * - safemap/event.h: the event record shared by every part of the library;
  * - safemap/bpf.h, safemap/layout.h: checked BPF map handles and the layouts
  *   they compare with BTF (the functions exist in builds with
- *   SAFEMAP_WITH_BPF, the default; the headers include no libbpf header).
+ *   SAFEMAP_WITH_BPF, the default; the headers include no libbpf header);
+ * - safemap/bpf_metrics.h: Prometheus text for BPF map handles and the audit.
  */
 #ifndef SAFEMAP_SAFEMAP_H
 #define SAFEMAP_SAFEMAP_H
@@ -19,5 +20,6 @@
 #include <safemap/map.h>
 #include <safemap/layout.h>
 #include <safemap/bpf.h>
+#include <safemap/bpf_metrics.h>
 
 #endif /* SAFEMAP_SAFEMAP_H */

@@ -7,6 +7,7 @@
 #include <safemap/map.h>
 #include <safemap/layout.h>
 #include <safemap/bpf.h>
+#include <safemap/bpf_metrics.h>
 
 #include <cstdint>
 #include <cstdio>
