@@ -57,6 +57,14 @@ t_put() {
 		value 1 0 0 0 0 0 0 0 >/dev/null || t_fail "bpftool map update $1 key $k"
 }
 
+# t_put_bg PIN KEY: as t_put, as a background process of the caller's
+# shell: $! is then bpftool's own pid (the writer the audit names).
+t_put_bg() {
+	local k=$2
+	bpftool map update pinned "$1" key $((k & 255)) $(((k >> 8) & 255)) 0 0 \
+		value 1 0 0 0 0 0 0 0 >/dev/null &
+}
+
 # t_map_id PIN: the kernel id of the pinned map.
 t_map_id() {
 	bpftool -j map show pinned "$1" | jq -r .id

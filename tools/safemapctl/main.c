@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* safemapctl: the command-line face of libsafemap. Subcommands live in
+ * their own files (cmd_*.c) and are listed here. */
+#include <stdio.h>
+#include <string.h>
+
+#include <safemap/safemap.h>
+
+#include "cmd.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} cmds[] = {
+	/* lead: the bpf branch's { "check", cmd_check, ... } entry goes here at merge */
+	{ "maps", cmd_maps,
+	  "maps [--map ID]... [--pin PATH]... [--type TYPE] [--warn RATIO] [--json]\n"
+	  "        every BPF map with type, key/value size, max_entries, entries and fill\n"
+	  "        ratio, fullest first; exit 1 if a map reached --warn" },
+	{ "audit", cmd_audit,
+	  "audit (--map ID | --pin PATH)... [--allow-pid PID]... [--allow-uid UID]... [--json]\n"
+	  "        guard maps with the audit probe and print illegal writes until Ctrl-C;\n"
+	  "        exit 1 if there were any" },
+	{ "metrics", cmd_metrics,
+	  "metrics [--map ID]... [--pin PATH]... [--audit] [--listen [ADDR:]PORT |\n"
+	  "        --textfile PATH [--interval S]] [--json]\n"
+	  "        Prometheus text exposition of BPF maps (and the audit probe): once on\n"
+	  "        stdout, served on GET /metrics, or written atomically for node_exporter" },
+};
+
+static int usage(FILE *f, int status)
+{
+	size_t i;
+
+	fprintf(f, "usage: safemapctl COMMAND [ARGS]   (libsafemap %s)\ncommands:\n",
+		safemap_version());
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %s\n", cmds[i].help);
+	fprintf(f, "safemapctl COMMAND --help describes each command.\n"
+		   "exit status: 0 done, nothing found; 1 done, with findings; 2 usage error or\n"
+		   "failure (BPF commands need root)\n");
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return usage(stderr, CTL_ERROR);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+		return usage(stdout, CTL_OK);
+	if (!strcmp(argv[1], "--version")) {
+		printf("safemapctl (libsafemap) %s\n", safemap_version());
+		return CTL_OK;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "safemapctl: unknown command '%s'\n", argv[1]);
+	return usage(stderr, CTL_ERROR);
+}
