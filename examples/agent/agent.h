@@ -19,7 +19,7 @@
 
 /* The user-space map's bound (smaller than the kernel map's, so both fill). */
 #define AGENT_PROCS_MAX 48
-#define AGENT_WORKERS 56     /* children of one worker wave */
+#define AGENT_WORKERS 72     /* children of one worker wave: more than the kernel map holds */
 #define AGENT_MAX_LOG 256    /* events kept per tick for display */
 
 /* Value of the user-space map 'procs' (key: __u32 tgid). */

@@ -27,7 +27,9 @@ t_expect "$out" "^ +pid +process +calls +share$" "top table"
 t_expect "$out" "^  illegal write by child $child: reported by the audit probe$" "summary"
 
 json=$T_TMP/agent.jsonl
-"$agent" --duration 3 --json >"$json" 2>"$T_TMP/agent.err" || t_fail "the agent --json exited $?"
+prom=$T_TMP/agent.prom
+"$agent" --duration 3 --json --metrics "$prom" >"$json" 2>"$T_TMP/agent.err" ||
+	t_fail "the agent --json exited $?"
 jq -e . "$json" >/dev/null || t_fail "--json output is not JSON lines"
 jq -se '
   (map(select(.type == "summary")) | length == 1) and
@@ -41,6 +43,13 @@ jq -se '
   (map(select(.type == "tick"))[0].top | length >= 1)' "$json" >/dev/null ||
 	{ cat "$json" >&2; t_fail "JSON lines: summary, audit event or ticks missing"; }
 t_ok "JSON lines"
+
+promtool check metrics <"$prom" || t_fail "promtool check metrics on the agent's --metrics file"
+t_expect "$prom" '^safemap_bpf_map_max_entries\{map="syscount",id="[0-9]+"\} 64$' "--metrics: the kernel map"
+t_expect "$prom" '^safemap_audit_reports_total [1-9]' "--metrics: the audit report counted"
+t_expect "$prom" '^safemap_bpf_map_capacity_violations_total\{map="syscount",id="[0-9]+"\} [1-9]' \
+	"--metrics: capacity violations counted"
+ls "$T_TMP" | grep -q 'agent.prom.tmp' && t_fail "--metrics left its temporary file"
 
 ls /sys/fs/bpf/safemap_agent_* >/dev/null 2>&1 && t_fail "a pin was left in /sys/fs/bpf"
 t_ok "no pin left behind"
