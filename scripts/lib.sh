@@ -14,9 +14,12 @@ SAFEMAP_BENCH_DEPS=(libglib2.0-dev liburcu-dev libtbb-dev libcuckoo-dev libabsl-
 SAFEMAP_BUILD_DEPS=(cmake make gcc g++ pkg-config uthash-dev check libsubunit-dev
                     libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
                     "${SAFEMAP_BENCH_DEPS[@]}")
-# prometheus ships promtool, which checks the metrics text (test_metrics);
-# in containers without an init system its service is not started.
-SAFEMAP_TEST_DEPS=(clang libclang-rt-14-dev prometheus)
+SAFEMAP_TEST_DEPS=(clang libclang-rt-14-dev)
+# safemapctl metrics --listen serves HTTP with libmicrohttpd; its tests and
+# the agent's use curl, jq and promtool (in Debian's prometheus package; in
+# containers without an init system its service is not started).
+SAFEMAP_BUILD_DEPS+=(libmicrohttpd-dev)
+SAFEMAP_TEST_DEPS+=(curl jq prometheus)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

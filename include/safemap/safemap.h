@@ -9,10 +9,11 @@
  * - safemap/event.h: the event record shared by every part of the library;
  * - safemap/bpf.h, safemap/layout.h: checked BPF map handles and the layouts
  *   they compare with BTF (the functions exist in builds with
- *   SAFEMAP_WITH_BPF, the default; the headers include no libbpf header).
+ *   SAFEMAP_WITH_BPF, the default; the headers include no libbpf header);
  * - safemap/metrics.h: per-map counters and Prometheus text exposition.
  * - safemap/typed.h: SAFEMAP_DEFINE_TYPED(), compile-time typed wrappers.
  * - safemap/audit.h: the BPF audit probe (built with SAFEMAP_WITH_BPF).
+ * - safemap/bpf_metrics.h: Prometheus text for BPF map handles and the audit.
  */
 #ifndef SAFEMAP_SAFEMAP_H
 #define SAFEMAP_SAFEMAP_H
@@ -25,5 +26,6 @@
 #include <safemap/metrics.h>
 #include <safemap/typed.h>
 #include <safemap/audit.h>
+#include <safemap/bpf_metrics.h>
 
 #endif /* SAFEMAP_SAFEMAP_H */

@@ -10,6 +10,7 @@
 #include <safemap/metrics.h>
 #include <safemap/typed.h>
 #include <safemap/audit.h>
+#include <safemap/bpf_metrics.h>
 
 #include <cerrno>
 #include <cstdint>

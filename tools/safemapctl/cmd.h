@@ -10,5 +10,8 @@
 
 /* argv[0] is the subcommand's name. */
 int cmd_check(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 
 #endif /* SAFEMAPCTL_CMD_H */

@@ -17,6 +17,19 @@ static const struct {
 	  "check OBJ.bpf.o... [--policy FILE] [--json]\n"
 	  "        list the maps of BPF object files (without loading them) and report\n"
 	  "        key padding holes and departures from a policy; exit 1 on findings" },
+	{ "maps", cmd_maps,
+	  "maps [--map ID]... [--pin PATH]... [--type TYPE] [--warn RATIO] [--json]\n"
+	  "        every BPF map with type, key/value size, max_entries, entries and fill\n"
+	  "        ratio, fullest first; exit 1 if a map reached --warn" },
+	{ "audit", cmd_audit,
+	  "audit (--map ID | --pin PATH)... [--allow-pid PID]... [--allow-uid UID]... [--json]\n"
+	  "        guard maps with the audit probe and print illegal writes until Ctrl-C;\n"
+	  "        exit 1 if there were any" },
+	{ "metrics", cmd_metrics,
+	  "metrics [--map ID]... [--pin PATH]... [--audit] [--listen [ADDR:]PORT |\n"
+	  "        --textfile PATH [--interval S]] [--json]\n"
+	  "        Prometheus text exposition of BPF maps (and the audit probe): once on\n"
+	  "        stdout, served on GET /metrics, or written atomically for node_exporter" },
 };
 
 static int usage(FILE *f, int status)
@@ -27,6 +40,9 @@ static int usage(FILE *f, int status)
 		safemap_version());
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %s\n", cmds[i].help);
+	fprintf(f, "safemapctl COMMAND --help describes each command.\n"
+		   "exit status: 0 done, nothing found; 1 done, with findings; 2 usage error or\n"
+		   "failure (BPF commands need root)\n");
 	return status;
 }
 

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The demo agent's aggregation: two threads walk the kernel map 'syscount'
+ * each round and fold their half of the processes (by tgid parity) into
+ * the user-space map 'procs' with atomic read-modify-writes; entries of
+ * processes that exited are then removed from the kernel map so that new
+ * processes find room. Also the per-tick table and the summary. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+struct walk {
+	struct agent *a;
+	unsigned idx;
+};
+
+/* safemap_update() callback: add the kernel entry's growth since the last
+ * round. A kernel count below the last one means the entry was removed and
+ * made again (the process's pid was reused): count it from zero. */
+static int fold(const void *key, void *value, bool present, void *ctx)
+{
+	const struct proc_stat *k = ctx;
+	struct proc_total *t = value;
+	uint64_t delta;
+
+	(void)key;
+	if (!present)
+		memset(t, 0, sizeof(*t));
+	delta = k->calls >= t->last_bpf ? k->calls - t->last_bpf : k->calls;
+	t->calls += delta;
+	t->last_bpf = k->calls;
+	memcpy(t->comm, k->comm, sizeof(t->comm));
+	t->comm[sizeof(t->comm) - 1] = '\0';
+	return SAFEMAP_UPDATE_STORE;
+}
+
+static int visit(const void *key, const void *value, void *ctx)
+{
+	struct walk *w = ctx;
+	struct agent *a = w->a;
+	uint32_t tgid;
+	struct proc_stat s;
+
+	memcpy(&tgid, key, sizeof(tgid));
+	if (tgid % 2 != w->idx)
+		return 0;
+	memcpy(&s, value, sizeof(s));
+	/* -E2BIG when 'procs' is full: the library reports it as a capacity
+	 * event (the sink) and counts it; the process stays untracked. */
+	if (safemap_update(a->procs, &tgid, fold, &s, SAFEMAP_ANY) == 0)
+		a->thread_updates[w->idx]++;
+	if (kill((pid_t)tgid, 0) && errno == ESRCH &&
+	    a->ndead[w->idx] < sizeof(a->dead[0]) / sizeof(a->dead[0][0]))
+		a->dead[w->idx][a->ndead[w->idx]++] = tgid;
+	return 0;
+}
+
+static void *collector(void *arg)
+{
+	struct walk w = { .a = arg };
+	struct agent *a = arg;
+	unsigned seen = 0;
+
+	pthread_mutex_lock(&a->lock);
+	w.idx = a->done++; /* thread 0, then thread 1 */
+	pthread_cond_broadcast(&a->cond);
+	for (;;) {
+		while (a->round == seen && !a->stop_threads)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->stop_threads)
+			break;
+		seen = a->round;
+		pthread_mutex_unlock(&a->lock);
+
+		a->ndead[w.idx] = 0;
+		safemap_bpf_foreach(a->map, 0, visit, &w);
+
+		pthread_mutex_lock(&a->lock);
+		a->done++;
+		pthread_cond_broadcast(&a->cond);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+int agent_collect_start(struct agent *a)
+{
+	int i, err;
+
+	for (i = 0; i < 2; i++) {
+		err = pthread_create(&a->thr[i], NULL, collector, a);
+		if (err)
+			return -err;
+	}
+	pthread_mutex_lock(&a->lock);
+	while (a->done < 2)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+/* One round: both threads walk the kernel map; then the main thread
+ * removes the entries of exited processes (their counts are folded). */
+void agent_collect_round(struct agent *a)
+{
+	unsigned i, t;
+
+	pthread_mutex_lock(&a->lock);
+	a->done = 0;
+	a->round++;
+	pthread_cond_broadcast(&a->cond);
+	while (a->done < 2)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+	for (t = 0; t < 2; t++)
+		for (i = 0; i < a->ndead[t]; i++)
+			safemap_bpf_delete(a->map, &a->dead[t][i]);
+	a->kernel_refused = a->skel_refused ? *a->skel_refused : 0;
+}
+
+void agent_collect_stop(struct agent *a)
+{
+	int i;
+
+	pthread_mutex_lock(&a->lock);
+	a->stop_threads = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	for (i = 0; i < 2; i++)
+		pthread_join(a->thr[i], NULL);
+}
+
+/* ---- the table ---- */
+
+struct row {
+	uint32_t tgid;
+	uint64_t calls;
+	char comm[16];
+};
+
+struct rows {
+	struct row r[AGENT_PROCS_MAX + 8];
+	size_t n;
+	uint64_t total;
+};
+
+static int gather(const void *key, const void *value, void *ctx)
+{
+	struct rows *rs = ctx;
+	const struct proc_total *t = value;
+
+	rs->total += t->calls;
+	if (rs->n < sizeof(rs->r) / sizeof(rs->r[0])) {
+		struct row *r = &rs->r[rs->n++];
+
+		memcpy(&r->tgid, key, sizeof(r->tgid));
+		r->calls = t->calls;
+		memcpy(r->comm, t->comm, sizeof(r->comm));
+	}
+	return 0;
+}
+
+static int by_calls(const void *x, const void *y)
+{
+	const struct row *a = x, *b = y;
+
+	return a->calls < b->calls ? 1 : a->calls > b->calls ? -1 : (int)a->tgid - (int)b->tgid;
+}
+
+static void read_rows(struct agent *a, struct rows *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	safemap_foreach(a->procs, gather, rs);
+	qsort(rs->r, rs->n, sizeof(rs->r[0]), by_calls);
+}
+
+void agent_print_tick(struct agent *a, unsigned tick)
+{
+	struct rows rs;
+	size_t entries = 0, i, top = 5;
+	double fill;
+
+	safemap_bpf_count(a->map, &entries);
+	fill = (double)entries / SYSCOUNT_MAX_ENTRIES;
+	read_rows(a, &rs);
+	if (a->json) {
+		printf("{\"type\":\"tick\",\"t\":%.3f,\"tick\":%u,\"bpf_map\":{\"name\":\"syscount\","
+		       "\"id\":%u,\"entries\":%zu,\"max_entries\":%u,\"fill\":%.4f,"
+		       "\"kernel_refused\":%llu},\"procs\":{\"entries\":%zu,\"max_entries\":%u},"
+		       "\"calls\":%llu,\"top\":[",
+		       agent_now() - a->t0, tick, a->map_id, entries, SYSCOUNT_MAX_ENTRIES, fill,
+		       (unsigned long long)a->kernel_refused, safemap_count(a->procs),
+		       AGENT_PROCS_MAX, (unsigned long long)rs.total);
+		for (i = 0; i < rs.n && i < top; i++) {
+			printf("%s{\"pid\":%u,\"comm\":", i ? "," : "", rs.r[i].tgid);
+			json_str(stdout, rs.r[i].comm);
+			printf(",\"calls\":%llu,\"share\":%.4f}", (unsigned long long)rs.r[i].calls,
+			       rs.total ? (double)rs.r[i].calls / (double)rs.total : 0.0);
+		}
+		printf("]}\n");
+	} else {
+		printf("[%2us] kernel map 'syscount' %zu/%u (%.0f%% full), %llu inserts refused "
+		       "in the kernel | user map 'procs' %zu/%u | %llu calls\n",
+		       tick, entries, SYSCOUNT_MAX_ENTRIES, 100.0 * fill,
+		       (unsigned long long)a->kernel_refused, safemap_count(a->procs),
+		       AGENT_PROCS_MAX, (unsigned long long)rs.total);
+		printf("      %7s  %-16s %10s  %6s\n", "pid", "process", "calls", "share");
+		for (i = 0; i < rs.n && i < top; i++)
+			printf("      %7u  %-16s %10llu  %5.1f%%\n", rs.r[i].tgid, rs.r[i].comm,
+			       (unsigned long long)rs.r[i].calls,
+			       rs.total ? 100.0 * (double)rs.r[i].calls / (double)rs.total : 0.0);
+	}
+	fflush(stdout);
+}
+
+void agent_print_summary(struct agent *a)
+{
+	struct safemap_audit_stats as = { 0 };
+	struct safemap_bpf_stats bs = { 0 };
+	uint64_t (*t)[SAFEMAP_REASON_MAX] = a->totals;
+	struct rows rs;
+	size_t i;
+
+	read_rows(a, &rs);
+	safemap_audit_stats(a->audit, &as);
+	safemap_bpf_get_stats(a->map, &bs);
+	if (a->json) {
+		printf("{\"type\":\"summary\",\"t\":%.3f,\"calls\":%llu,\"processes_tracked\":%zu,"
+		       "\"audit_reports\":%llu,\"audit_lost\":%llu,\"illegal_write_pid\":%d,"
+		       "\"illegal_write_reported\":%s,\"mismatch_refused\":%s,"
+		       "\"capacity_events\":{\"bpf_map\":%llu,\"map\":%llu},"
+		       "\"watermark_events\":%llu,\"kernel_refused\":%llu,"
+		       "\"bpf_capacity_violations\":%llu,\"updates_by_thread\":[%llu,%llu],\"top\":[",
+		       agent_now() - a->t0, (unsigned long long)rs.total, rs.n,
+		       (unsigned long long)as.reports, (unsigned long long)as.lost, (int)a->intruder,
+		       a->intruder_reported ? "true" : "false", a->mismatch_refused ? "true" : "false",
+		       (unsigned long long)t[SAFEMAP_SRC_BPF_MAP][SAFEMAP_REASON_FULL],
+		       (unsigned long long)t[SAFEMAP_SRC_MAP][SAFEMAP_REASON_FULL],
+		       (unsigned long long)(t[SAFEMAP_SRC_MAP][SAFEMAP_REASON_WATERMARK] +
+					    t[SAFEMAP_SRC_BPF_MAP][SAFEMAP_REASON_WATERMARK]),
+		       (unsigned long long)a->kernel_refused,
+		       (unsigned long long)bs.capacity_violations,
+		       (unsigned long long)a->thread_updates[0],
+		       (unsigned long long)a->thread_updates[1]);
+		for (i = 0; i < rs.n && i < 3; i++) {
+			printf("%s{\"pid\":%u,\"comm\":", i ? "," : "", rs.r[i].tgid);
+			json_str(stdout, rs.r[i].comm);
+			printf(",\"calls\":%llu}", (unsigned long long)rs.r[i].calls);
+		}
+		printf("]}\n");
+		fflush(stdout);
+		return;
+	}
+	printf("summary: %.1f s, %llu system calls counted from %zu tracked processes "
+	       "(updates by aggregator thread: %llu + %llu)\n",
+	       agent_now() - a->t0, (unsigned long long)rs.total, rs.n,
+	       (unsigned long long)a->thread_updates[0], (unsigned long long)a->thread_updates[1]);
+	for (i = 0; i < rs.n && i < 3; i++)
+		printf("  top %zu   %s (pid %u): %llu calls\n", i + 1, rs.r[i].comm, rs.r[i].tgid,
+		       (unsigned long long)rs.r[i].calls);
+	printf("  illegal write by child %d: %s\n", (int)a->intruder,
+	       a->intruder_reported ? "reported by the audit probe" : "NOT reported");
+	printf("  audit: %llu report%s, %llu lost\n", (unsigned long long)as.reports,
+	       as.reports == 1 ? "" : "s", (unsigned long long)as.lost);
+	printf("  capacity: %llu refused inserts into kernel map 'syscount' from user space "
+	       "(events), %llu refused in the kernel (BPF program), %llu refused in user map "
+	       "'procs' (events), %llu watermark event%s\n",
+	       (unsigned long long)t[SAFEMAP_SRC_BPF_MAP][SAFEMAP_REASON_FULL],
+	       (unsigned long long)a->kernel_refused,
+	       (unsigned long long)t[SAFEMAP_SRC_MAP][SAFEMAP_REASON_FULL],
+	       (unsigned long long)t[SAFEMAP_SRC_MAP][SAFEMAP_REASON_WATERMARK],
+	       t[SAFEMAP_SRC_MAP][SAFEMAP_REASON_WATERMARK] == 1 ? "" : "s");
+	printf("  mismatched pinned map: %s\n", a->mismatch_refused ? "refused at open" : "NOT refused");
+	fflush(stdout);
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* safemapctl maps [--type TYPE] [--warn RATIO] [--json]: every BPF map on
+ * the system (or those named with --map/--pin) with type, key and value
+ * size, max_entries, current entries and fill ratio, fullest first: the
+ * first thing to run when an agent reports E2BIG.
+ * Exit 0: listed; 1: a map is at or above --warn; 2: usage error, or the
+ * maps cannot be listed (not root). */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "ctl_util.h"
+
+static const char maps_usage[] =
+	"usage: safemapctl maps [--map ID]... [--pin PATH]... [--type TYPE] [--warn RATIO] [--json]\n"
+	"  List BPF maps (all on the system, or those named) with type, key and value\n"
+	"  size, max_entries, current entries and fill ratio, fullest first (arrays\n"
+	"  always count as full: after the other maps of the same fill).\n"
+	"  --map ID       only the map with this kernel id (repeatable)\n"
+	"  --pin PATH     only the map pinned at PATH (repeatable)\n"
+	"  --type TYPE    only maps of this type (hash, array, lru_hash, ...)\n"
+	"  --warn RATIO   exit 1 if a map that is not an array is at least RATIO full (0..1)\n"
+	"  --json         one JSON object: {\"maps\":[...],\"count\":N}\n"
+	"exit status: 0 listed, 1 a map reached --warn, 2 usage error or no access (needs root)\n";
+
+struct row {
+	struct safemap_bpf *h;
+	size_t entries;
+	bool counted, array;
+	double fill;
+};
+
+static bool is_array(uint32_t type)
+{
+	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)type);
+
+	return s && strstr(s, "array") && !strstr(s, "of_maps") && strcmp(s, "perf_event_array");
+}
+
+/* Fullest first; uncounted last; arrays after other maps of equal fill; then by id. */
+static int by_fill(const void *x, const void *y)
+{
+	const struct row *a = x, *b = y;
+
+	if (a->counted != b->counted)
+		return a->counted ? -1 : 1;
+	if (a->fill != b->fill)
+		return a->fill > b->fill ? -1 : 1;
+	if (a->array != b->array)
+		return a->array ? 1 : -1;
+	return safemap_bpf_id(a->h) < safemap_bpf_id(b->h) ? -1 : 1;
+}
+
+int cmd_maps(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "map", required_argument, NULL, 'm' },
+		{ "pin", required_argument, NULL, 'p' },
+		{ "type", required_argument, NULL, 't' },
+		{ "warn", required_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct ctl_targets ts;
+	const char *type = NULL;
+	double warn = -1;
+	bool json = false;
+	struct ctl_maps ms;
+	struct row *rows;
+	size_t i, n = 0, warned = 0;
+	char tb[32];
+	int c, err;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!ctl_target_add(&ts, "maps", optarg, NULL))
+				return CTL_ERROR;
+			break;
+		case 'p':
+			if (!ctl_target_add(&ts, "maps", NULL, optarg))
+				return CTL_ERROR;
+			break;
+		case 't': type = optarg; break;
+		case 'w':
+			if (!ctl_parse_seconds(optarg, 1.0, &warn))
+				return ctl_error("maps", "--warn: not a ratio between 0 and 1: '%s'",
+						 optarg);
+			break;
+		case 'j': json = true; break;
+		case 'h': fputs(maps_usage, stdout); return CTL_OK;
+		default:
+			return ctl_error("maps", "bad option '%s' (try safemapctl maps --help)",
+					 argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return ctl_error("maps", "unexpected argument '%s' (try safemapctl maps --help)",
+				 argv[optind]);
+	err = ctl_open_maps("maps", &ts, &ms, false);
+	if (err)
+		return CTL_ERROR;
+	rows = calloc(ms.n ? ms.n : 1, sizeof(*rows));
+	if (!rows) {
+		ctl_close_maps(&ms);
+		return ctl_error("maps", "out of memory");
+	}
+	for (i = 0; i < ms.n; i++) {
+		struct row *r = &rows[n];
+		uint32_t max = safemap_bpf_max_entries(ms.h[i]);
+
+		if (type && strcmp(type, ctl_map_type(safemap_bpf_type(ms.h[i]), tb, sizeof(tb))))
+			continue;
+		r->h = ms.h[i];
+		r->counted = safemap_bpf_count(r->h, &r->entries) == 0;
+		r->array = is_array(safemap_bpf_type(r->h));
+		r->fill = r->counted && max ? (double)r->entries / (double)max : 0.0;
+		if (warn >= 0 && r->counted && !r->array && max && r->fill >= warn)
+			warned++;
+		n++;
+	}
+	qsort(rows, n, sizeof(*rows), by_fill);
+	if (json) {
+		printf("{\"maps\":[");
+		for (i = 0; i < n; i++) {
+			if (i)
+				putchar(',');
+			ctl_json_map(stdout, rows[i].h, rows[i].counted, rows[i].entries);
+		}
+		printf("],\"count\":%zu}\n", n);
+	} else {
+		printf("%8s  %-16s %-20s %5s %6s %10s %10s %7s\n", "ID", "NAME", "TYPE", "KEY",
+		       "VALUE", "MAX", "ENTRIES", "FILL");
+		for (i = 0; i < n; i++) {
+			const struct row *r = &rows[i];
+			char ent[24] = "-", fill[16] = "-";
+
+			if (r->counted) {
+				snprintf(ent, sizeof(ent), "%zu", r->entries);
+				snprintf(fill, sizeof(fill), "%.1f%%", 100.0 * r->fill);
+			}
+			printf("%8u  %-16s %-20s %5u %6u %10u %10s %7s\n", safemap_bpf_id(r->h),
+			       safemap_bpf_name(r->h),
+			       ctl_map_type(safemap_bpf_type(r->h), tb, sizeof(tb)),
+			       safemap_bpf_key_size(r->h), safemap_bpf_value_size(r->h),
+			       safemap_bpf_max_entries(r->h), ent, fill);
+		}
+		printf("%zu map%s", n, n == 1 ? "" : "s");
+		if (warn >= 0)
+			printf(", %zu at or above %.0f%% full", warned, 100.0 * warn);
+		putchar('\n');
+	}
+	free(rows);
+	ctl_close_maps(&ms);
+	return warned ? CTL_FINDINGS : CTL_OK;
+}

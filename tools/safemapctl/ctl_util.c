@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* safemapctl: helpers shared by the maps, metrics and audit subcommands. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "ctl_util.h"
+
+volatile sig_atomic_t ctl_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	ctl_stop = 1;
+}
+
+void ctl_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int ctl_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "safemapctl %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CTL_ERROR;
+}
+
+bool ctl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool ctl_parse_seconds(const char *s, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+void ctl_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+bool ctl_target_add(struct ctl_targets *ts, const char *cmd, const char *id, const char *pin)
+{
+	uint64_t v = 0;
+
+	if (ts->n == sizeof(ts->t) / sizeof(ts->t[0])) {
+		ctl_error(cmd, "too many maps (at most %zu)", sizeof(ts->t) / sizeof(ts->t[0]));
+		return false;
+	}
+	if (id && !ctl_parse_u64(id, 1, UINT32_MAX, &v)) {
+		ctl_error(cmd, "--map: not a map id: '%s'", id);
+		return false;
+	}
+	ts->t[ts->n].id = (uint32_t)v;
+	ts->t[ts->n].pin = pin;
+	ts->n++;
+	return true;
+}
+
+static int add(struct ctl_maps *ms, struct safemap_bpf *h)
+{
+	if (ms->n == ms->cap) {
+		size_t cap = ms->cap ? 2 * ms->cap : 64;
+		struct safemap_bpf **nh = realloc(ms->h, cap * sizeof(*nh));
+
+		if (!nh)
+			return -ENOMEM;
+		ms->h = nh;
+		ms->cap = cap;
+	}
+	ms->h[ms->n++] = h;
+	return 0;
+}
+
+int ctl_check_privileges(const char *cmd)
+{
+	__u32 id = 0;
+
+	if (bpf_map_get_next_id(0, &id) && errno != ENOENT) {
+		int err = -errno;
+
+		ctl_error(cmd, "cannot list BPF maps: %s%s", strerror(errno),
+			  errno == EPERM ? " (needs root: CAP_SYS_ADMIN)" : "");
+		return err;
+	}
+	return 0;
+}
+
+int ctl_open_maps(const char *cmd, const struct ctl_targets *ts, struct ctl_maps *out, bool quiet)
+{
+	struct safemap_bpf *h;
+	__u32 id = 0;
+	size_t i;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; ts && i < ts->n; i++) {
+		err = ts->t[i].pin ? safemap_bpf_open_pinned(ts->t[i].pin, NULL, &h)
+				   : safemap_bpf_open_id(ts->t[i].id, NULL, &h);
+		if (!err && (err = add(out, h)))
+			safemap_bpf_put(h);
+		if (err) {
+			if (!quiet)
+				ctl_error(cmd, "%s", safemap_last_error());
+			ctl_close_maps(out);
+			return err;
+		}
+	}
+	if (ts && ts->n)
+		return 0;
+	for (;;) {
+		if (bpf_map_get_next_id(id, &id)) {
+			if (errno == ENOENT)
+				return 0;
+			err = -errno;
+			if (!quiet)
+				ctl_error(cmd, "cannot list BPF maps: %s%s", strerror(errno),
+					  errno == EPERM ? " (needs root: CAP_SYS_ADMIN)" : "");
+			ctl_close_maps(out);
+			return err;
+		}
+		err = safemap_bpf_open_id(id, NULL, &h);
+		if (err == -ENOENT)
+			continue; /* gone since it was listed */
+		if (err) {
+			if (!quiet)
+				fprintf(stderr, "safemapctl %s: skipping map id %u: %s\n", cmd, id,
+					safemap_last_error());
+			continue;
+		}
+		if ((err = add(out, h))) {
+			safemap_bpf_put(h);
+			ctl_close_maps(out);
+			return err;
+		}
+	}
+}
+
+void ctl_close_maps(struct ctl_maps *ms)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		safemap_bpf_put(ms->h[i]);
+	free(ms->h);
+	memset(ms, 0, sizeof(*ms));
+}
+
+const char *ctl_map_type(uint32_t type, char *buf, size_t len)
+{
+	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)type);
+
+	if (s)
+		return s;
+	snprintf(buf, len, "type_%u", type);
+	return buf;
+}
+
+void ctl_json_map(FILE *f, const struct safemap_bpf *h, bool counted, size_t entries)
+{
+	uint32_t max = safemap_bpf_max_entries(h);
+	char tb[32];
+
+	fprintf(f, "{\"id\":%u,\"name\":", safemap_bpf_id(h));
+	ctl_json_str(f, safemap_bpf_name(h));
+	fprintf(f, ",\"type\":");
+	ctl_json_str(f, ctl_map_type(safemap_bpf_type(h), tb, sizeof(tb)));
+	fprintf(f, ",\"key_size\":%u,\"value_size\":%u,\"max_entries\":%u,\"map_flags\":%u,",
+		safemap_bpf_key_size(h), safemap_bpf_value_size(h), max, safemap_bpf_map_flags(h));
+	if (counted)
+		fprintf(f, "\"entries\":%zu,\"fill\":%.6g}", entries,
+			max ? (double)entries / (double)max : 0.0);
+	else
+		fprintf(f, "\"entries\":null,\"fill\":null}");
+}
+
+void ctl_print_event(const struct safemap_event *ev, bool json)
+{
+	char line[1024], comm[sizeof(ev->comm) + 1] = "";
+
+	memcpy(comm, ev->comm, sizeof(ev->comm));
+	if (!json) {
+		safemap_event_format(ev, line, sizeof(line));
+		printf("%s\n", line);
+		fflush(stdout);
+		return;
+	}
+	printf("{\"type\":\"event\",\"source\":\"%s\",\"op\":\"%s\",\"reason\":\"%s\",\"result\":%d,"
+	       "\"map\":",
+	       safemap_event_source_name(ev->source), safemap_op_name(ev->op),
+	       safemap_reason_name(ev->reason), ev->result);
+	ctl_json_str(stdout, ev->map_name);
+	printf(",\"map_id\":%u,\"pid\":%d,\"tid\":%d,\"uid\":%u,\"comm\":", ev->map_id, (int)ev->pid,
+	       (int)ev->tid, (unsigned)ev->uid);
+	ctl_json_str(stdout, comm);
+	printf(",\"count\":%llu,\"timestamp_ns\":%llu,\"detail\":", (unsigned long long)ev->count,
+	       (unsigned long long)ev->timestamp_ns);
+	ctl_json_str(stdout, ev->detail);
+	printf("}\n");
+	fflush(stdout);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* safemapctl: what the maps, metrics and audit subcommands share. */
+#ifndef SAFEMAPCTL_UTIL_H
+#define SAFEMAPCTL_UTIL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <safemap/safemap.h>
+
+/* Set by SIGINT/SIGTERM once ctl_catch_signals() ran. */
+extern volatile sig_atomic_t ctl_stop;
+
+/* Catch SIGINT and SIGTERM without SA_RESTART (waits return EINTR). */
+void ctl_catch_signals(void);
+
+/* Print "safemapctl CMD: MESSAGE" on stderr (one line); returns CTL_ERROR. */
+int ctl_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a whole decimal number in [min, max]; false when it is not one. */
+bool ctl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Parse seconds (a decimal fraction) in [0, max]. */
+bool ctl_parse_seconds(const char *s, double max, double *out);
+
+/* JSON string literal of @p s on @p f. */
+void ctl_json_str(FILE *f, const char *s);
+
+/* Maps named on the command line (--map ID, --pin PATH), in order. */
+struct ctl_targets {
+	size_t n;
+	struct { uint32_t id; const char *pin; } t[64];
+};
+/* Add one; returns false (with an error printed) when the list is full or
+ * the id is not a number. */
+bool ctl_target_add(struct ctl_targets *ts, const char *cmd, const char *id, const char *pin);
+
+/* Open handles: the targets', or (no targets) every map on the system.
+ * Maps that vanish while listed are skipped; a target that cannot be opened
+ * is an error (message printed unless @p quiet). Release with ctl_close_maps(). */
+struct ctl_maps {
+	size_t n, cap;
+	struct safemap_bpf **h;
+};
+int ctl_open_maps(const char *cmd, const struct ctl_targets *ts, struct ctl_maps *out, bool quiet);
+void ctl_close_maps(struct ctl_maps *ms);
+
+/* libbpf's name of a map type ("hash"), or "type_N". Static or @p buf. */
+const char *ctl_map_type(uint32_t type, char *buf, size_t len);
+
+/* One map as a JSON object (entries and fill null when @p counted is false). */
+void ctl_json_map(FILE *f, const struct safemap_bpf *h, bool counted, size_t entries);
+
+/* Print an event (audit report, lost count) as one line of text or JSON. */
+void ctl_print_event(const struct safemap_event *ev, bool json);
+
+/* Is the kernel letting us list BPF maps? 0, or a negative errno with a
+ * message printed ("needs root"). */
+int ctl_check_privileges(const char *cmd);
+
+#endif
