@@ -223,7 +223,7 @@ void agent_print_summary(struct agent *a)
 	size_t i;
 
 	read_rows(a, &rs);
-	safemap_audit_stats(a->audit, &as);
+	safemap_audit_get_stats(a->audit, &as);
 	safemap_bpf_get_stats(a->map, &bs);
 	if (a->json) {
 		printf("{\"type\":\"summary\",\"t\":%.3f,\"calls\":%llu,\"processes_tracked\":%zu,"

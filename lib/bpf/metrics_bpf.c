@@ -153,7 +153,7 @@ static void write_audit(struct out *o, const struct safemap_audit *a)
 {
 	struct safemap_audit_stats st = { 0 };
 
-	safemap_audit_stats(a, &st);
+	safemap_audit_get_stats(a, &st);
 	family(o, "safemap_audit_reports_total", "counter",
 	       "Writes to guarded BPF maps by processes their policy does not allow, reported "
 	       "by the audit probe.");

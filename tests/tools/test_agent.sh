@@ -15,7 +15,7 @@ rc=0
 [ "$rc" -eq 0 ] || { cat "$out" >&2; t_fail "the agent exited $rc"; }
 child=$(sed -nE "s/.*child pid ([0-9]+) \('intruder'\).*/\1/p" "$out" | head -1)
 [ -n "$child" ] || t_fail "no intruder child announced"
-t_expect "$out" "\[ILLEGAL WRITE\] audit event map=syscount id=[0-9]+ op=put reason=not_allowed .* pid=$child .*comm=intruder" \
+t_expect "$out" "\[ILLEGAL WRITE\] audit report map=syscount id=[0-9]+ op=put reason=not_allowed .* pid=$child .*comm=intruder" \
 	"illegal write by child $child reported"
 t_expect "$out" "\[capacity\] (bpf_map|map) refused map=(syscount|procs) .*reason=full result=-7" \
 	"capacity event"

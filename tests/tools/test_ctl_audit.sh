@@ -25,7 +25,7 @@ kill -INT "$aud"
 rc=0; wait "$aud" || rc=$?
 [ "$rc" -eq 1 ] || { cat "$out" >&2; t_fail "audit exited $rc after SIGINT with a report, not 1"; }
 t_expect "$out" "^guarding map id $id pinned at $pin; " "guarding line"
-t_expect "$out" "^audit event map=ctl_audit id=$id op=put reason=not_allowed result=0 key=07000000 pid=$writer .*comm=bpftool" \
+t_expect "$out" "^audit report map=ctl_audit id=$id op=put reason=not_allowed result=0 key=07000000 pid=$writer .*comm=bpftool" \
 	"report names the writer's pid"
 t_expect "$out" "^stopped: 1 report, 0 lost$" "clean stop with the lost count"
 

@@ -180,7 +180,7 @@ int cmd_audit(int argc, char **argv)
 		safemap_audit_poll(a, ms); /* -EINTR at a signal: the loop ends */
 	}
 	safemap_audit_poll(a, 0);
-	safemap_audit_stats(a, &st);
+	safemap_audit_get_stats(a, &st);
 	if (json)
 		printf("{\"type\":\"stopped\",\"reports\":%llu,\"lost\":%llu}\n",
 		       (unsigned long long)st.reports, (unsigned long long)st.lost);

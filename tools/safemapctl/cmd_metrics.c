@@ -330,7 +330,7 @@ int cmd_metrics(int argc, char **argv)
 		struct safemap_audit_stats st;
 
 		safemap_audit_poll(m.audit, 0);
-		safemap_audit_stats(m.audit, &st);
+		safemap_audit_get_stats(m.audit, &st);
 		if (m.json)
 			printf("{\"type\":\"stopped\",\"reports\":%llu,\"lost\":%llu}\n",
 			       (unsigned long long)st.reports, (unsigned long long)st.lost);
