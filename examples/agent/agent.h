@@ -61,6 +61,7 @@ struct agent {
 	uint32_t dead[2][SYSCOUNT_MAX_ENTRIES * 2]; /* per thread: exited processes seen */
 	unsigned ndead[2];
 	uint64_t thread_updates[2];
+	uint64_t gone_procs, gone_calls; /* evicted from 'procs' (exited) */
 
 	/* events: this tick's, and totals by source and reason */
 	struct agent_event log[AGENT_MAX_LOG];
@@ -98,6 +99,7 @@ void json_str(FILE *f, const char *s);
 int agent_collect_start(struct agent *a);
 void agent_collect_round(struct agent *a);
 void agent_collect_stop(struct agent *a);
+void agent_evict_exited(struct agent *a);
 void agent_print_tick(struct agent *a, unsigned tick);
 void agent_print_summary(struct agent *a);
 

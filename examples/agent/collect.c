@@ -131,6 +131,50 @@ void agent_collect_stop(struct agent *a)
 		pthread_join(a->thr[i], NULL);
 }
 
+/* ---- keeping room in 'procs' ---- */
+
+struct exited {
+	uint32_t tgid[AGENT_PROCS_MAX + 8];
+	uint64_t calls;
+	size_t n;
+};
+
+static int find_exited(const void *key, const void *value, void *ctx)
+{
+	const struct proc_total *t = value;
+	struct exited *x = ctx;
+	uint32_t tgid;
+
+	memcpy(&tgid, key, sizeof(tgid));
+	if (x->n < sizeof(x->tgid) / sizeof(x->tgid[0]) && kill((pid_t)tgid, 0) && errno == ESRCH) {
+		x->tgid[x->n++] = tgid;
+		x->calls += t->calls;
+	}
+	return 0;
+}
+
+/* Once 'procs' reaches its watermark, remove the processes that exited
+ * (their calls stay in the totals): a write from inside safemap_foreach()
+ * would be refused (-EDEADLK), so collect first, then delete. */
+void agent_evict_exited(struct agent *a)
+{
+	struct exited x = { .n = 0 };
+	size_t i, removed = 0;
+
+	if (safemap_count(a->procs) < AGENT_PROCS_MAX * 9 / 10)
+		return;
+	safemap_foreach(a->procs, find_exited, &x);
+	for (i = 0; i < x.n; i++)
+		removed += safemap_delete(a->procs, &x.tgid[i]) == 0;
+	if (!removed)
+		return;
+	a->gone_procs += removed;
+	a->gone_calls += x.calls;
+	agent_say(a, "evict", "'procs' at its watermark: removed %zu exited processes (%llu calls "
+		  "kept in the totals), %zu entries left", removed, (unsigned long long)x.calls,
+		  safemap_count(a->procs));
+}
+
 /* ---- the table ---- */
 
 struct row {
@@ -171,6 +215,7 @@ static int by_calls(const void *x, const void *y)
 static void read_rows(struct agent *a, struct rows *rs)
 {
 	memset(rs, 0, sizeof(*rs));
+	rs->total = a->gone_calls; /* shares are of every call counted */
 	safemap_foreach(a->procs, gather, rs);
 	qsort(rs->r, rs->n, sizeof(rs->r[0]), by_calls);
 }
@@ -227,13 +272,14 @@ void agent_print_summary(struct agent *a)
 	safemap_bpf_get_stats(a->map, &bs);
 	if (a->json) {
 		printf("{\"type\":\"summary\",\"t\":%.3f,\"calls\":%llu,\"processes_tracked\":%zu,"
+		       "\"processes_evicted\":%llu,"
 		       "\"audit_reports\":%llu,\"audit_lost\":%llu,\"illegal_write_pid\":%d,"
 		       "\"illegal_write_reported\":%s,\"mismatch_refused\":%s,"
 		       "\"capacity_events\":{\"bpf_map\":%llu,\"map\":%llu},"
 		       "\"watermark_events\":%llu,\"kernel_refused\":%llu,"
 		       "\"bpf_capacity_violations\":%llu,\"updates_by_thread\":[%llu,%llu],\"top\":[",
 		       agent_now() - a->t0, (unsigned long long)rs.total, rs.n,
-		       (unsigned long long)as.reports, (unsigned long long)as.lost, (int)a->intruder,
+		       (unsigned long long)a->gone_procs, (unsigned long long)as.reports, (unsigned long long)as.lost, (int)a->intruder,
 		       a->intruder_reported ? "true" : "false", a->mismatch_refused ? "true" : "false",
 		       (unsigned long long)t[SAFEMAP_SRC_BPF_MAP][SAFEMAP_REASON_FULL],
 		       (unsigned long long)t[SAFEMAP_SRC_MAP][SAFEMAP_REASON_FULL],
@@ -252,9 +298,10 @@ void agent_print_summary(struct agent *a)
 		fflush(stdout);
 		return;
 	}
-	printf("summary: %.1f s, %llu system calls counted from %zu tracked processes "
-	       "(updates by aggregator thread: %llu + %llu)\n",
-	       agent_now() - a->t0, (unsigned long long)rs.total, rs.n,
+	printf("summary: %.1f s, %llu system calls counted from %llu processes (%zu in 'procs' "
+	       "now, %llu exited and evicted; updates by aggregator thread: %llu + %llu)\n",
+	       agent_now() - a->t0, (unsigned long long)rs.total,
+	       (unsigned long long)(rs.n + a->gone_procs), rs.n, (unsigned long long)a->gone_procs,
 	       (unsigned long long)a->thread_updates[0], (unsigned long long)a->thread_updates[1]);
 	for (i = 0; i < rs.n && i < 3; i++)
 		printf("  top %zu   %s (pid %u): %llu calls\n", i + 1, rs.r[i].comm, rs.r[i].tgid,
@@ -271,6 +318,8 @@ void agent_print_summary(struct agent *a)
 	       (unsigned long long)t[SAFEMAP_SRC_MAP][SAFEMAP_REASON_FULL],
 	       (unsigned long long)t[SAFEMAP_SRC_MAP][SAFEMAP_REASON_WATERMARK],
 	       t[SAFEMAP_SRC_MAP][SAFEMAP_REASON_WATERMARK] == 1 ? "" : "s");
+	printf("  'procs' kept room by evicting %llu exited processes\n",
+	       (unsigned long long)a->gone_procs);
 	printf("  mismatched pinned map: %s\n", a->mismatch_refused ? "refused at open" : "NOT refused");
 	fflush(stdout);
 }

@@ -256,6 +256,7 @@ int main(int argc, char **argv)
 		safemap_audit_poll(a.audit, 0);
 		agent_print_tick(&a, tick);
 		agent_flush_events(&a);
+		agent_evict_exited(&a);
 		if (a.metrics_path)
 			agent_write_metrics(&a);
 		if ((tick == 1 || tick == wave2) && tick < ticks && !agent_stop)

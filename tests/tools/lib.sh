@@ -41,13 +41,13 @@ t_expect() {
 }
 
 # t_hash_map NAME MAX: a hash map (key 4, value 8 bytes) pinned under
-# /sys/fs/bpf; prints the pin path.
+# /sys/fs/bpf, unpinned at exit; its path in T_PIN. (Not in a $(...): the
+# cleanup list must be this shell's.)
 t_hash_map() {
-	local pin=/sys/fs/bpf/safemapctl_test_$$_$1
-	bpftool map create "$pin" type hash key 4 value 8 entries "$2" name "$1" >/dev/null ||
+	T_PIN=/sys/fs/bpf/safemapctl_test_$$_$1
+	T_PINS+=("$T_PIN")
+	bpftool map create "$T_PIN" type hash key 4 value 8 entries "$2" name "$1" >/dev/null ||
 		t_fail "bpftool map create $1"
-	T_PINS+=("$pin")
-	echo "$pin"
 }
 
 # t_put PIN KEY: insert KEY (a small integer) with value 1, from bpftool.

@@ -9,7 +9,8 @@ source "$(dirname "$0")/lib.sh"
 ctl=$1
 t_require_root
 
-pin=$(t_hash_map ctl_audit 16)
+t_hash_map ctl_audit 16
+pin=$T_PIN
 id=$(t_map_id "$pin")
 
 out=$T_TMP/audit.txt

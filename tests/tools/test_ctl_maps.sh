@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib.sh"
 ctl=$1
 t_require_root
 
-pin=$(t_hash_map ctl_maps 16)
+t_hash_map ctl_maps 16
+pin=$T_PIN
 for k in 1 2 3 4; do t_put "$pin" "$k"; done
 id=$(t_map_id "$pin")
 

@@ -11,7 +11,8 @@ ctl=$1
 t_require_root
 command -v promtool >/dev/null || t_fail "promtool missing (Debian package prometheus)"
 
-pin=$(t_hash_map ctl_metrics 16)
+t_hash_map ctl_metrics 16
+pin=$T_PIN
 for k in 1 2 3 4; do t_put "$pin" "$k"; done
 id=$(t_map_id "$pin")
 series="map=\"ctl_metrics\",id=\"$id\""
