@@ -14,46 +14,7 @@
 #include <safemap/bpf_metrics.h>
 
 #include "bpf_internal.h"
-
-struct out {
-	char *buf;
-	size_t len, pos; /* pos: bytes the whole text needs so far */
-};
-
-static void put(struct out *o, const char *fmt, ...) SAFEMAP_PRINTF(2, 3);
-
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL,
-		      o->pos < o->len ? o->len - o->pos : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->pos += (size_t)n;
-}
-
-/* A label value, escaped: \ -> \\, " -> \", newline -> \n. */
-static void put_label(struct out *o, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			put(o, "\\\\");
-		else if (*s == '"')
-			put(o, "\\\"");
-		else if (*s == '\n')
-			put(o, "\\n");
-		else
-			put(o, "%c", *s);
-	}
-}
-
-static void family(struct out *o, const char *name, const char *type, const char *help)
-{
-	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
+#include "../common/prom.h"
 
 struct mapfacts {
 	const struct safemap_bpf *h;
@@ -63,42 +24,42 @@ struct mapfacts {
 };
 
 /* name{map="...",id="..." (the label set left open) */
-static void series_open(struct out *o, const char *name, const struct mapfacts *f)
+static void series_open(struct safemap__prom *o, const char *name, const struct mapfacts *f)
 {
-	put(o, "%s{map=\"", name);
-	put_label(o, safemap_bpf_name(f->h));
-	put(o, "\",id=\"%u\"", safemap_bpf_id(f->h));
+	safemap__prom_put(o, "%s{map=\"", name);
+	safemap__prom_label(o, safemap_bpf_name(f->h));
+	safemap__prom_put(o, "\",id=\"%u\"", safemap_bpf_id(f->h));
 }
 
 /* name{map="...",id="..."} */
-static void series(struct out *o, const char *name, const struct mapfacts *f)
+static void series(struct safemap__prom *o, const char *name, const struct mapfacts *f)
 {
 	series_open(o, name, f);
-	put(o, "}");
+	safemap__prom_put(o, "}");
 }
 
-static void info(struct out *o, const struct mapfacts *f)
+static void info(struct safemap__prom *o, const struct mapfacts *f)
 {
 	const char *type = libbpf_bpf_map_type_str(safemap_bpf_type(f->h));
 
 	series_open(o, "safemap_bpf_map_info", f);
-	put(o, ",type=\"");
+	safemap__prom_put(o, ",type=\"");
 	if (type)
-		put_label(o, type);
+		safemap__prom_label(o, type);
 	else
-		put(o, "%u", safemap_bpf_type(f->h));
-	put(o, "\",key_size_bytes=\"%u\",value_size_bytes=\"%u\"} 1\n",
+		safemap__prom_put(o, "%u", safemap_bpf_type(f->h));
+	safemap__prom_put(o, "\",key_size_bytes=\"%u\",value_size_bytes=\"%u\"} 1\n",
 	    safemap_bpf_key_size(f->h), safemap_bpf_value_size(f->h));
 }
 
-static void write_maps(struct out *o, struct mapfacts *f, size_t n, bool entries)
+static void write_maps(struct safemap__prom *o, struct mapfacts *f, size_t n, bool entries)
 {
 	bool any_counted = false, any_ratio = false;
 	size_t i;
 
 	if (!n)
 		return;
-	family(o, "safemap_bpf_map_info", "gauge",
+	safemap__prom_family(o, "safemap_bpf_map_info", "gauge",
 	       "Static facts of a BPF map (type, key and value size); always 1.");
 	for (i = 0; i < n; i++)
 		info(o, &f[i]);
@@ -107,62 +68,62 @@ static void write_maps(struct out *o, struct mapfacts *f, size_t n, bool entries
 		any_ratio |= f[i].counted && safemap_bpf_max_entries(f[i].h) > 0;
 	}
 	if (entries && any_counted) {
-		family(o, "safemap_bpf_map_entries", "gauge", "Entries in a BPF map.");
+		safemap__prom_family(o, "safemap_bpf_map_entries", "gauge", "Entries in a BPF map.");
 		for (i = 0; i < n; i++)
 			if (f[i].counted) {
 				series(o, "safemap_bpf_map_entries", &f[i]);
-				put(o, " %zu\n", f[i].entries);
+				safemap__prom_put(o, " %zu\n", f[i].entries);
 			}
 	}
-	family(o, "safemap_bpf_map_max_entries", "gauge", "The max_entries bound of a BPF map.");
+	safemap__prom_family(o, "safemap_bpf_map_max_entries", "gauge", "The max_entries bound of a BPF map.");
 	for (i = 0; i < n; i++) {
 		series(o, "safemap_bpf_map_max_entries", &f[i]);
-		put(o, " %u\n", safemap_bpf_max_entries(f[i].h));
+		safemap__prom_put(o, " %u\n", safemap_bpf_max_entries(f[i].h));
 	}
 	if (entries && any_ratio) {
-		family(o, "safemap_bpf_map_fill_ratio", "gauge",
+		safemap__prom_family(o, "safemap_bpf_map_fill_ratio", "gauge",
 		       "Entries of a BPF map divided by its max_entries (0 to 1).");
 		for (i = 0; i < n; i++)
 			if (f[i].counted && safemap_bpf_max_entries(f[i].h) > 0) {
 				series(o, "safemap_bpf_map_fill_ratio", &f[i]);
-				put(o, " %.6g\n",
+				safemap__prom_put(o, " %.6g\n",
 				    (double)f[i].entries / (double)safemap_bpf_max_entries(f[i].h));
 			}
 	}
-	family(o, "safemap_bpf_map_capacity_violations_total", "counter",
+	safemap__prom_family(o, "safemap_bpf_map_capacity_violations_total", "counter",
 	       "Updates of a BPF map through libsafemap refused because it was full (E2BIG).");
 	for (i = 0; i < n; i++) {
 		series(o, "safemap_bpf_map_capacity_violations_total", &f[i]);
-		put(o, " %llu\n", (unsigned long long)f[i].st.capacity_violations);
+		safemap__prom_put(o, " %llu\n", (unsigned long long)f[i].st.capacity_violations);
 	}
-	family(o, "safemap_bpf_map_bad_size_total", "counter",
+	safemap__prom_family(o, "safemap_bpf_map_bad_size_total", "counter",
 	       "Calls on a BPF map refused for a too-small value buffer.");
 	for (i = 0; i < n; i++) {
 		series(o, "safemap_bpf_map_bad_size_total", &f[i]);
-		put(o, " %llu\n", (unsigned long long)f[i].st.bad_size);
+		safemap__prom_put(o, " %llu\n", (unsigned long long)f[i].st.bad_size);
 	}
-	family(o, "safemap_bpf_map_errors_total", "counter",
+	safemap__prom_family(o, "safemap_bpf_map_errors_total", "counter",
 	       "Other failed calls on a BPF map (not ENOENT or EEXIST).");
 	for (i = 0; i < n; i++) {
 		series(o, "safemap_bpf_map_errors_total", &f[i]);
-		put(o, " %llu\n", (unsigned long long)f[i].st.errors);
+		safemap__prom_put(o, " %llu\n", (unsigned long long)f[i].st.errors);
 	}
 }
 
-static void write_audit(struct out *o, const struct safemap_audit *a)
+static void write_audit(struct safemap__prom *o, const struct safemap_audit *a)
 {
 	struct safemap_audit_stats st = { 0 };
 
 	safemap_audit_get_stats(a, &st);
-	family(o, "safemap_audit_reports_total", "counter",
+	safemap__prom_family(o, "safemap_audit_reports_total", "counter",
 	       "Writes to guarded BPF maps by processes their policy does not allow, reported "
 	       "by the audit probe.");
-	put(o, "safemap_audit_reports_total %llu\n", (unsigned long long)st.reports);
-	family(o, "safemap_audit_lost_total", "counter",
+	safemap__prom_put(o, "safemap_audit_reports_total %llu\n", (unsigned long long)st.reports);
+	safemap__prom_family(o, "safemap_audit_lost_total", "counter",
 	       "Audit reports lost (ring buffer full or too many writes in flight).");
-	put(o, "safemap_audit_lost_total %llu\n", (unsigned long long)st.lost);
-	family(o, "safemap_audit_guarded_maps", "gauge", "BPF maps the audit probe guards.");
-	put(o, "safemap_audit_guarded_maps %llu\n", (unsigned long long)st.guarded);
+	safemap__prom_put(o, "safemap_audit_lost_total %llu\n", (unsigned long long)st.lost);
+	safemap__prom_family(o, "safemap_audit_guarded_maps", "gauge", "BPF maps the audit probe guards.");
+	safemap__prom_put(o, "safemap_audit_guarded_maps %llu\n", (unsigned long long)st.guarded);
 }
 
 int safemap_bpf_metrics_write_prometheus(struct safemap_bpf *const *maps, size_t n,
@@ -170,7 +131,7 @@ int safemap_bpf_metrics_write_prometheus(struct safemap_bpf *const *maps, size_t
 					 size_t len)
 {
 	struct safemap_bpf_metrics_opts o;
-	struct out out = { buf, len, 0 };
+	struct safemap__prom out = { buf, len, 0 };
 	struct mapfacts *f = NULL;
 	size_t i, j;
 	int err;

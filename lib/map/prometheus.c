@@ -11,54 +11,15 @@
 #include <safemap/metrics.h>
 
 #include "map_internal.h"
-
-struct out {
-	char *buf;
-	size_t len, pos; /* pos: bytes the whole text needs so far */
-};
-
-static void put(struct out *o, const char *fmt, ...) SAFEMAP_PRINTF(2, 3);
-
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL,
-		      o->pos < o->len ? o->len - o->pos : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->pos += (size_t)n;
-}
-
-/* A label value, escaped: \ -> \\, " -> \", newline -> \n. */
-static void put_label(struct out *o, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			put(o, "\\\\");
-		else if (*s == '"')
-			put(o, "\\\"");
-		else if (*s == '\n')
-			put(o, "\\n");
-		else
-			put(o, "%c", *s);
-	}
-}
-
-static void family(struct out *o, const char *name, const char *type, const char *help)
-{
-	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
+#include "../common/prom.h"
 
 /* name{map="..."[,extra]} value */
-static void sample(struct out *o, const char *name, const char *map, const char *extra,
+static void sample(struct safemap__prom *o, const char *name, const char *map, const char *extra,
 		   uint64_t v)
 {
-	put(o, "%s{map=\"", name);
-	put_label(o, map);
-	put(o, "\"%s%s} %llu\n", extra ? "," : "", extra ? extra : "", (unsigned long long)v);
+	safemap__prom_put(o, "%s{map=\"", name);
+	safemap__prom_label(o, map);
+	safemap__prom_put(o, "\"%s%s} %llu\n", extra ? "," : "", extra ? extra : "", (unsigned long long)v);
 }
 
 struct mapm {
@@ -86,12 +47,12 @@ static bool listed_reason(unsigned r)
 	return false;
 }
 
-static void write_ops(struct out *o, const struct mapm *mm, size_t n)
+static void write_ops(struct safemap__prom *o, const struct mapm *mm, size_t n)
 {
 	char lab[64];
 	size_t i, j;
 
-	family(o, "safemap_ops_total", "counter",
+	safemap__prom_family(o, "safemap_ops_total", "counter",
 	       "Operations carried out on the map (calls that reached a shard), by kind.");
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < sizeof(map_ops) / sizeof(map_ops[0]); j++) {
@@ -101,7 +62,7 @@ static void write_ops(struct out *o, const struct mapm *mm, size_t n)
 		sample(o, "safemap_ops_total", mm[i].name, "op=\"foreach\"", mm[i].mt.foreach_calls);
 		sample(o, "safemap_ops_total", mm[i].name, "op=\"snapshot\"", mm[i].mt.snapshot_calls);
 	}
-	family(o, "safemap_refused_total", "counter",
+	safemap__prom_family(o, "safemap_refused_total", "counter",
 	       "Refused operations (each also an event), by reason.");
 	for (i = 0; i < n; i++)
 		for (j = 1; j < SAFEMAP_REASON_MAX; j++) {
@@ -113,31 +74,31 @@ static void write_ops(struct out *o, const struct mapm *mm, size_t n)
 		}
 }
 
-static void write_gauges(struct out *o, const struct mapm *mm, size_t n)
+static void write_gauges(struct safemap__prom *o, const struct mapm *mm, size_t n)
 {
 	size_t i;
 
-	family(o, "safemap_entries", "gauge", "Entries in the map.");
+	safemap__prom_family(o, "safemap_entries", "gauge", "Entries in the map.");
 	for (i = 0; i < n; i++)
 		sample(o, "safemap_entries", mm[i].name, NULL, mm[i].mt.entries);
-	family(o, "safemap_max_entries", "gauge", "Capacity of the map (0 = unbounded).");
+	safemap__prom_family(o, "safemap_max_entries", "gauge", "Capacity of the map (0 = unbounded).");
 	for (i = 0; i < n; i++)
 		sample(o, "safemap_max_entries", mm[i].name, NULL, mm[i].mt.max_entries);
-	family(o, "safemap_capacity_violations_total", "counter",
+	safemap__prom_family(o, "safemap_capacity_violations_total", "counter",
 	       "Inserts refused because the map was full (-E2BIG).");
 	for (i = 0; i < n; i++)
 		sample(o, "safemap_capacity_violations_total", mm[i].name, NULL,
 		       mm[i].mt.capacity_violations);
-	family(o, "safemap_lock_contended_total", "counter",
+	safemap__prom_family(o, "safemap_lock_contended_total", "counter",
 	       "Shard lock acquisitions that had to wait.");
 	for (i = 0; i < n; i++)
 		sample(o, "safemap_lock_contended_total", mm[i].name, NULL, mm[i].mt.lock_contended);
-	family(o, "safemap_frozen", "gauge", "1 if the map is frozen (read-only), else 0.");
+	safemap__prom_family(o, "safemap_frozen", "gauge", "1 if the map is frozen (read-only), else 0.");
 	for (i = 0; i < n; i++)
 		sample(o, "safemap_frozen", mm[i].name, NULL, mm[i].mt.frozen);
 }
 
-static void write_hist(struct out *o, const struct mapm *mm, size_t n)
+static void write_hist(struct safemap__prom *o, const struct mapm *mm, size_t n)
 {
 	const char *name = "safemap_delete_latency_seconds";
 	size_t i, any = 0;
@@ -147,7 +108,7 @@ static void write_hist(struct out *o, const struct mapm *mm, size_t n)
 		any |= mm[i].mt.has_delete_latency;
 	if (!any)
 		return;
-	family(o, name, "histogram", "Latency of safemap_delete() calls.");
+	safemap__prom_family(o, name, "histogram", "Latency of safemap_delete() calls.");
 	for (i = 0; i < n; i++) {
 		const struct safemap_metrics *mt = &mm[i].mt;
 		uint64_t cum = 0;
@@ -156,17 +117,17 @@ static void write_hist(struct out *o, const struct mapm *mm, size_t n)
 			continue;
 		for (b = 0; b + 1 < SAFEMAP_METRICS_LATENCY_BUCKETS; b++) {
 			cum += mt->delete_latency_bucket[b];
-			put(o, "%s_bucket{map=\"", name);
-			put_label(o, mm[i].name);
-			put(o, "\",le=\"%.10g\"} %llu\n", (double)(1ull << b) / 1e9,
+			safemap__prom_put(o, "%s_bucket{map=\"", name);
+			safemap__prom_label(o, mm[i].name);
+			safemap__prom_put(o, "\",le=\"%.10g\"} %llu\n", (double)(1ull << b) / 1e9,
 			    (unsigned long long)cum);
 		}
-		put(o, "%s_bucket{map=\"", name);
-		put_label(o, mm[i].name);
-		put(o, "\",le=\"+Inf\"} %llu\n", (unsigned long long)mt->delete_latency_count);
-		put(o, "%s_sum{map=\"", name);
-		put_label(o, mm[i].name);
-		put(o, "\"} %.9f\n", (double)mt->delete_latency_sum_ns / 1e9);
+		safemap__prom_put(o, "%s_bucket{map=\"", name);
+		safemap__prom_label(o, mm[i].name);
+		safemap__prom_put(o, "\",le=\"+Inf\"} %llu\n", (unsigned long long)mt->delete_latency_count);
+		safemap__prom_put(o, "%s_sum{map=\"", name);
+		safemap__prom_label(o, mm[i].name);
+		safemap__prom_put(o, "\"} %.9f\n", (double)mt->delete_latency_sum_ns / 1e9);
 		sample(o, "safemap_delete_latency_seconds_count", mm[i].name, NULL,
 		       mt->delete_latency_count);
 	}
@@ -175,7 +136,7 @@ static void write_hist(struct out *o, const struct mapm *mm, size_t n)
 int safemap_metrics_write_prometheus(struct safemap *const *maps, size_t n, char *buf,
 				     size_t len)
 {
-	struct out o = { buf, len, 0 };
+	struct safemap__prom o = { buf, len, 0 };
 	struct mapm *mm;
 	size_t i, j;
 
