@@ -74,7 +74,7 @@ t_wait_line "$T_TMP/tf.out" "^writing " 10
 for ((i = 0; i < 100; i++)); do [ -e "$prom" ] && break; sleep 0.05; done
 declare -A inodes=()
 for ((i = 0; i < 60; i++)); do
-	cp "$prom" "$T_TMP/read.prom"
+	cat "$prom" >"$T_TMP/read.prom" # one open: the file as it was then
 	inodes[$(stat -c %i "$prom")]=1
 	last=$(tail -n 1 "$T_TMP/read.prom")
 	[[ $last =~ ^safemap_bpf_map_errors_total\{.*\}\ [0-9]+$ ]] ||

@@ -130,8 +130,7 @@ void ctl_http_stop(struct ctl_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d); /* returns the listen socket to us */
-	close(h->fd);
+	MHD_stop_daemon(h->d); /* closes the listen socket it was given too */
 	free(h);
 }
 
