@@ -276,8 +276,8 @@ SAFEMAP_HIDDEN int safemap__refuse_frozen(struct safemap *m, enum safemap_op op,
 /* Every write (put, delete, update, cas, clear, freeze) asks this first,
  * with no lock held: 0 to go on, or the refusal (-EPERM frozen, -EDEADLK
  * write from inside this thread's own iteration of @p m), already reported
- * (counter + event + detail). A write must also check safemap__frozen()
- * once it holds its shard's write lock (see there). */
+ * (counter + event + detail). A write then locks its shard with
+ * safemap__write_lock(), which rechecks the freeze under the lock. */
 static inline int safemap__write_guard(struct safemap *m, enum safemap_op op, const void *key)
 {
 	if (SAFEMAP_LIKELY(!__atomic_load_n(&m->guard, __ATOMIC_RELAXED)))
@@ -289,11 +289,25 @@ static inline int safemap__write_guard(struct safemap *m, enum safemap_op op, co
  * held, after safemap__write_guard() let it through: a freeze that began in
  * between is seen here (safemap_freeze() sets the flag and then takes and
  * releases every shard's write lock), so no write lands after freeze
- * returns. On true: unlock, then return safemap__refuse_frozen(). */
+ * returns. Writes take their lock with safemap__write_lock(), which does
+ * this check; clear, which locks shard by shard, does it itself. */
 static inline bool safemap__frozen(const struct safemap *m)
 {
 	return SAFEMAP_UNLIKELY(__atomic_load_n(&m->guard, __ATOMIC_RELAXED) &
 				SAFEMAP__GUARD_FROZEN);
+}
+
+/* Write-lock @p s for a write (@p op on @p key) that safemap__write_guard()
+ * let through: 0 with the lock held, or, when a freeze began in between,
+ * the refusal (reported) with nothing held. */
+static inline int safemap__write_lock(struct safemap *m, struct safemap_shard *s,
+				      enum safemap_op op, const void *key)
+{
+	safemap__shard_wrlock(s, op);
+	if (SAFEMAP_LIKELY(!safemap__frozen(m)))
+		return 0;
+	safemap__shard_unlock(s);
+	return safemap__refuse_frozen(m, op, key);
 }
 
 /* Reads (get, get_ref) lock their shard with this instead of

@@ -105,11 +105,9 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 		return err;
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	safemap__shard_wrlock(s, SAFEMAP_OP_PUT);
-	if (safemap__frozen(m)) {
-		safemap__shard_unlock(s);
-		return safemap__refuse_frozen(m, SAFEMAP_OP_PUT, key);
-	}
+	err = safemap__write_lock(m, s, SAFEMAP_OP_PUT, key);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
 	e = safemap__find(m, s, key, h);
 	if (e) {
 		if (flags == SAFEMAP_NOEXIST)
@@ -176,11 +174,9 @@ static inline int delete_key(struct safemap *m, const void *key)
 		return err;
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	safemap__shard_wrlock(s, SAFEMAP_OP_DELETE);
-	if (safemap__frozen(m)) {
-		safemap__shard_unlock(s);
-		return safemap__refuse_frozen(m, SAFEMAP_OP_DELETE, key);
-	}
+	err = safemap__write_lock(m, s, SAFEMAP_OP_DELETE, key);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
 	e = safemap__find(m, s, key, h);
 	if (e)
 		unlink_entry(m, s, e); /* frees it (under the lock) unless referenced */
@@ -203,7 +199,7 @@ int safemap_delete(struct safemap *m, const void *key)
 		return delete_key(m, key);
 	t0 = safemap__now_ns(); /* the optional delete-latency histogram */
 	err = delete_key(m, key);
-	safemap__hist_record(m->delete_hist, key ? safemap__key_hash(m, key) : 0,
+	safemap__hist_record(m->delete_hist, safemap__key_hash(m, key),
 			     safemap__now_ns() - t0);
 	return err;
 }

@@ -33,12 +33,11 @@ int safemap_update(struct safemap *m, const void *key, safemap_update_fn fn, voi
 	}
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	safemap__shard_wrlock(s, SAFEMAP_OP_UPDATE);
-	if (safemap__frozen(m)) {
-		safemap__shard_unlock(s);
+	err = safemap__write_lock(m, s, SAFEMAP_OP_UPDATE, key);
+	if (SAFEMAP_UNLIKELY(err)) {
 		if (scratch != stack)
 			safemap__free(m, scratch, m->value_size);
-		return safemap__refuse_frozen(m, SAFEMAP_OP_UPDATE, key);
+		return err;
 	}
 	e = safemap__find(m, s, key, h);
 	if (e && flags == SAFEMAP_NOEXIST) {
@@ -98,11 +97,9 @@ int safemap_cas(struct safemap *m, const void *key, void *expected, const void *
 		return err;
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	safemap__shard_wrlock(s, SAFEMAP_OP_CAS);
-	if (safemap__frozen(m)) {
-		safemap__shard_unlock(s);
-		return safemap__refuse_frozen(m, SAFEMAP_OP_CAS, key);
-	}
+	err = safemap__write_lock(m, s, SAFEMAP_OP_CAS, key);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
 	e = safemap__find(m, s, key, h);
 	if (!e) {
 		err = -ENOENT;
