@@ -95,16 +95,18 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	m->key_size = (uint32_t)o.key_size;
 	m->value_size = (uint32_t)o.value_size;
 	m->value_off = (uint32_t)((o.key_size + 7) & ~(size_t)7);
-	m->entry_size = sizeof(struct safemap_entry) + m->value_off + o.value_size;
+	m->entry_size = (sizeof(struct safemap_entry) + m->value_off + o.value_size + 7) & ~(size_t)7;
 	m->max_entries = o.max_entries;
 	m->event_fn = o.event_fn;
 	m->event_ctx = o.event_ctx;
 	m->seed = random_seed(m);
+	safemap__pool_init(m);
 
 	name_len = o.name ? strlen(o.name) : 0;
 	m->name = safemap__malloc(m, name_len + 1);
 	if (!m->name || init_shards(m, o.shards ? o.shards : default_shards())) {
 		safemap__free(m, m->name, name_len + 1);
+		safemap__pool_destroy(m);
 		safemap__free(m, m, sizeof(*m));
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
@@ -128,8 +130,10 @@ void safemap_destroy(struct safemap *m)
 			HASH_DELETE(hh, s->head, e);
 			safemap__entry_free(m, s, e);
 		}
+		safemap__slab_destroy(m, s);
 		pthread_rwlock_destroy(&s->lock);
 	}
+	safemap__pool_destroy(m);
 	(void)oomed;
 	safemap__free(m, m->shards_raw, m->shards_raw_size);
 	safemap__free(m, m->name, strlen(m->name) + 1);

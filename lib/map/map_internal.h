@@ -11,15 +11,17 @@
 
 #include "../common/internal.h"
 #include "hash.h"
+#include "slab.h"
 #include "stats.h"
 
 /* uthash, configured so that every allocation goes through the map's
- * allocator and an allocation failure is reported, never fatal. Every
+ * pool (slab.h: the map's allocator underneath, freed blocks kept for reuse
+ * until destroy) and an allocation failure is reported, never fatal. Every
  * function that uses a HASH_* macro that allocates or frees must have
  * `struct safemap *m` and `int oomed` in scope. */
 #define HASH_NONFATAL_OOM 1
-#define uthash_malloc(sz) safemap__malloc(m, (sz))
-#define uthash_free(ptr, sz) safemap__free(m, (ptr), (sz))
+#define uthash_malloc(sz) safemap__pool_malloc(m, (sz))
+#define uthash_free(ptr, sz) safemap__pool_free(m, (ptr), (sz))
 #define uthash_nonfatal_oom(obj) (oomed = 1)
 #include <uthash.h>
 
@@ -36,6 +38,7 @@ struct safemap_shard {
 	pthread_rwlock_t lock;
 	struct safemap_entry *head; /* uthash table; NULL when empty */
 	size_t count;               /* written under the write lock, read atomically */
+	struct safemap_slab slab;   /* this shard's entries (write lock) */
 	struct safemap_shard_stats stats;
 } __attribute__((aligned(SAFEMAP_CACHELINE)));
 
@@ -47,7 +50,7 @@ struct safemap {
 	uint32_t key_size;
 	uint32_t value_size;
 	uint32_t value_off;
-	size_t entry_size;
+	size_t entry_size;         /* a multiple of 8: the stride in slab chunks */
 	size_t max_entries;        /* 0 = unbounded */
 	bool custom_alloc;
 	/* written by inserts and deletes only when max_entries != 0 */
@@ -56,6 +59,7 @@ struct safemap {
 	struct safemap_alloc alloc __attribute__((aligned(SAFEMAP_CACHELINE)));
 	safemap_event_fn event_fn;
 	void *event_ctx;
+	struct safemap_pool pool;  /* uthash's blocks */
 	void *shards_raw;
 	size_t shards_raw_size;
 	char *name;
@@ -78,20 +82,45 @@ static inline void safemap__free(struct safemap *m, void *ptr, size_t size)
 		m->alloc.free(ptr, size, m->alloc.ctx);
 }
 
+/* A never used entry from the newest chunk (one is left). Its hh.hh_next is
+ * set to NULL before anything else, with a store the compiler keeps and
+ * does not move: from then on it is NULL or an entry, so an optimistic reader
+ * that reaches the entry (through a link uthash writes later) never follows
+ * a wild pointer. Chunks are not zeroed (a write miss per entry). */
+static inline struct safemap_entry *safemap__slab_carve(struct safemap *m, struct safemap_shard *s)
+{
+	struct safemap_entry *e = (struct safemap_entry *)s->slab.next;
+
+	s->slab.next += m->entry_size;
+	__atomic_store_n(&e->hh.hh_next, NULL, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return e;
+}
+
 /* Entries come from here and go back here (the shard's write lock held, or
- * the shard otherwise private to the caller). */
+ * the shard otherwise private to the caller): the shard's slab (slab.h). A
+ * freed entry stays type-stable memory of its shard until destroy. */
 static inline struct safemap_entry *safemap__entry_alloc(struct safemap *m,
 							 struct safemap_shard *s)
 {
-	(void)s;
-	return safemap__malloc(m, m->entry_size);
+	struct safemap_slab *sl = &s->slab;
+	struct safemap_entry *e = sl->free;
+
+	if (SAFEMAP_LIKELY(e)) {
+		sl->free = (struct safemap_entry *)e->hh.hh_next;
+		return e;
+	}
+	if (SAFEMAP_LIKELY(sl->next < sl->end))
+		return safemap__slab_carve(m, s);
+	return safemap__slab_grow(m, s);
 }
 
 static inline void safemap__entry_free(struct safemap *m, struct safemap_shard *s,
 				       struct safemap_entry *e)
 {
-	(void)s;
-	safemap__free(m, e, m->entry_size);
+	(void)m;
+	e->hh.hh_next = (UT_hash_handle *)s->slab.free;
+	s->slab.free = e;
 }
 
 static inline uint64_t safemap__key_hash(const struct safemap *m, const void *key)

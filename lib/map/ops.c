@@ -136,12 +136,12 @@ int safemap_delete(struct safemap *m, const void *key)
 		HASH_DELETE(hh, s->head, e);
 		shard_count_add(s, -1);
 		release_slot(m);
+		safemap__entry_free(m, s, e); /* the slab is the shard's: under its lock */
 	}
 	safemap__shard_unlock(s);
 	(void)oomed;
 	if (!e)
 		return safemap__error(-ENOENT);
-	safemap__entry_free(m, s, e);
 	return 0;
 }
 
