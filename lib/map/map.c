@@ -50,13 +50,16 @@ static int init_shards(struct safemap *m, unsigned n)
 	pthread_rwlockattr_t attr;
 	unsigned i;
 
-	m->shards_raw_size = (size_t)n * sizeof(struct safemap_shard) + SAFEMAP_CACHELINE;
+	/* the shards, then the thread slots, cache-line aligned */
+	m->shards_raw_size = (size_t)n * sizeof(struct safemap_shard) +
+			     SAFEMAP_TSLOTS * sizeof(struct safemap_tslot) + SAFEMAP_CACHELINE;
 	m->shards_raw = safemap__malloc(m, m->shards_raw_size);
 	if (!m->shards_raw)
 		return -ENOMEM;
 	m->shards = (struct safemap_shard *)(((uintptr_t)m->shards_raw + SAFEMAP_CACHELINE - 1) &
 					     ~(uintptr_t)(SAFEMAP_CACHELINE - 1));
-	memset(m->shards, 0, (size_t)n * sizeof(struct safemap_shard));
+	memset(m->shards, 0, m->shards_raw_size - SAFEMAP_CACHELINE);
+	m->tslots = (struct safemap_tslot *)(m->shards + n);
 	m->shard_mask = n - 1;
 	pthread_rwlockattr_init(&attr);
 	/* writers must not starve behind a stream of readers */

@@ -34,10 +34,16 @@ struct safemap_entry {
 	unsigned char data[]; /* key_size bytes, padding, value at m->value_off */
 };
 
+/* A shard. The first 16 bytes are all an optimistic get reads: the
+ * sequence and a copy of uthash's bucket array pointer and mask, which
+ * writers refresh at unlock. Readers never write the shard. */
 struct safemap_shard {
-	pthread_rwlock_t lock;
+	unsigned seq;               /* odd while a writer holds the lock */
+	unsigned mask;              /* view: number of buckets - 1 */
+	UT_hash_bucket *buckets;    /* view: the bucket array; NULL when empty */
 	struct safemap_entry *head; /* uthash table; NULL when empty */
 	size_t count;               /* written under the write lock, read atomically */
+	pthread_rwlock_t lock;
 	struct safemap_slab slab;   /* this shard's entries (write lock) */
 	struct safemap_shard_stats stats;
 } __attribute__((aligned(SAFEMAP_CACHELINE)));
@@ -59,6 +65,7 @@ struct safemap {
 	struct safemap_alloc alloc __attribute__((aligned(SAFEMAP_CACHELINE)));
 	safemap_event_fn event_fn;
 	void *event_ctx;
+	struct safemap_tslot *tslots; /* SAFEMAP_TSLOTS per-thread counters */
 	struct safemap_pool pool;  /* uthash's blocks */
 	void *shards_raw;
 	size_t shards_raw_size;
@@ -133,10 +140,20 @@ static inline struct safemap_shard *safemap__shard_of(const struct safemap *m, u
 	return &m->shards[(uint32_t)(h >> 32) & m->shard_mask];
 }
 
-static inline void *safemap__entry_value(const struct safemap *m, struct safemap_entry *e)
+static inline void *safemap__entry_value(const struct safemap *m, const struct safemap_entry *e)
 {
-	return e->data + m->value_off;
+	return (void *)(e->data + m->value_off);
 }
+
+/* ---- the shard lock and its sequence
+ *
+ * Every write to a shard's table happens between safemap__shard_wrlock()
+ * and safemap__shard_unlock(). The write lock makes the shard's sequence odd
+ * and the unlock makes it even again, after refreshing the view (buckets,
+ * mask) that optimistic readers use: so an optimistic get that read the same
+ * even sequence before and after its walk saw no write at all. Readers that
+ * need a stable table for longer (references, iteration) take the read lock.
+ */
 
 static inline void safemap__shard_rdlock(struct safemap_shard *s, enum safemap_op op)
 {
@@ -147,12 +164,34 @@ static inline void safemap__shard_rdlock(struct safemap_shard *s, enum safemap_o
 static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_op op)
 {
 	safemap__wrlock(&s->lock, &s->stats);
-	safemap__stat_add(&s->stats.ops[op], 1);
+	safemap__stat_inc_excl(&s->stats.ops[op]);
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	/* the odd sequence is visible before any write to the table */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
 static inline void safemap__shard_unlock(struct safemap_shard *s)
 {
+	unsigned q = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+
+	if (q & 1) { /* a writer: publish the view, then the even sequence */
+		const UT_hash_table *t = s->head ? s->head->hh.tbl : NULL;
+
+		__atomic_store_n(&s->buckets, t ? t->buckets : NULL, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->mask, t ? t->num_buckets - 1 : 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->seq, q + 1, __ATOMIC_RELEASE);
+	}
 	pthread_rwlock_unlock(&s->lock);
+}
+
+/* Copy @p n bytes of a key or value: 8 bytes (the common size) inline,
+ * anything else through memcpy. */
+static inline void safemap__copy(void *dst, const void *src, size_t n)
+{
+	if (SAFEMAP_LIKELY(n == 8))
+		memcpy(dst, src, 8);
+	else
+		memcpy(dst, src, n);
 }
 
 static inline bool safemap__key_eq(const struct safemap *m, const struct safemap_entry *e,
@@ -190,6 +229,91 @@ static inline struct safemap_entry *safemap__find(const struct safemap *m,
 	return NULL;
 }
 
+/* ---- optimistic reads
+ *
+ * safemap_get() reads without the lock: it reads the shard's sequence,
+ * walks the bucket chain from the view, copies the value out, and keeps the
+ * result only if the sequence is still the same even number. What makes the
+ * walk safe while a writer changes the table under it: entries come from the
+ * shard's slab and bucket arrays from the map's pool, neither returned before
+ * destroy, and an entry's hh.hh_next is always NULL or an entry (slab.h); so
+ * every pointer the walk follows, however stale, points to memory of this
+ * map, and a walk that meets a cycle stops after SAFEMAP_WALK_MAX links.
+ * Under ThreadSanitizer the racy reads would be reported (they are the
+ * point), so those builds compile this path out: gets take the read lock.
+ * -DSAFEMAP_OPTIMISTIC=0 does the same in any build.
+ */
+#ifndef SAFEMAP_OPTIMISTIC
+#if defined(__SANITIZE_THREAD__)
+#define SAFEMAP_OPTIMISTIC 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SAFEMAP_OPTIMISTIC 0
+#endif
+#endif
+#endif
+#ifndef SAFEMAP_OPTIMISTIC
+#define SAFEMAP_OPTIMISTIC 1
+#endif
+
+static inline void safemap__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+#define SAFEMAP_WALK_MAX 64      /* longer chains take the read lock */
+#define SAFEMAP_OPTIMISTIC_TRIES 3
+
+/* 1: found, value copied; 0: absent; -1: could not get a stable read (a
+ * writer kept the shard busy, or the chain is too long): take the lock. */
+static inline int safemap__get_optimistic(const struct safemap *m, struct safemap_shard *s,
+					  const void *key, uint64_t h, void *value_out)
+{
+	int tries;
+
+	for (tries = 0; tries < SAFEMAP_OPTIMISTIC_TRIES; tries++) {
+		unsigned q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		UT_hash_bucket *b = __atomic_load_n(&s->buckets, __ATOMIC_RELAXED);
+		unsigned mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
+		UT_hash_handle *hh;
+		int found = 0, n;
+
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if ((q & 1) || __atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q) {
+			safemap__cpu_relax();
+			continue;
+		}
+		/* b and mask belong together: same even sequence before and after */
+		hh = b ? __atomic_load_n(&b[(unsigned)h & mask].hh_head, __ATOMIC_RELAXED) : NULL;
+		for (n = 0; hh; n++) {
+			struct safemap_entry *e = (struct safemap_entry *)hh;
+
+			if (SAFEMAP_UNLIKELY(n == SAFEMAP_WALK_MAX)) {
+				found = -1;
+				break;
+			}
+			if (__atomic_load_n(&hh->hashv, __ATOMIC_RELAXED) == (unsigned)h &&
+			    safemap__key_eq(m, e, key)) {
+				safemap__copy(value_out, safemap__entry_value(m, e), m->value_size);
+				found = 1;
+				break;
+			}
+			hh = __atomic_load_n(&hh->hh_next, __ATOMIC_RELAXED);
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+#ifdef SAFEMAP_BREAK_VALIDATION /* only to show that tests catch it */
+		return found;
+#endif
+		if (SAFEMAP_LIKELY(__atomic_load_n(&s->seq, __ATOMIC_RELAXED) == q))
+			return found;
+	}
+	return -1;
+}
+
 /* Bucket sizing: uthash itself doubles a table's buckets only when one chain
  * reaches 10 entries, which leaves 64 lazily grown shards at about two
  * entries per bucket (long chains, a cache miss per link). After every
@@ -209,6 +333,10 @@ static inline void safemap__table_grow(struct safemap *m, struct safemap_shard *
 		HASH_EXPAND_BUCKETS(hh, t, oomed);
 	(void)oomed;
 }
+
+/* Operations of kind @p op counted on @p m so far (shards and thread
+ * slots, relaxed loads): what metrics should read. */
+SAFEMAP_HIDDEN uint64_t safemap__stats_ops(struct safemap *m, enum safemap_op op);
 
 /* Count and report a refused operation: bumps the refusal counter of @p s
  * (or of @p key's shard when @p s is NULL), emits the map's event (source
