@@ -34,6 +34,7 @@ static const struct bench_map *const maps[] = {
 	 * branch as adapters of the same interface. */
 	&bench_uthash,
 	&bench_absl,
+	&bench_proto_oa, /* libsafemap's core on another table: bench/proto_oa.c */
 };
 #define NMAPS (sizeof(maps) / sizeof(maps[0]))
 #define MAX_THREADS 256
@@ -380,7 +381,7 @@ static void print_tables(const struct config *c, double mops[][MAX_TCOUNTS][NMAP
 				}
 				p = median(mops[w][t][i], c->reps);
 				printf(" %.2f |", sm / p);
-				if (!(maps[i]->flags & BENCH_SINGLE_THREAD) && p > best) {
+				if (!(maps[i]->flags & (BENCH_SINGLE_THREAD | BENCH_VARIANT)) && p > best) {
 					best = p;
 					best_name = maps[i]->name;
 				}

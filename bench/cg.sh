@@ -10,7 +10,7 @@ b=$1 w=$2 ops=${3:-200000}
 out=/tmp/cg.$$
 valgrind --tool=callgrind --cache-sim=yes --D1=49152,12,64 --LL=33554432,16,64 \
 	--toggle-collect=worker_main --callgrind-out-file=$out \
-	"$b/bench/bench_maps" --maps libsafemap --threads 1 --reps 1 --ops "$ops" \
+	"$b/bench/bench_maps" --maps "${CG_MAP:-libsafemap}" --threads 1 --reps 1 --ops "$ops" \
 	--workloads "$w" >/dev/null 2>&1
 callgrind_annotate $out 2>/dev/null | awk -v n="$ops" -v w="$w" -v b="$b" '/PROGRAM TOTALS/ {
 	gsub(",", "");
