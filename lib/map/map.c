@@ -64,8 +64,10 @@ static int init_shards(struct safemap *m, unsigned n)
 	pthread_rwlockattr_init(&attr);
 	/* writers must not starve behind a stream of readers */
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		pthread_rwlock_init(&m->shards[i].lock, &attr);
+		m->shards[i].tslots = m->tslots;
+	}
 	pthread_rwlockattr_destroy(&attr);
 	return 0;
 }

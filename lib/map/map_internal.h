@@ -34,17 +34,25 @@ struct safemap_entry {
 	unsigned char data[]; /* key_size bytes, padding, value at m->value_off */
 };
 
-/* A shard. The first 16 bytes are all an optimistic get reads: the
- * sequence and a copy of uthash's bucket array pointer and mask, which
- * writers refresh at unlock. Readers never write the shard. */
+/* A shard. Line 0 holds all an optimistic get reads (the sequence, and a
+ * copy of uthash's bucket array pointer and mask that writers refresh at
+ * unlock) and all an insert or delete writes besides the lock (table head,
+ * count, slab); line 1 holds the lock. Readers never write the shard;
+ * writers count their operations in their thread slot, not here. */
 struct safemap_shard {
+	/* line 0 */
 	unsigned seq;               /* odd while a writer holds the lock */
 	unsigned mask;              /* view: number of buckets - 1 */
 	UT_hash_bucket *buckets;    /* view: the bucket array; NULL when empty */
 	struct safemap_entry *head; /* uthash table; NULL when empty */
 	size_t count;               /* written under the write lock, read atomically */
-	pthread_rwlock_t lock;
 	struct safemap_slab slab;   /* this shard's entries (write lock) */
+	/* line 1 */
+	pthread_rwlock_t lock __attribute__((aligned(SAFEMAP_CACHELINE)));
+	struct safemap_tslot *tslots; /* the map's thread slots */
+	/* cold */
+	struct safemap_chunk *chunks; /* every slab chunk, for destroy */
+	uint32_t chunk_entries;       /* entries the next chunk holds */
 	struct safemap_shard_stats stats;
 } __attribute__((aligned(SAFEMAP_CACHELINE)));
 
@@ -163,8 +171,11 @@ static inline void safemap__shard_rdlock(struct safemap_shard *s, enum safemap_o
 
 static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_op op)
 {
+	struct safemap_tslot *t;
+
 	safemap__wrlock(&s->lock, &s->stats);
-	safemap__stat_inc_excl(&s->stats.ops[op]);
+	t = safemap__tslot(s->tslots);
+	safemap__stat_inc_excl(t ? &t->ops[op] : &s->stats.ops[op]);
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
 	/* the odd sequence is visible before any write to the table */
 	__atomic_thread_fence(__ATOMIC_RELEASE);

@@ -102,7 +102,7 @@ static inline void count_get(struct safemap *m, struct safemap_shard *s)
 	struct safemap_tslot *t = safemap__tslot(m->tslots);
 
 	if (SAFEMAP_LIKELY(t))
-		safemap__stat_inc_excl(&t->gets);
+		safemap__stat_inc_excl(&t->ops[SAFEMAP_OP_GET]);
 	else
 		safemap__stat_add(&s->stats.ops[SAFEMAP_OP_GET], 1);
 }

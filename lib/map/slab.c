@@ -17,18 +17,18 @@ struct safemap_chunk {
 struct safemap_entry *safemap__slab_grow(struct safemap *m, struct safemap_shard *s)
 {
 	struct safemap_slab *sl = &s->slab;
-	size_t n = sl->chunk_entries ? sl->chunk_entries : FIRST_CHUNK_ENTRIES;
+	size_t n = s->chunk_entries ? s->chunk_entries : FIRST_CHUNK_ENTRIES;
 	size_t bytes = sizeof(struct safemap_chunk) + n * m->entry_size;
 	struct safemap_chunk *c = safemap__malloc(m, bytes);
 
 	if (!c)
 		return NULL;
 	c->bytes = bytes;
-	c->next = sl->chunks;
-	sl->chunks = c;
+	c->next = s->chunks;
+	s->chunks = c;
 	if (n * 2 * m->entry_size <= MAX_CHUNK_BYTES)
 		n *= 2;
-	sl->chunk_entries = (uint32_t)n;
+	s->chunk_entries = (uint32_t)n;
 	sl->next = c->data;
 	sl->end = (unsigned char *)c + bytes;
 	return safemap__slab_carve(m, s);
@@ -36,13 +36,15 @@ struct safemap_entry *safemap__slab_grow(struct safemap *m, struct safemap_shard
 
 void safemap__slab_destroy(struct safemap *m, struct safemap_shard *s)
 {
-	struct safemap_chunk *c = s->slab.chunks, *next;
+	struct safemap_chunk *c = s->chunks, *next;
 
 	for (; c; c = next) {
 		next = c->next;
 		safemap__free(m, c, c->bytes);
 	}
 	s->slab = (struct safemap_slab){ .free = NULL };
+	s->chunks = NULL;
+	s->chunk_entries = 0;
 }
 
 /* ---- the pool of uthash blocks */

@@ -34,11 +34,11 @@ struct safemap_entry;
 struct safemap_chunk;
 struct safemap_pool_block;
 
+/* What an insert or delete touches is in the shard's first line; the chunk
+ * list (touched once per chunk) is kept apart, in struct safemap_shard. */
 struct safemap_slab {
-	struct safemap_entry *free;   /* freed entries, linked through hh.hh_next */
-	unsigned char *next, *end;    /* the part of the newest chunk not carved yet */
-	struct safemap_chunk *chunks; /* every chunk, for destroy */
-	uint32_t chunk_entries;       /* entries the next chunk holds */
+	struct safemap_entry *free; /* freed entries, linked through hh.hh_next */
+	unsigned char *next, *end;  /* the part of the newest chunk not carved yet */
 };
 
 #define SAFEMAP_POOL_BINS 64 /* by bit length of the block size */

@@ -67,8 +67,7 @@ uint64_t safemap__stats_ops(struct safemap *m, enum safemap_op op)
 
 	for (i = 0; i <= m->shard_mask; i++)
 		n += safemap__stat_read(&m->shards[i].stats.ops[op]);
-	if (op == SAFEMAP_OP_GET)
-		for (i = 0; i < SAFEMAP_TSLOTS; i++)
-			n += safemap__stat_read(&m->tslots[i].gets);
+	for (i = 0; i < SAFEMAP_TSLOTS; i++)
+		n += safemap__stat_read(&m->tslots[i].ops[op]);
 	return n;
 }

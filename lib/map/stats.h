@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Counters: operations by kind, refusals by reason, lock contention.
  *
- * Each shard keeps its own (never one shared atomic for the whole map).
- * Under a shard's write lock a count is a plain load and store (writers of
- * one shard are serialized, and no reader counts while a writer holds the
- * lock); under its read lock, a relaxed atomic add.
- *
- * Gets take no lock at all (an optimistic read, see safemap_get()), so they
- * must not write any shared line: each thread counts its gets in its own
- * cache line of the map (a thread slot, below). A thread that has no slot
- * (more than SAFEMAP_TSLOTS threads alive) counts in the shard with an
- * atomic add. Readers of the counters sum shards and slots with relaxed
- * loads: use safemap__stats_ops(). */
+ * Never one shared atomic for the whole map. Operations are counted where
+ * counting costs no shared cache line: each thread that uses a map counts
+ * its gets and its write-locked operations in its own line of the map (a
+ * thread slot, below: a plain load and store, no other thread writes it).
+ * Counts taken under a shard's read lock, refusals, contention, and the
+ * operations of a thread without a slot (more than SAFEMAP_TSLOTS threads
+ * alive) go to the shard: a relaxed atomic add, or under the shard's write
+ * lock a plain load and store. Readers of the counters sum shards and slots
+ * with relaxed loads: use safemap__stats_ops(). */
 #ifndef SAFEMAP_LIB_MAP_STATS_H
 #define SAFEMAP_LIB_MAP_STATS_H
 
@@ -45,7 +43,7 @@ static inline void safemap__stat_inc_excl(uint64_t *c)
 #define SAFEMAP_TSLOTS 64u
 
 struct safemap_tslot {
-	uint64_t gets;
+	uint64_t ops[SAFEMAP_OP_MAX];
 } __attribute__((aligned(64)));
 
 /* This thread's slot number + 1; 0 = not assigned yet; -1 = none free. */
