@@ -30,6 +30,21 @@ static uint64_t random_seed(const void *salt)
 	return safemap__hash_final((uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)salt);
 }
 
+/* Buckets for a shard's share of max_entries at the target load (0 when
+ * unbounded: shards grow from uthash's 32). Capped, so that a huge bound
+ * does not cost its full bucket arrays up front. */
+static unsigned presize_buckets(size_t max_entries, unsigned shards)
+{
+	uint64_t want = ((uint64_t)max_entries + shards - 1) / shards * 100 / SAFEMAP_MAX_LOAD_PCT;
+	unsigned n = 32;
+
+	if (!max_entries)
+		return 0;
+	while (n < want && n < (1u << 20))
+		n <<= 1;
+	return n;
+}
+
 static int check_opts(const struct safemap_opts *o)
 {
 	if (!o->key_size || !o->value_size)
@@ -116,6 +131,7 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
 	memcpy(m->name, o.name ? o.name : "", name_len + 1);
+	m->presize_buckets = presize_buckets(m->max_entries, m->shard_mask + 1);
 	*out = m;
 	return 0;
 }

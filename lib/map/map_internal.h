@@ -66,6 +66,7 @@ struct safemap {
 	uint32_t value_off;
 	size_t entry_size;         /* a multiple of 8: the stride in slab chunks */
 	size_t max_entries;        /* 0 = unbounded */
+	unsigned presize_buckets;  /* a shard's table starts with this many (bounded maps) */
 	bool custom_alloc;
 	/* written by inserts and deletes only when max_entries != 0 */
 	size_t total __attribute__((aligned(SAFEMAP_CACHELINE)));
@@ -328,10 +329,11 @@ static inline int safemap__get_optimistic(const struct safemap *m, struct safema
 /* Bucket sizing: uthash itself doubles a table's buckets only when one chain
  * reaches 10 entries, which leaves 64 lazily grown shards at about two
  * entries per bucket (long chains, a cache miss per link). After every
- * insert the shard keeps at most SAFEMAP_MAX_LOAD_PCT / 100 entries per bucket
- * instead. Call with the shard's write lock held, after an insert. A failed
- * allocation only leaves the table at a higher load (uthash leaves it
- * unchanged). */
+ * insert the shard keeps at most SAFEMAP_MAX_LOAD_PCT / 100 entries per
+ * bucket instead, and a bounded map's shard starts with the buckets its
+ * share of max_entries needs (m->presize_buckets). Call with the shard's
+ * write lock held, after an insert. A failed allocation only leaves the
+ * table at a higher load (uthash leaves it unchanged). */
 #ifndef SAFEMAP_MAX_LOAD_PCT
 #define SAFEMAP_MAX_LOAD_PCT 100
 #endif
@@ -340,9 +342,12 @@ static inline void safemap__table_grow(struct safemap *m, struct safemap_shard *
 	UT_hash_table *t = s->head->hh.tbl;
 	int oomed = 0;
 
-	if (SAFEMAP_UNLIKELY((uint64_t)t->num_items * 100 > (uint64_t)t->num_buckets * SAFEMAP_MAX_LOAD_PCT))
-		HASH_EXPAND_BUCKETS(hh, t, oomed);
-	(void)oomed;
+	if (SAFEMAP_UNLIKELY((uint64_t)t->num_items * 100 > (uint64_t)t->num_buckets * SAFEMAP_MAX_LOAD_PCT ||
+			     t->num_buckets < m->presize_buckets)) {
+		do
+			HASH_EXPAND_BUCKETS(hh, t, oomed);
+		while (!oomed && t->num_buckets < m->presize_buckets);
+	}
 }
 
 /* Operations of kind @p op counted on @p m so far (shards and thread
