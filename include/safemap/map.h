@@ -6,12 +6,15 @@
  *
  * Concurrency contract (applies to every call below unless it says otherwise):
  * - any number of threads may call put/get/delete/count on one map at once;
- * - each call computes the key's hash once, takes the lock of exactly one
- *   shard (read lock for get, write lock for put/delete) and releases it
- *   before returning; calls on keys in different shards never wait for each
- *   other;
- * - values are copied in and out under the shard lock, so a reader never sees
- *   a torn value and never holds a pointer into the map;
+ * - each call computes the key's hash once and works on exactly one shard:
+ *   put/delete take its write lock and release it before returning; get
+ *   takes no lock (it reads optimistically and keeps the result only if no
+ *   writer held the shard meanwhile, else retries and, after a few tries,
+ *   takes the read lock); calls on keys in different shards never wait for
+ *   each other;
+ * - values are copied in under the write lock and out as a validated copy,
+ *   so a reader never sees a torn value and never holds a pointer into the
+ *   map;
  * - safemap_create() and safemap_destroy() must not race with any other call
  *   on the same map.
  */
@@ -92,8 +95,10 @@ SAFEMAP_API int safemap_put(struct safemap *m, const void *key, const void *valu
  * @brief Copy the value for @p key into @p value_out (value_size bytes).
  * @return 0; -ENOENT (absent: @p value_out is zero-filled); -EINVAL.
  *
- * Concurrency: takes the key's shard read lock; many gets run in parallel.
- * Never allocates.
+ * Concurrency: reads the key's shard without taking its lock (no write to
+ * any shared cache line) and keeps the copy only if no writer held the shard
+ * meanwhile; under write contention it retries, then takes the shard's read
+ * lock. Many gets run in parallel and never delay writers. Never allocates.
  */
 SAFEMAP_API int safemap_get(struct safemap *m, const void *key, void *value_out);
 

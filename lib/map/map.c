@@ -62,7 +62,6 @@ static int check_opts(const struct safemap_opts *o)
 
 static int init_shards(struct safemap *m, unsigned n)
 {
-	pthread_rwlockattr_t attr;
 	unsigned i;
 
 	/* the shards, then the thread slots, cache-line aligned */
@@ -76,14 +75,9 @@ static int init_shards(struct safemap *m, unsigned n)
 	memset(m->shards, 0, m->shards_raw_size - SAFEMAP_CACHELINE);
 	m->tslots = (struct safemap_tslot *)(m->shards + n);
 	m->shard_mask = n - 1;
-	pthread_rwlockattr_init(&attr);
-	/* writers must not starve behind a stream of readers */
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	for (i = 0; i < n; i++) {
-		pthread_rwlock_init(&m->shards[i].lock, &attr);
+	/* the locks start zeroed: free, version 0 (lock.h) */
+	for (i = 0; i < n; i++)
 		m->shards[i].tslots = m->tslots;
-	}
-	pthread_rwlockattr_destroy(&attr);
 	return 0;
 }
 
@@ -152,7 +146,6 @@ void safemap_destroy(struct safemap *m)
 			safemap__entry_free(m, s, e);
 		}
 		safemap__slab_destroy(m, s);
-		pthread_rwlock_destroy(&s->lock);
 	}
 	safemap__pool_destroy(m);
 	(void)oomed;

@@ -11,6 +11,7 @@
 
 #include "../common/internal.h"
 #include "hash.h"
+#include "lock.h"
 #include "slab.h"
 #include "stats.h"
 
@@ -34,23 +35,21 @@ struct safemap_entry {
 	unsigned char data[]; /* key_size bytes, padding, value at m->value_off */
 };
 
-/* A shard. Line 0 holds all an optimistic get reads (the sequence, and a
- * copy of uthash's bucket array pointer and mask that writers refresh at
- * unlock) and all an insert or delete writes besides the lock (table head,
- * count, slab); line 1 holds the lock. Readers never write the shard;
- * writers count their operations in their thread slot, not here. */
+/* A shard: one cache line holds all an optimistic get reads (the lock word,
+ * which carries the version, and a copy of uthash's bucket array pointer and
+ * mask that writers refresh at unlock) and all an insert or delete writes
+ * (lock, table head, count, slab). Readers never write the shard; writers
+ * count their operations in their thread slot, not here. */
 struct safemap_shard {
 	/* line 0 */
-	unsigned seq;               /* odd while a writer holds the lock */
+	struct safemap_lock lock;   /* lock.h: reader-writer lock + version */
 	unsigned mask;              /* view: number of buckets - 1 */
 	UT_hash_bucket *buckets;    /* view: the bucket array; NULL when empty */
 	struct safemap_entry *head; /* uthash table; NULL when empty */
 	size_t count;               /* written under the write lock, read atomically */
 	struct safemap_slab slab;   /* this shard's entries (write lock) */
-	/* line 1 */
-	pthread_rwlock_t lock __attribute__((aligned(SAFEMAP_CACHELINE)));
-	struct safemap_tslot *tslots; /* the map's thread slots */
 	/* cold */
+	struct safemap_tslot *tslots; /* the map's thread slots */
 	struct safemap_chunk *chunks; /* every slab chunk, for destroy */
 	uint32_t chunk_entries;       /* entries the next chunk holds */
 	struct safemap_shard_stats stats;
@@ -154,19 +153,22 @@ static inline void *safemap__entry_value(const struct safemap *m, const struct s
 	return (void *)(e->data + m->value_off);
 }
 
-/* ---- the shard lock and its sequence
+/* ---- the shard lock
  *
  * Every write to a shard's table happens between safemap__shard_wrlock()
- * and safemap__shard_unlock(). The write lock makes the shard's sequence odd
- * and the unlock makes it even again, after refreshing the view (buckets,
- * mask) that optimistic readers use: so an optimistic get that read the same
- * even sequence before and after its walk saw no write at all. Readers that
- * need a stable table for longer (references, iteration) take the read lock.
+ * and safemap__shard_unlock(). The lock word carries a version that every
+ * writer's unlock bumps, after refreshing the view (buckets, mask) that
+ * optimistic readers use: so an optimistic get that found the same version
+ * and no writer before and after its walk saw no write at all (lock.h).
+ * Readers that need a stable table for longer (references, iteration) take
+ * the read lock. Neither lock is recursive: a thread that holds a shard's
+ * read lock must not take it again (a waiting writer holds new readers back).
  */
 
 static inline void safemap__shard_rdlock(struct safemap_shard *s, enum safemap_op op)
 {
-	safemap__rdlock(&s->lock, &s->stats);
+	if (SAFEMAP_UNLIKELY(safemap__lock_rd(&s->lock)))
+		safemap__stat_add(&s->stats.contended, 1);
 	safemap__stat_add(&s->stats.ops[op], 1);
 }
 
@@ -174,26 +176,23 @@ static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_o
 {
 	struct safemap_tslot *t;
 
-	safemap__wrlock(&s->lock, &s->stats);
+	if (SAFEMAP_UNLIKELY(safemap__lock_wr(&s->lock)))
+		safemap__stat_add(&s->stats.contended, 1);
 	t = safemap__tslot(s->tslots);
 	safemap__stat_inc_excl(t ? &t->ops[op] : &s->stats.ops[op]);
-	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
-	/* the odd sequence is visible before any write to the table */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
 static inline void safemap__shard_unlock(struct safemap_shard *s)
 {
-	unsigned q = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-
-	if (q & 1) { /* a writer: publish the view, then the even sequence */
+	if (safemap__lock_wrheld(&s->lock)) { /* a writer: publish the view first */
 		const UT_hash_table *t = s->head ? s->head->hh.tbl : NULL;
 
 		__atomic_store_n(&s->buckets, t ? t->buckets : NULL, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->mask, t ? t->num_buckets - 1 : 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->seq, q + 1, __ATOMIC_RELEASE);
+		safemap__lock_wrunlock(&s->lock);
+	} else {
+		safemap__lock_rdunlock(&s->lock);
 	}
-	pthread_rwlock_unlock(&s->lock);
 }
 
 /* Copy @p n bytes of a key or value: 8 bytes (the common size) inline,
@@ -243,10 +242,10 @@ static inline struct safemap_entry *safemap__find(const struct safemap *m,
 
 /* ---- optimistic reads
  *
- * safemap_get() reads without the lock: it reads the shard's sequence,
+ * safemap_get() reads without the lock: it reads the shard's lock word,
  * walks the bucket chain from the view, copies the value out, and keeps the
- * result only if the sequence is still the same even number. What makes the
- * walk safe while a writer changes the table under it: entries come from the
+ * result only if no writer held the lock meanwhile (same version, lock.h).
+ * What makes the walk safe while a writer changes the table under it: entries come from the
  * shard's slab and bucket arrays from the map's pool, neither returned before
  * destroy, and an entry's hh.hh_next is always NULL or an entry (slab.h); so
  * every pointer the walk follows, however stale, points to memory of this
@@ -288,18 +287,17 @@ static inline int safemap__get_optimistic(const struct safemap *m, struct safema
 	int tries;
 
 	for (tries = 0; tries < SAFEMAP_OPTIMISTIC_TRIES; tries++) {
-		unsigned q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		uint64_t v = safemap__lock_read_begin(&s->lock);
 		UT_hash_bucket *b = __atomic_load_n(&s->buckets, __ATOMIC_RELAXED);
 		unsigned mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
 		UT_hash_handle *hh;
 		int found = 0, n;
 
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if ((q & 1) || __atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q) {
+		/* b and mask belong together: no writer before and after */
+		if ((v & SAFEMAP_LOCK_W) || !safemap__lock_read_valid(&s->lock, v)) {
 			safemap__cpu_relax();
 			continue;
 		}
-		/* b and mask belong together: same even sequence before and after */
 		hh = b ? __atomic_load_n(&b[(unsigned)h & mask].hh_head, __ATOMIC_RELAXED) : NULL;
 		for (n = 0; hh; n++) {
 			struct safemap_entry *e = (struct safemap_entry *)hh;
@@ -316,11 +314,10 @@ static inline int safemap__get_optimistic(const struct safemap *m, struct safema
 			}
 			hh = __atomic_load_n(&hh->hh_next, __ATOMIC_RELAXED);
 		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 #ifdef SAFEMAP_BREAK_VALIDATION /* only to show that tests catch it */
 		return found;
 #endif
-		if (SAFEMAP_LIKELY(__atomic_load_n(&s->seq, __ATOMIC_RELAXED) == q))
+		if (SAFEMAP_LIKELY(safemap__lock_read_valid(&s->lock, v)))
 			return found;
 	}
 	return -1;

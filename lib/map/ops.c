@@ -121,7 +121,8 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 	count_get(m, s);
 	found = SAFEMAP_OPTIMISTIC ? safemap__get_optimistic(m, s, key, h, value_out) : -1;
 	if (SAFEMAP_UNLIKELY(found < 0)) {
-		safemap__rdlock(&s->lock, &s->stats); /* already counted */
+		if (SAFEMAP_UNLIKELY(safemap__lock_rd(&s->lock))) /* the get is counted */
+			safemap__stat_add(&s->stats.contended, 1);
 		e = safemap__find(m, s, key, h);
 		if (e)
 			safemap__copy(value_out, safemap__entry_value(m, e), m->value_size);

@@ -13,7 +13,6 @@
 #ifndef SAFEMAP_LIB_MAP_STATS_H
 #define SAFEMAP_LIB_MAP_STATS_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include "../common/internal.h"
@@ -67,24 +66,6 @@ static inline struct safemap_tslot *safemap__tslot(struct safemap_tslot *slots)
 static inline uint64_t safemap__stat_read(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
-
-/* Lock helpers that count contention: a failed try costs one extra atomic
- * and only when the lock was busy anyway. */
-static inline void safemap__rdlock(pthread_rwlock_t *l, struct safemap_shard_stats *st)
-{
-	if (__builtin_expect(pthread_rwlock_tryrdlock(l) != 0, 0)) {
-		safemap__stat_add(&st->contended, 1);
-		pthread_rwlock_rdlock(l);
-	}
-}
-
-static inline void safemap__wrlock(pthread_rwlock_t *l, struct safemap_shard_stats *st)
-{
-	if (__builtin_expect(pthread_rwlock_trywrlock(l) != 0, 0)) {
-		safemap__stat_add(&st->contended, 1);
-		pthread_rwlock_wrlock(l);
-	}
 }
 
 #endif /* SAFEMAP_LIB_MAP_STATS_H */
