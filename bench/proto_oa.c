@@ -3,8 +3,9 @@
  *
  * Everything around the table is what lib/map does: the same seeded hash
  * (lib/map/hash.h), shard from the high 32 bits, 64 cache-line-aligned
- * shards each with a pthread rwlock and a sequence made odd/even by the
- * writer, optimistic validated gets (3 tries, then the read lock), entries
+ * shards each with libsafemap's shard lock (lib/map/lock.h: reader-writer
+ * lock + version in one word), optimistic validated gets (3 tries, then the
+ * read lock), entries
  * from per-shard slabs with a free list, old tables kept until destroy,
  * get counts in a per-thread line, write counts under the lock.
  *
@@ -21,7 +22,6 @@
  * events; -ENOMEM is not handled (the benchmark would exit). It exists to
  * show, in the same run, what the table costs (bench/RESULTS.md). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +29,7 @@
 #include <sys/random.h>
 
 #include "../lib/map/hash.h"
+#include "../lib/map/lock.h"
 #include "bench_maps.h"
 
 #define SHARDS 64
@@ -57,12 +58,11 @@ struct oa_chunk {
 };
 
 struct oa_shard {
-	unsigned seq;
+	struct safemap_lock lock; /* lib/map/lock.h, as libsafemap's shards */
 	unsigned gmask;           /* groups - 1 */
 	struct oa_group *groups;  /* NULL while empty */
 	size_t count;
 	size_t grow_at;
-	pthread_rwlock_t lock;
 	/* slab */
 	struct oa_entry *free;
 	struct oa_entry *next, *end; /* the uncarved part of the newest chunk */
@@ -86,7 +86,6 @@ static inline uint8_t tag_of(uint32_t h)
 static void *oa_create(size_t expected)
 {
 	struct oa_map *m = aligned_alloc(64, sizeof(*m));
-	int i;
 
 	(void)expected;
 	if (!m)
@@ -94,8 +93,6 @@ static void *oa_create(size_t expected)
 	memset(m, 0, sizeof(*m));
 	if (getrandom(&m->seed, sizeof(m->seed), 0) != sizeof(m->seed))
 		m->seed = 0x1234567;
-	for (i = 0; i < SHARDS; i++)
-		pthread_rwlock_init(&m->shards[i].lock, NULL);
 	return m;
 }
 
@@ -120,7 +117,6 @@ static void oa_destroy(void *p)
 			free(o);
 		}
 		free(s->groups);
-		pthread_rwlock_destroy(&s->lock);
 	}
 	free(m);
 }
@@ -132,16 +128,13 @@ static inline struct oa_shard *shard_of(struct oa_map *m, uint64_t h)
 
 static void wrlock(struct oa_shard *s, int op)
 {
-	pthread_rwlock_wrlock(&s->lock);
+	safemap__lock_wr(&s->lock);
 	__atomic_store_n(&s->ops[op], s->ops[op] + 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
 static void wrunlock(struct oa_shard *s)
 {
-	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
-	pthread_rwlock_unlock(&s->lock);
+	safemap__lock_wrunlock(&s->lock);
 }
 
 static struct oa_entry *entry_alloc(struct oa_shard *s)
@@ -310,12 +303,11 @@ static bool oa_get(void *p, uint64_t key, uint64_t *v)
 
 	oa_gets++;
 	for (tries = 0; tries < TRIES; tries++) {
-		unsigned q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		uint64_t q = safemap__lock_read_begin(&s->lock);
 		struct oa_group *groups = __atomic_load_n(&s->groups, __ATOMIC_RELAXED);
 		unsigned gmask = __atomic_load_n(&s->gmask, __ATOMIC_RELAXED), g, n;
 
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if ((q & 1) || __atomic_load_n(&s->seq, __ATOMIC_RELAXED) != q)
+		if ((q & SAFEMAP_LOCK_W) || !safemap__lock_read_valid(&s->lock, q))
 			continue;
 		found = 0;
 		g = (uint32_t)h & gmask;
@@ -341,16 +333,15 @@ static bool oa_get(void *p, uint64_t key, uint64_t *v)
 				break;
 		}
 done:
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) == q)
+		if (safemap__lock_read_valid(&s->lock, q))
 			return found;
 		found = -1;
 	}
-	pthread_rwlock_rdlock(&s->lock);
+	safemap__lock_rd(&s->lock);
 	found = find(s, key, (uint32_t)h, &gr, &slot);
 	if (found)
 		*v = gr->e[slot]->value;
-	pthread_rwlock_unlock(&s->lock);
+	safemap__lock_rdunlock(&s->lock);
 	return found;
 }
 
