@@ -35,10 +35,13 @@ extern "C" {
 struct safemap;
 
 /**
- * Allocator hook. Every allocation the map makes goes through it (entries,
- * bucket arrays, table headers). @c free receives the size that was
- * allocated. Both are called with a shard lock held, from any thread that
- * writes: they must be thread-safe and must not call into the map.
+ * Allocator hook. Every allocation the map makes goes through it (chunks of
+ * entries, bucket arrays, table headers). @c free receives the size that was
+ * allocated. The map keeps what it allocated (freed entries and replaced
+ * bucket arrays are reused, never returned) until safemap_destroy(), which
+ * frees it all: a map holds on to its peak memory. @c malloc is called with a
+ * shard lock held, from any thread that writes: both must be thread-safe and
+ * must not call into the map.
  */
 struct safemap_alloc {
 	void *(*malloc)(size_t size, void *ctx);

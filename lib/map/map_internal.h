@@ -29,7 +29,11 @@
 #define SAFEMAP_CACHELINE 64
 #define SAFEMAP_MAX_SHARDS 65536u
 
-/* One entry: the uthash handle, then the key and the value inline. */
+/* One entry: the uthash handle, then the key and the value inline. Entries
+ * live in their shard's slab until destroy (slab.h). Whatever code does with
+ * an entry, in or out of the table, its hh.hh_next must only ever hold NULL
+ * or the address of an entry of the same shard: optimistic gets follow it
+ * without a lock (see safemap__get_optimistic()). */
 struct safemap_entry {
 	UT_hash_handle hh;
 	unsigned char data[]; /* key_size bytes, padding, value at m->value_off */
