@@ -6,7 +6,8 @@ median Mops/s of libsafemap and of each listed peer, and the median of the
 per-round ratios build/first-build (same round, so load noise cancels).
 
 usage: bench/ab.py [--rounds N] [--ops N] [--threads 1,2] [--workloads a,b]
-                   [--peers "TBB chm,libcuckoo"] BUILD_DIR...
+                   [--peers "TBB chm,libcuckoo"] [--clock cpu|wall] BUILD_DIR...
+(--clock cpu, the default here: per-thread CPU time, see bench_maps --help)
 """
 import argparse, statistics, subprocess, sys, re
 
@@ -16,12 +17,13 @@ ap.add_argument('--ops', default='1000000')
 ap.add_argument('--threads', default='1,2')
 ap.add_argument('--workloads', default='read-heavy,exchange,rapid-grow,read-heavy-small,exchange-small,rapid-grow-small')
 ap.add_argument('--peers', default='')
+ap.add_argument('--clock', default='cpu')
 ap.add_argument('builds', nargs='+')
 a = ap.parse_args()
 
 def run(build, maps):
     cmd = [build + '/bench/bench_maps', '--reps', '1', '--ops', a.ops, '--threads', a.threads,
-           '--workloads', a.workloads, '--maps', ','.join(maps)]
+           '--workloads', a.workloads, '--maps', ','.join(maps), '--clock', a.clock]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode:
         sys.exit('bench_maps failed: ' + out.stderr[-2000:])
@@ -46,11 +48,15 @@ for r in range(a.rounds):
         data[b].append(run(b, maps))
     print(f'round {r + 1}/{a.rounds} done', file=sys.stderr)
 
+def label(b):
+    parts = [p for p in b.rstrip('/').split('/') if p not in ('build', '')]
+    return parts[-1] if parts else b
+
 keys = sorted({(k[0], k[1]) for k in data[a.builds[0]][0]},
               key=lambda k: (a.workloads.split(',').index(k[0]), k[1]))
 base = a.builds[0]
-print('| workload | T | ' + ' | '.join(b.split('/')[-1] for b in a.builds) + ' | ' +
-      ' | '.join(peers) + ' | ' + ' | '.join(f'{b.split("/")[-1]}/{base.split("/")[-1]}' for b in a.builds[1:]) + ' |')
+print('| workload | T | ' + ' | '.join(label(b) for b in a.builds) + ' | ' +
+      ' | '.join(peers) + ' | ' + ' | '.join(f'{label(b)}/{label(base)}' for b in a.builds[1:]) + ' |')
 for w, t in keys:
     row = [w, t]
     for b in a.builds:

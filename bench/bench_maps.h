@@ -16,6 +16,7 @@ extern "C" {
 
 enum {
 	BENCH_SINGLE_THREAD = 1u << 0, /* unsynchronized: a 1-thread ceiling, never run with more */
+	BENCH_VARIANT = 1u << 1,       /* a libsafemap prototype, not a peer: never the "best peer" */
 };
 
 /* The same C ABI for every map, 64-bit keys and values. Every operation
@@ -48,6 +49,7 @@ extern const struct bench_map bench_tbb;
 extern const struct bench_map bench_cuckoo;
 extern const struct bench_map bench_uthash;
 extern const struct bench_map bench_absl;
+extern const struct bench_map bench_proto_oa;
 
 /* ---- workloads */
 

@@ -6,13 +6,16 @@
  *
  * Concurrency contract (applies to every call below unless it says otherwise):
  * - any number of threads may call put/get/delete/count on one map at once;
- * - each call computes the key's hash once, takes the lock of exactly one
- *   shard (read lock for get, write lock for put/delete) and releases it
- *   before returning; calls on keys in different shards never wait for each
- *   other (calls from inside a foreach callback follow the rules of
+ * - each call computes the key's hash once and works on exactly one shard:
+ *   put/delete take its write lock and release it before returning; get
+ *   takes no lock (it reads optimistically and keeps the result only if no
+ *   writer held the shard meanwhile, else retries and, after a few tries,
+ *   takes the read lock); calls on keys in different shards never wait for
+ *   each other (calls from inside a foreach callback follow the rules of
  *   safemap_foreach());
- * - values are copied in and out under the shard lock, so a reader never sees
- *   a torn value and never holds a pointer into the map;
+ * - values are copied in under the write lock and out as a validated copy,
+ *   so a reader never sees a torn value and never holds a pointer into the
+ *   map;
  * - safemap_create() and safemap_destroy() must not race with any other call
  *   on the same map.
  */
@@ -34,10 +37,13 @@ extern "C" {
 struct safemap;
 
 /**
- * Allocator hook. Every allocation the map makes goes through it (entries,
- * bucket arrays, table headers). @c free receives the size that was
- * allocated. Both are called with a shard lock held, from any thread that
- * writes: they must be thread-safe and must not call into the map.
+ * Allocator hook. Every allocation the map makes goes through it (chunks of
+ * entries, bucket arrays, table headers). @c free receives the size that was
+ * allocated. The map keeps what it allocated (freed entries and replaced
+ * bucket arrays are reused, never returned) until safemap_destroy(), which
+ * frees it all: a map holds on to its peak memory. @c malloc is called with a
+ * shard lock held, from any thread that writes: both must be thread-safe and
+ * must not call into the map.
  */
 struct safemap_alloc {
 	void *(*malloc)(size_t size, void *ctx);
@@ -149,8 +155,10 @@ SAFEMAP_API int safemap_put(struct safemap *m, const void *key, const void *valu
  * @brief Copy the value for @p key into @p value_out (value_size bytes).
  * @return 0; -ENOENT (absent: @p value_out is zero-filled); -EINVAL.
  *
- * Concurrency: takes the key's shard read lock; many gets run in parallel.
- * Never allocates.
+ * Concurrency: reads the key's shard without taking its lock (no write to
+ * any shared cache line) and keeps the copy only if no writer held the shard
+ * meanwhile; under write contention it retries, then takes the shard's read
+ * lock. Many gets run in parallel and never delay writers. Never allocates.
  */
 SAFEMAP_API int safemap_get(struct safemap *m, const void *key, void *value_out);
 

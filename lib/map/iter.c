@@ -4,7 +4,6 @@
  * that keep reads from inside a callback from deadlocking (see the comment
  * above SAFEMAP__GUARD_FROZEN in map_internal.h). */
 #include <stdlib.h>
-#include <time.h>
 
 #include "map_internal.h"
 
@@ -53,20 +52,10 @@ int32_t safemap__iter_held_max(const struct safemap *m)
  * edge of a cycle, so the wait is bounded. */
 static int safemap__rdlock_bounded(struct safemap *m, struct safemap_shard *s)
 {
-	struct timespec ts;
-
-	if (pthread_rwlock_tryrdlock(&s->lock) == 0)
+	if (safemap__lock_tryrd(&s->lock))
 		return 1;
 	safemap__stat_add(&s->stats.contended, 1);
-	/* CLOCK_REALTIME: the timed lock that every sanitizer intercepts */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += SAFEMAP__NESTED_WAIT_MS / 1000;
-	ts.tv_nsec += (long)(SAFEMAP__NESTED_WAIT_MS % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	if (pthread_rwlock_timedrdlock(&s->lock, &ts) == 0)
+	if (safemap__lock_rd_timed(&s->lock, SAFEMAP__NESTED_WAIT_MS))
 		return 1;
 	return safemap__errorf(-EDEADLK,
 			       "map '%s': gave up after %d ms waiting for shard %u from inside a foreach "
@@ -81,7 +70,8 @@ int safemap__iter_rdlock(struct safemap *m, uint32_t idx, int32_t held_max)
 	if (held_max >= 0 && safemap__iter_holds(m, idx))
 		return 0;
 	if ((int32_t)idx > held_max) { /* in order: waiting is safe */
-		safemap__rdlock(&s->lock, &s->stats);
+		if (safemap__lock_rd(&s->lock))
+			safemap__stat_add(&s->stats.contended, 1);
 		return 1;
 	}
 	return safemap__rdlock_bounded(m, s);
@@ -102,7 +92,7 @@ int safemap__read_begin_slow(struct safemap *m, struct safemap_shard *s, enum sa
 		ret = safemap__rdlock_bounded(m, s);
 	} else {
 		safemap__stat_add(&s->stats.contended, 1);
-		pthread_rwlock_rdlock(&s->lock);
+		safemap__lock_rd(&s->lock);
 	}
 	if (ret >= 0)
 		safemap__stat_add(&s->stats.ops[op], 1);

@@ -31,6 +31,21 @@ static uint64_t random_seed(const void *salt)
 	return safemap__hash_final((uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)salt);
 }
 
+/* Buckets for a shard's share of max_entries at the target load (0 when
+ * unbounded: shards grow from uthash's 32). Capped, so that a huge bound
+ * does not cost its full bucket arrays up front. */
+static unsigned presize_buckets(size_t max_entries, unsigned shards)
+{
+	uint64_t want = ((uint64_t)max_entries + shards - 1) / shards * 100 / SAFEMAP_MAX_LOAD_PCT;
+	unsigned n = 32;
+
+	if (!max_entries)
+		return 0;
+	while (n < want && n < (1u << 20))
+		n <<= 1;
+	return n;
+}
+
 static int check_opts(const struct safemap_opts *o)
 {
 	if (!o->key_size || !o->value_size)
@@ -51,23 +66,22 @@ static int check_opts(const struct safemap_opts *o)
 
 static int init_shards(struct safemap *m, unsigned n)
 {
-	pthread_rwlockattr_t attr;
 	unsigned i;
 
-	m->shards_raw_size = (size_t)n * sizeof(struct safemap_shard) + SAFEMAP_CACHELINE;
+	/* the shards, then the thread slots, cache-line aligned */
+	m->shards_raw_size = (size_t)n * sizeof(struct safemap_shard) +
+			     SAFEMAP_TSLOTS * sizeof(struct safemap_tslot) + SAFEMAP_CACHELINE;
 	m->shards_raw = safemap__malloc(m, m->shards_raw_size);
 	if (!m->shards_raw)
 		return -ENOMEM;
 	m->shards = (struct safemap_shard *)(((uintptr_t)m->shards_raw + SAFEMAP_CACHELINE - 1) &
 					     ~(uintptr_t)(SAFEMAP_CACHELINE - 1));
-	memset(m->shards, 0, (size_t)n * sizeof(struct safemap_shard));
+	memset(m->shards, 0, m->shards_raw_size - SAFEMAP_CACHELINE);
+	m->tslots = (struct safemap_tslot *)(m->shards + n);
 	m->shard_mask = n - 1;
-	pthread_rwlockattr_init(&attr);
-	/* writers must not starve behind a stream of readers */
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	/* the locks start zeroed: free, version 0 (lock.h) */
 	for (i = 0; i < n; i++)
-		pthread_rwlock_init(&m->shards[i].lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+		m->shards[i].tslots = m->tslots;
 	return 0;
 }
 
@@ -99,17 +113,19 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	m->key_size = (uint32_t)o.key_size;
 	m->value_size = (uint32_t)o.value_size;
 	m->value_off = (uint32_t)((o.key_size + 7) & ~(size_t)7);
-	m->entry_size = sizeof(struct safemap_entry) + m->value_off + o.value_size;
+	m->entry_size = (sizeof(struct safemap_entry) + m->value_off + o.value_size + 7) & ~(size_t)7;
 	m->max_entries = o.max_entries;
 	m->event_fn = o.event_fn;
 	m->event_ctx = o.event_ctx;
 	m->seed = random_seed(m);
 	m->hash_bits = o.hash_bits < 64 ? o.hash_bits : 0;
+	safemap__pool_init(m);
 
 	name_len = o.name ? strlen(o.name) : 0;
 	m->name = safemap__malloc(m, name_len + 1);
 	if (!m->name || init_shards(m, o.shards ? o.shards : default_shards())) {
 		safemap__free(m, m->name, name_len + 1);
+		safemap__pool_destroy(m);
 		safemap__free(m, m, sizeof(*m));
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
@@ -123,32 +139,33 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 		safemap_destroy(m);
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
+	m->presize_buckets = presize_buckets(m->max_entries, m->shard_mask + 1);
 	*out = m;
 	return 0;
 }
 
 void safemap_destroy(struct safemap *m)
 {
-	struct safemap_entry *e, *tmp;
+	struct safemap_entry *e;
 	size_t referenced = 0;
 	uint32_t i;
-	int oomed = 0;
 
 	if (!m)
 		return;
+	/* entries live in their shard's slab and tables in the pool: finalize
+	 * the values, then hand back the chunks and blocks wholesale */
 	for (i = 0; i <= m->shard_mask; i++) {
 		struct safemap_shard *s = &m->shards[i];
 
-		HASH_ITER(hh, s->head, e, tmp) {
-			HASH_DELETE(hh, s->head, e);
+		for (e = s->head; e; e = e->hh.next) {
 			referenced += !safemap__entry_private(e);
 			if (m->has_finalizer)
 				safemap__finalize(m, e);
-			safemap__entry_free(m, s, e);
 		}
-		pthread_rwlock_destroy(&s->lock);
+		safemap__slab_destroy(m, s);
+		safemap__lock_destroy(&s->lock);
 	}
-	(void)oomed;
+	safemap__pool_destroy(m);
 	if (referenced)
 		safemap__log(SAFEMAP_LOG_WARN,
 			     "safemap_destroy: map '%s': %zu entries still referenced (safemap_ref_put() missing)",

@@ -12,22 +12,29 @@
 #include "../common/internal.h"
 #include "hash.h"
 #include "hist.h"
+#include "lock.h"
+#include "slab.h"
 #include "stats.h"
 
 /* uthash, configured so that every allocation goes through the map's
- * allocator and an allocation failure is reported, never fatal. Every
+ * pool (slab.h: the map's allocator underneath, freed blocks kept for reuse
+ * until destroy) and an allocation failure is reported, never fatal. Every
  * function that uses a HASH_* macro that allocates or frees must have
  * `struct safemap *m` and `int oomed` in scope. */
 #define HASH_NONFATAL_OOM 1
-#define uthash_malloc(sz) safemap__malloc(m, (sz))
-#define uthash_free(ptr, sz) safemap__free(m, (ptr), (sz))
+#define uthash_malloc(sz) safemap__pool_malloc(m, (sz))
+#define uthash_free(ptr, sz) safemap__pool_free(m, (ptr), (sz))
 #define uthash_nonfatal_oom(obj) (oomed = 1)
 #include <uthash.h>
 
 #define SAFEMAP_CACHELINE 64
 #define SAFEMAP_MAX_SHARDS 65536u
 
-/* One entry: the uthash handle, then the key and the value inline. */
+/* One entry: the uthash handle, then the key and the value inline. Entries
+ * live in their shard's slab until destroy (slab.h). Whatever code does with
+ * an entry, in or out of the table, its hh.hh_next must only ever hold NULL
+ * or the address of an entry of the same shard: optimistic gets follow it
+ * without a lock (see safemap__get_optimistic()). */
 struct safemap_entry {
 	UT_hash_handle hh;
 	/* safety: references. The map holds 1 while the entry is in the table;
@@ -40,10 +47,23 @@ struct safemap_entry {
 	unsigned char data[] __attribute__((aligned(8))); /* key_size bytes, padding, value at m->value_off */
 };
 
+/* A shard: one cache line holds all an optimistic get reads (the lock word,
+ * which carries the version, and a copy of uthash's bucket array pointer and
+ * mask that writers refresh at unlock) and all an insert or delete writes
+ * (lock, table head, count, slab). Readers never write the shard; writers
+ * count their operations in their thread slot, not here. */
 struct safemap_shard {
-	pthread_rwlock_t lock;
+	/* line 0 */
+	struct safemap_lock lock;   /* lock.h: reader-writer lock + version */
+	unsigned mask;              /* view: number of buckets - 1 */
+	UT_hash_bucket *buckets;    /* view: the bucket array; NULL when empty */
 	struct safemap_entry *head; /* uthash table; NULL when empty */
 	size_t count;               /* written under the write lock, read atomically */
+	struct safemap_slab slab;   /* this shard's entries (write lock) */
+	/* cold */
+	struct safemap_tslot *tslots; /* the map's thread slots */
+	struct safemap_chunk *chunks; /* every slab chunk, for destroy */
+	uint32_t chunk_entries;       /* entries the next chunk holds */
 	struct safemap_shard_stats stats;
 } __attribute__((aligned(SAFEMAP_CACHELINE)));
 
@@ -55,24 +75,28 @@ struct safemap {
 	uint32_t key_size;
 	uint32_t value_size;
 	uint32_t value_off;
-	size_t entry_size;
+	size_t entry_size;         /* a multiple of 8: the stride in slab chunks */
 	size_t max_entries;        /* 0 = unbounded */
+	/* iter: read by every write (and by get): SAFEMAP__GUARD_FROZEN | the
+	 * number of foreach calls running on this map (any thread) */
+	uint32_t guard;
 	bool custom_alloc;
 	/* safety: one byte each, in the padding of this line */
 	uint8_t notify;            /* SAFEMAP__NOTIFY_* bits: events to emit after a write */
 	bool has_finalizer;        /* finalize != NULL */
-	size_t watermark;          /* total that emits WATERMARK when reached upwards; 0 = none */
-	/* iter: read by every write (and by get): SAFEMAP__GUARD_FROZEN | the
-	 * number of foreach calls running on this map (any thread) */
-	uint32_t guard;
-	uint32_t hash_bits;        /* 0, or the narrow test hash's width */
+	uint8_t hash_bits;         /* 0, or the narrow test hash's width */
 	struct safemap__hist *delete_hist; /* NULL unless opts.delete_latency */
-	/* written by inserts and deletes only when max_entries != 0 */
+	/* written by inserts and deletes only when max_entries != 0; read by
+	 * inserts after they reserved their slot */
 	size_t total __attribute__((aligned(SAFEMAP_CACHELINE)));
+	size_t watermark;          /* total that emits WATERMARK when reached upwards; 0 = none */
+	unsigned presize_buckets;  /* a shard's table starts with this many (bounded maps) */
 	/* cold */
 	struct safemap_alloc alloc __attribute__((aligned(SAFEMAP_CACHELINE)));
 	safemap_event_fn event_fn;
 	void *event_ctx;
+	struct safemap_tslot *tslots; /* SAFEMAP_TSLOTS per-thread counters */
+	struct safemap_pool pool;  /* uthash's blocks */
 	void *shards_raw;
 	size_t shards_raw_size;
 	char *name;
@@ -86,6 +110,9 @@ struct safemap {
 	uint64_t snapshot_calls;
 	uint64_t freeze_calls;
 };
+
+_Static_assert(__builtin_offsetof(struct safemap, delete_hist) + sizeof(void *) <= SAFEMAP_CACHELINE,
+	       "what every operation reads stays in the map's first cache line");
 
 /* safety: which events a successful write emits (struct safemap.notify) */
 #define SAFEMAP__NOTIFY_WRITES 1u /* auditable map: an OK event per write */
@@ -107,20 +134,45 @@ static inline void safemap__free(struct safemap *m, void *ptr, size_t size)
 		m->alloc.free(ptr, size, m->alloc.ctx);
 }
 
+/* A never used entry from the newest chunk (one is left). Its hh.hh_next is
+ * set to NULL before anything else, with a store the compiler keeps and
+ * does not move: from then on it is NULL or an entry, so an optimistic reader
+ * that reaches the entry (through a link uthash writes later) never follows
+ * a wild pointer. Chunks are not zeroed (a write miss per entry). */
+static inline struct safemap_entry *safemap__slab_carve(struct safemap *m, struct safemap_shard *s)
+{
+	struct safemap_entry *e = (struct safemap_entry *)s->slab.next;
+
+	s->slab.next += m->entry_size;
+	__atomic_store_n(&e->hh.hh_next, NULL, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return e;
+}
+
 /* Entries come from here and go back here (the shard's write lock held, or
- * the shard otherwise private to the caller). */
+ * the shard otherwise private to the caller): the shard's slab (slab.h). A
+ * freed entry stays type-stable memory of its shard until destroy. */
 static inline struct safemap_entry *safemap__entry_alloc(struct safemap *m,
 							 struct safemap_shard *s)
 {
-	(void)s;
-	return safemap__malloc(m, m->entry_size);
+	struct safemap_slab *sl = &s->slab;
+	struct safemap_entry *e = sl->free;
+
+	if (SAFEMAP_LIKELY(e)) {
+		sl->free = (struct safemap_entry *)e->hh.hh_next;
+		return e;
+	}
+	if (SAFEMAP_LIKELY(sl->next < sl->end))
+		return safemap__slab_carve(m, s);
+	return safemap__slab_grow(m, s);
 }
 
 static inline void safemap__entry_free(struct safemap *m, struct safemap_shard *s,
 				       struct safemap_entry *e)
 {
-	(void)s;
-	safemap__free(m, e, m->entry_size);
+	(void)m;
+	e->hh.hh_next = (UT_hash_handle *)s->slab.free;
+	s->slab.free = e;
 }
 
 /* The key's hash. The narrow-hash test option (opts.hash_bits) keeps only
@@ -141,26 +193,61 @@ static inline struct safemap_shard *safemap__shard_of(const struct safemap *m, u
 	return &m->shards[(uint32_t)(h >> 32) & m->shard_mask];
 }
 
-static inline void *safemap__entry_value(const struct safemap *m, struct safemap_entry *e)
+static inline void *safemap__entry_value(const struct safemap *m, const struct safemap_entry *e)
 {
-	return e->data + m->value_off;
+	return (void *)(e->data + m->value_off);
 }
+
+/* ---- the shard lock
+ *
+ * Every write to a shard's table happens between safemap__shard_wrlock()
+ * and safemap__shard_unlock(). The lock word carries a version that every
+ * writer's unlock bumps, after refreshing the view (buckets, mask) that
+ * optimistic readers use: so an optimistic get that found the same version
+ * and no writer before and after its walk saw no write at all (lock.h).
+ * Readers that need a stable table for longer (references, iteration) take
+ * the read lock. Neither lock is recursive: a thread that holds a shard's
+ * read lock must not take it again (a waiting writer holds new readers back).
+ */
 
 static inline void safemap__shard_rdlock(struct safemap_shard *s, enum safemap_op op)
 {
-	safemap__rdlock(&s->lock, &s->stats);
+	if (SAFEMAP_UNLIKELY(safemap__lock_rd(&s->lock)))
+		safemap__stat_add(&s->stats.contended, 1);
 	safemap__stat_add(&s->stats.ops[op], 1);
 }
 
 static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_op op)
 {
-	safemap__wrlock(&s->lock, &s->stats);
-	safemap__stat_add(&s->stats.ops[op], 1);
+	struct safemap_tslot *t;
+
+	if (SAFEMAP_UNLIKELY(safemap__lock_wr(&s->lock)))
+		safemap__stat_add(&s->stats.contended, 1);
+	t = safemap__tslot(s->tslots);
+	safemap__stat_inc_excl(t ? &t->ops[op] : &s->stats.ops[op]);
 }
 
 static inline void safemap__shard_unlock(struct safemap_shard *s)
 {
-	pthread_rwlock_unlock(&s->lock);
+	if (safemap__lock_wrheld(&s->lock)) { /* a writer: publish the view first */
+		const UT_hash_table *t = s->head ? s->head->hh.tbl : NULL;
+
+		__atomic_store_n(&s->buckets, t ? t->buckets : NULL, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->mask, t ? t->num_buckets - 1 : 0, __ATOMIC_RELAXED);
+		safemap__lock_wrunlock(&s->lock);
+	} else {
+		safemap__lock_rdunlock(&s->lock);
+	}
+}
+
+/* Copy @p n bytes of a key or value: 8 bytes (the common size) inline,
+ * anything else through memcpy. */
+static inline void safemap__copy(void *dst, const void *src, size_t n)
+{
+	if (SAFEMAP_LIKELY(n == 8))
+		memcpy(dst, src, 8);
+	else
+		memcpy(dst, src, n);
 }
 
 static inline bool safemap__key_eq(const struct safemap *m, const struct safemap_entry *e,
@@ -198,13 +285,97 @@ static inline struct safemap_entry *safemap__find(const struct safemap *m,
 	return NULL;
 }
 
+/* ---- optimistic reads
+ *
+ * safemap_get() reads without the lock: it reads the shard's lock word,
+ * walks the bucket chain from the view, copies the value out, and keeps the
+ * result only if no writer held the lock meanwhile (same version, lock.h).
+ * What makes the walk safe while a writer changes the table under it: entries come from the
+ * shard's slab and bucket arrays from the map's pool, neither returned before
+ * destroy, and an entry's hh.hh_next is always NULL or an entry (slab.h); so
+ * every pointer the walk follows, however stale, points to memory of this
+ * map, and a walk that meets a cycle stops after SAFEMAP_WALK_MAX links.
+ * Under ThreadSanitizer the racy reads would be reported (they are the
+ * point), so those builds compile this path out: gets take the read lock.
+ * -DSAFEMAP_OPTIMISTIC=0 does the same in any build.
+ */
+#ifndef SAFEMAP_OPTIMISTIC
+#if defined(__SANITIZE_THREAD__)
+#define SAFEMAP_OPTIMISTIC 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SAFEMAP_OPTIMISTIC 0
+#endif
+#endif
+#endif
+#ifndef SAFEMAP_OPTIMISTIC
+#define SAFEMAP_OPTIMISTIC 1
+#endif
+
+static inline void safemap__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+#define SAFEMAP_WALK_MAX 64      /* longer chains take the read lock */
+#define SAFEMAP_OPTIMISTIC_TRIES 3
+
+/* 1: found, value copied; 0: absent; -1: could not get a stable read (a
+ * writer kept the shard busy, or the chain is too long): take the lock. */
+static inline int safemap__get_optimistic(const struct safemap *m, struct safemap_shard *s,
+					  const void *key, uint64_t h, void *value_out)
+{
+	int tries;
+
+	for (tries = 0; tries < SAFEMAP_OPTIMISTIC_TRIES; tries++) {
+		uint64_t v = safemap__lock_read_begin(&s->lock);
+		UT_hash_bucket *b = __atomic_load_n(&s->buckets, __ATOMIC_RELAXED);
+		unsigned mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
+		UT_hash_handle *hh;
+		int found = 0, n;
+
+		/* b and mask belong together: no writer before and after */
+		if ((v & SAFEMAP_LOCK_W) || !safemap__lock_read_valid(&s->lock, v)) {
+			safemap__cpu_relax();
+			continue;
+		}
+		hh = b ? __atomic_load_n(&b[(unsigned)h & mask].hh_head, __ATOMIC_RELAXED) : NULL;
+		for (n = 0; hh; n++) {
+			struct safemap_entry *e = (struct safemap_entry *)hh;
+
+			if (SAFEMAP_UNLIKELY(n == SAFEMAP_WALK_MAX)) {
+				found = -1;
+				break;
+			}
+			if (__atomic_load_n(&hh->hashv, __ATOMIC_RELAXED) == (unsigned)h &&
+			    safemap__key_eq(m, e, key)) {
+				safemap__copy(value_out, safemap__entry_value(m, e), m->value_size);
+				found = 1;
+				break;
+			}
+			hh = __atomic_load_n(&hh->hh_next, __ATOMIC_RELAXED);
+		}
+#ifdef SAFEMAP_BREAK_VALIDATION /* only to show that tests catch it */
+		return found;
+#endif
+		if (SAFEMAP_LIKELY(safemap__lock_read_valid(&s->lock, v)))
+			return found;
+	}
+	return -1;
+}
+
 /* Bucket sizing: uthash itself doubles a table's buckets only when one chain
  * reaches 10 entries, which leaves 64 lazily grown shards at about two
  * entries per bucket (long chains, a cache miss per link). After every
- * insert the shard keeps at most SAFEMAP_MAX_LOAD_PCT / 100 entries per bucket
- * instead. Call with the shard's write lock held, after an insert. A failed
- * allocation only leaves the table at a higher load (uthash leaves it
- * unchanged). */
+ * insert the shard keeps at most SAFEMAP_MAX_LOAD_PCT / 100 entries per
+ * bucket instead, and a bounded map's shard starts with the buckets its
+ * share of max_entries needs (m->presize_buckets). Call with the shard's
+ * write lock held, after an insert. A failed allocation only leaves the
+ * table at a higher load (uthash leaves it unchanged). */
 #ifndef SAFEMAP_MAX_LOAD_PCT
 #define SAFEMAP_MAX_LOAD_PCT 100
 #endif
@@ -213,10 +384,17 @@ static inline void safemap__table_grow(struct safemap *m, struct safemap_shard *
 	UT_hash_table *t = s->head->hh.tbl;
 	int oomed = 0;
 
-	if (SAFEMAP_UNLIKELY((uint64_t)t->num_items * 100 > (uint64_t)t->num_buckets * SAFEMAP_MAX_LOAD_PCT))
-		HASH_EXPAND_BUCKETS(hh, t, oomed);
-	(void)oomed;
+	if (SAFEMAP_UNLIKELY((uint64_t)t->num_items * 100 > (uint64_t)t->num_buckets * SAFEMAP_MAX_LOAD_PCT ||
+			     t->num_buckets < m->presize_buckets)) {
+		do
+			HASH_EXPAND_BUCKETS(hh, t, oomed);
+		while (!oomed && t->num_buckets < m->presize_buckets);
+	}
 }
+
+/* Operations of kind @p op counted on @p m so far (shards and thread
+ * slots, relaxed loads): what metrics should read. */
+SAFEMAP_HIDDEN uint64_t safemap__stats_ops(struct safemap *m, enum safemap_op op);
 
 /* Count and report a refused operation: bumps the refusal counter of @p s
  * (or of @p key's shard when @p s is NULL), emits the map's event (source
@@ -320,7 +498,7 @@ static inline int safemap__write_lock(struct safemap *m, struct safemap_shard *s
 static inline int safemap__read_begin(struct safemap *m, struct safemap_shard *s,
 				      enum safemap_op op)
 {
-	if (SAFEMAP_LIKELY(pthread_rwlock_tryrdlock(&s->lock) == 0)) {
+	if (SAFEMAP_LIKELY(safemap__lock_tryrd(&s->lock))) {
 		safemap__stat_add(&s->stats.ops[op], 1);
 		return 1;
 	}

@@ -41,12 +41,12 @@ int safemap_metrics_read(struct safemap *m, struct safemap_metrics *out)
 	for (i = 0; i <= m->shard_mask; i++) {
 		const struct safemap_shard_stats *st = &m->shards[i].stats;
 
-		for (j = 0; j < SAFEMAP_OP_MAX; j++)
-			mt.ops[j] += safemap__stat_read(&st->ops[j]);
 		for (j = 0; j < SAFEMAP_REASON_MAX; j++)
 			mt.refused[j] += safemap__stat_read(&st->refused[j]);
 		mt.lock_contended += safemap__stat_read(&st->contended);
 	}
+	for (j = 0; j < SAFEMAP_OP_MAX; j++) /* shards and thread slots */
+		mt.ops[j] = safemap__stats_ops(m, j);
 	mt.ops[SAFEMAP_OP_FREEZE] += safemap__stat_read(&m->freeze_calls);
 	mt.capacity_violations = mt.refused[SAFEMAP_REASON_FULL];
 	mt.entries = safemap_count(m);

@@ -50,8 +50,8 @@ static inline __attribute__((always_inline)) int insert(struct safemap *m,
 		return -ENOMEM;
 	}
 	e->refs = 1; /* the map's */
-	memcpy(e->data, key, m->key_size);
-	memcpy(safemap__entry_value(m, e), value, m->value_size);
+	safemap__copy(e->data, key, m->key_size);
+	safemap__copy(safemap__entry_value(m, e), value, m->value_size);
 	HASH_ADD_KEYPTR_BYHASHVALUE(hh, s->head, e->data, m->key_size, (unsigned)h, e);
 	if (oomed) {
 		safemap__entry_free(m, s, e);
@@ -135,30 +135,52 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 	return safemap__error(err);
 }
 
+/* Count a get: in this thread's slot of the map (a line no other thread
+ * writes), or, for a thread without a slot, in the shard. */
+static inline void count_get(struct safemap *m, struct safemap_shard *s)
+{
+	struct safemap_tslot *t = safemap__tslot(m->tslots);
+
+	if (SAFEMAP_LIKELY(t))
+		safemap__stat_inc_excl(&t->ops[SAFEMAP_OP_GET]);
+	else
+		safemap__stat_add(&s->stats.ops[SAFEMAP_OP_GET], 1);
+}
+
 int safemap_get(struct safemap *m, const void *key, void *value_out)
 {
 	struct safemap_shard *s;
 	struct safemap_entry *e;
 	uint64_t h;
-	int locked;
+	int found, locked;
 
 	if (SAFEMAP_UNLIKELY(!m || !key || !value_out))
 		return safemap__errorf(-EINVAL, "safemap_get: NULL argument");
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	locked = safemap__read_begin(m, s, SAFEMAP_OP_GET);
-	if (SAFEMAP_UNLIKELY(locked < 0)) {
-		memset(value_out, 0, m->value_size);
-		return locked;
+	found = SAFEMAP_OPTIMISTIC ? safemap__get_optimistic(m, s, key, h, value_out) : -1;
+	if (SAFEMAP_LIKELY(found >= 0)) {
+		count_get(m, s);
+	} else {
+		/* a writer kept the shard busy: the read lock (counts the get) */
+		locked = safemap__read_begin(m, s, SAFEMAP_OP_GET);
+		if (SAFEMAP_UNLIKELY(locked < 0)) {
+			memset(value_out, 0, m->value_size);
+			return locked;
+		}
+		e = safemap__find(m, s, key, h);
+		if (e)
+			safemap__copy(value_out, safemap__entry_value(m, e), m->value_size);
+		if (SAFEMAP_LIKELY(locked))
+			safemap__shard_unlock(s);
+		found = e != NULL;
 	}
-	e = safemap__find(m, s, key, h);
-	if (SAFEMAP_LIKELY(e))
-		memcpy(value_out, safemap__entry_value(m, e), m->value_size);
-	if (SAFEMAP_LIKELY(locked))
-		safemap__shard_unlock(s);
-	if (SAFEMAP_LIKELY(e))
+	if (SAFEMAP_LIKELY(found))
 		return 0;
-	memset(value_out, 0, m->value_size);
+	if (SAFEMAP_LIKELY(m->value_size == 8))
+		memset(value_out, 0, 8);
+	else
+		memset(value_out, 0, m->value_size);
 	return safemap__error(-ENOENT);
 }
 

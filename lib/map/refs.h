@@ -54,7 +54,7 @@ static inline int safemap__entry_set(struct safemap *m, struct safemap_shard *s,
 				     struct safemap_entry *e, const void *value)
 {
 	if (SAFEMAP_LIKELY(!m->has_finalizer && safemap__entry_private(e))) {
-		memcpy(safemap__entry_value(m, e), value, m->value_size);
+		safemap__copy(safemap__entry_value(m, e), value, m->value_size);
 		return 0;
 	}
 	return safemap__entry_replace(m, s, e, value);

@@ -138,8 +138,9 @@ static size_t clear_shard(struct safemap *m, struct safemap_shard *s)
 		safemap__entry_retire(m, s, e); /* referenced ones live on, unlinked */
 		n++;
 	}
-	safemap__free(m, tbl->buckets, tbl->num_buckets * sizeof(UT_hash_bucket));
-	safemap__free(m, tbl, sizeof(*tbl));
+	/* uthash's blocks go back to the map's pool (slab.h), as uthash_free would */
+	safemap__pool_free(m, tbl->buckets, tbl->num_buckets * sizeof(UT_hash_bucket));
+	safemap__pool_free(m, tbl, sizeof(*tbl));
 	s->head = NULL;
 	__atomic_store_n(&s->count, 0, __ATOMIC_RELAXED);
 	if (m->max_entries)

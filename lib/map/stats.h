@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Per-shard counters: operations by kind, refusals by reason, lock
- * contention. Each shard keeps its own (never one shared atomic for the whole
- * map); increments are relaxed atomics on the shard's own cache lines, so
- * readers of one shard, which already share its lock line, may count too.
- * Readers of the counters sum shards with relaxed loads. */
+/* Counters: operations by kind, refusals by reason, lock contention.
+ *
+ * Never one shared atomic for the whole map. Operations are counted where
+ * counting costs no shared cache line: each thread that uses a map counts
+ * its gets and its write-locked operations in its own line of the map (a
+ * thread slot, below: a plain load and store, no other thread writes it).
+ * Counts taken under a shard's read lock, refusals, contention, and the
+ * operations of a thread without a slot (more than SAFEMAP_TSLOTS threads
+ * alive) go to the shard: a relaxed atomic add, or under the shard's write
+ * lock a plain load and store. Readers of the counters sum shards and slots
+ * with relaxed loads: use safemap__stats_ops(). */
 #ifndef SAFEMAP_LIB_MAP_STATS_H
 #define SAFEMAP_LIB_MAP_STATS_H
 
-#include <pthread.h>
 #include <stdint.h>
+
+#include "../common/internal.h"
 
 #include <safemap/event.h>
 
@@ -23,27 +30,42 @@ static inline void safemap__stat_add(uint64_t *c, uint64_t n)
 	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
 }
 
+/* Add 1 where only one thread can write at a time (the shard's write lock,
+ * or a thread's own slot): no locked instruction, never torn for readers. */
+static inline void safemap__stat_inc_excl(uint64_t *c)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+/* ---- thread slots: per-thread counters of one map */
+
+#define SAFEMAP_TSLOTS 64u
+
+struct safemap_tslot {
+	uint64_t ops[SAFEMAP_OP_MAX];
+} __attribute__((aligned(64)));
+
+/* This thread's slot number + 1; 0 = not assigned yet; -1 = none free. */
+SAFEMAP_HIDDEN extern __thread int safemap__tslot_id __attribute__((tls_model("initial-exec")));
+
+/* Assign this thread a slot (first call on any map); returns the new
+ * safemap__tslot_id. Slots are numbered for the process and given back
+ * when the thread exits. */
+SAFEMAP_HIDDEN int safemap__tslot_assign(void);
+
+/* This thread's slot in @p slots (a map's array), or NULL if it has none. */
+static inline struct safemap_tslot *safemap__tslot(struct safemap_tslot *slots)
+{
+	int id = safemap__tslot_id;
+
+	if (SAFEMAP_UNLIKELY(id <= 0) && (id < 0 || (id = safemap__tslot_assign()) < 0))
+		return NULL;
+	return &slots[id - 1];
+}
+
 static inline uint64_t safemap__stat_read(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
-
-/* Lock helpers that count contention: a failed try costs one extra atomic
- * and only when the lock was busy anyway. */
-static inline void safemap__rdlock(pthread_rwlock_t *l, struct safemap_shard_stats *st)
-{
-	if (__builtin_expect(pthread_rwlock_tryrdlock(l) != 0, 0)) {
-		safemap__stat_add(&st->contended, 1);
-		pthread_rwlock_rdlock(l);
-	}
-}
-
-static inline void safemap__wrlock(pthread_rwlock_t *l, struct safemap_shard_stats *st)
-{
-	if (__builtin_expect(pthread_rwlock_trywrlock(l) != 0, 0)) {
-		safemap__stat_add(&st->contended, 1);
-		pthread_rwlock_wrlock(l);
-	}
 }
 
 #endif /* SAFEMAP_LIB_MAP_STATS_H */

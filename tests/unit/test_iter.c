@@ -298,7 +298,9 @@ END_TEST
 /* ---- a lock cycle: two threads, each walking and holding one shard, each
  * reading the other's shard, with a writer queued on each shard. Without the
  * bounded wait this hangs for ever; with it, the out-of-order read gives up
- * with -EDEADLK after about a second and everything finishes. */
+ * with -EDEADLK after a while and everything finishes. The read is a
+ * safemap_get_ref(), which takes the shard's read lock (safemap_get() reads
+ * without it when it can, so it usually cannot be part of a cycle). */
 struct cycle {
 	struct safemap *m;
 	uint64_t mine, theirs;
@@ -311,7 +313,8 @@ struct cycle {
 static int cycle_cb(const void *key, const void *value, void *ctx)
 {
 	struct cycle *c = ctx;
-	uint64_t k, v;
+	struct safemap_ref r;
+	uint64_t k;
 
 	(void)value;
 	memcpy(&k, key, 8);
@@ -323,7 +326,8 @@ static int cycle_cb(const void *key, const void *value, void *ctx)
 	while (!*c->go)
 		pthread_cond_wait(c->cv, c->mu);
 	pthread_mutex_unlock(c->mu);
-	c->get_err = safemap_get(c->m, &c->theirs, &v);
+	c->get_err = safemap_get_ref(c->m, &c->theirs, &r);
+	safemap_ref_put(&r); /* not the last reference: the map holds one */
 	return 0;
 }
 

@@ -282,11 +282,16 @@ START_TEST(replace_referenced_enomem)
 	struct safemap *m = typed_map(1, 0, &a);
 	struct safemap_ref r;
 	struct val out, want = mkval(1);
-	uint64_t k = 5;
+	uint64_t k = 5, k2;
 
 	ck_assert_int_eq(put(m, k, 1, 0), 0);
 	ck_assert_int_eq(safemap_get_ref(m, &k, &r), 0);
 	allow = 0;
+	/* use up the entries the shard's slab holds already: from then on a
+	 * new entry needs the allocator */
+	for (k2 = 1000; k2 < 2000 && put(m, k2, 0, 0) == 0; k2++)
+		;
+	ck_assert_uint_lt(k2, 2000);
 	ck_assert_int_eq(put(m, k, 2, 0), -ENOMEM);
 	ck_assert_ptr_nonnull(strstr(safemap_last_error(), "referenced"));
 	ck_assert_int_eq(safemap_cas(m, &k, &want, &(struct val){ .id = 3 }), -ENOMEM);

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Stress aimed at safemap_get()'s optimistic (lock-free, validated) read.
+ *
+ * Readers get random keys and check that every value they receive is whole
+ * and belongs to the key they asked for: value = f(key, version) over 32
+ * words. Meanwhile writers on the same one or two shards replace values in
+ * place (a reader copying during the replace sees two versions mixed),
+ * delete and reinsert (a freed entry is reused at once for another key: a
+ * reader that matched it sees another key's value), and drain the shard to
+ * empty and refill it (uthash frees the table, then doubles the bucket array
+ * again and again: a reader walks old arrays and half-moved chains).
+ *
+ * Every one of those is harmless only because a get keeps what it read
+ * just when the shard's sequence did not move; built with
+ * -DSAFEMAP_BREAK_VALIDATION (the library keeps results without checking)
+ * this test fails within a second. Under ThreadSanitizer the optimistic path
+ * is compiled out and the same test checks the read-locked path. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../testutil.h"
+
+#define WORDS 32
+#define WRITERS 2
+#define READERS 2
+
+struct value {
+	uint64_t w[WORDS];
+};
+
+static uint64_t mix(uint64_t key, uint64_t version, int i)
+{
+	uint64_t s = key * 0x9e3779b97f4a7c15ull + version * 0xff51afd7ed558ccdull + (uint64_t)i;
+
+	return tu_next(&s);
+}
+
+static void make_value(struct value *v, uint64_t key, uint64_t version)
+{
+	int i;
+
+	v->w[0] = key;
+	v->w[1] = version;
+	for (i = 2; i < WORDS; i++)
+		v->w[i] = mix(key, version, i);
+}
+
+struct run {
+	struct safemap *m;
+	uint64_t nkeys;
+	double until;
+	int stop;
+	long errors, gets, hits, writes, drains;
+};
+
+struct worker {
+	struct run *r;
+	int id;
+	uint64_t rng;
+};
+
+static void report(struct run *r, const char *what, uint64_t key, uint64_t got)
+{
+	if (__atomic_fetch_add(&r->errors, 1, __ATOMIC_RELAXED) < 5)
+		fprintf(stderr, "optimistic: %s: key %llu, got %llu\n", what, (unsigned long long)key,
+			(unsigned long long)got);
+}
+
+/* Writer @id owns the keys k with k % WRITERS == id: replace, delete,
+ * reinsert at random, and every few thousand ops drain all its keys and
+ * refill them (the shard goes empty, then grows through every size). */
+static void *writer(void *arg)
+{
+	struct worker *w = arg;
+	struct run *r = w->r;
+	uint64_t per = r->nkeys / WRITERS, version = 1, i, key;
+	bool *present = calloc(per, sizeof(bool));
+	struct value v;
+	long ops = 0;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		int err;
+
+		if (++ops % 20000 == 0) { /* drain, then refill in order */
+			for (i = 0; i < per; i++) {
+				key = i * WRITERS + (uint64_t)w->id;
+				err = safemap_delete(r->m, &key);
+				if (err != (present[i] ? 0 : -ENOENT))
+					report(r, "drain delete", key, (uint64_t)err);
+				present[i] = false;
+			}
+			for (i = 0; i < per; i++) {
+				key = i * WRITERS + (uint64_t)w->id;
+				make_value(&v, key, ++version);
+				if ((err = safemap_put(r->m, &key, &v, SAFEMAP_NOEXIST)))
+					report(r, "refill put", key, (uint64_t)err);
+				present[i] = true;
+			}
+			__atomic_fetch_add(&r->drains, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		i = tu_next(&w->rng) % per;
+		key = i * WRITERS + (uint64_t)w->id;
+		if (present[i] && tu_next(&w->rng) % 3 == 0) {
+			if ((err = safemap_delete(r->m, &key)))
+				report(r, "delete", key, (uint64_t)err);
+			present[i] = false;
+		} else {
+			make_value(&v, key, ++version);
+			if ((err = safemap_put(r->m, &key, &v, SAFEMAP_ANY)))
+				report(r, "put", key, (uint64_t)err);
+			present[i] = true;
+		}
+	}
+	free(present);
+	__atomic_fetch_add(&r->writes, ops, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	struct worker *w = arg;
+	struct run *r = w->r;
+	long gets = 0, hits = 0;
+	struct value v;
+	int i;
+
+	while (gets % 1024 || tu_now() < r->until) {
+		uint64_t key = tu_next(&w->rng) % r->nkeys;
+		int err = safemap_get(r->m, &key, &v);
+
+		gets++;
+		if (err == -ENOENT) {
+			for (i = 0; i < WORDS; i++)
+				if (v.w[i])
+					report(r, "miss not zero-filled", key, v.w[i]);
+			continue;
+		}
+		if (err) {
+			report(r, "get", key, (uint64_t)err);
+			continue;
+		}
+		hits++;
+		if (v.w[0] != key) {
+			report(r, "value of another key", key, v.w[0]);
+			continue;
+		}
+		for (i = 2; i < WORDS; i++)
+			if (v.w[i] != mix(key, v.w[1], i)) {
+				report(r, "torn value", key, v.w[1]);
+				break;
+			}
+	}
+	__atomic_fetch_add(&r->gets, gets, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&r->hits, hits, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void run(unsigned shards, uint64_t nkeys, double seconds)
+{
+	struct run r = { .nkeys = nkeys };
+	struct worker w[WRITERS + READERS];
+	pthread_t t[WRITERS + READERS];
+	int i;
+
+	r.m = tu_map(sizeof(uint64_t), sizeof(struct value), shards, 0);
+	r.until = tu_now() + seconds;
+	for (i = 0; i < WRITERS + READERS; i++) {
+		w[i] = (struct worker){ .r = &r, .id = i, .rng = 0x5eed + (uint64_t)i * 7919 };
+		pthread_create(&t[i], NULL, i < WRITERS ? writer : reader, &w[i]);
+	}
+	for (i = WRITERS; i < WRITERS + READERS; i++)
+		pthread_join(t[i], NULL);
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < WRITERS; i++)
+		pthread_join(t[i], NULL);
+	fprintf(stderr, "optimistic: shards %u keys %llu: %ld gets (%ld hits), %ld writes, %ld drains, %ld errors\n",
+		shards, (unsigned long long)nkeys, r.gets, r.hits, r.writes, r.drains, r.errors);
+	ck_assert_int_eq(r.errors, 0);
+	ck_assert_int_gt(r.hits, 0);
+	ck_assert_int_gt(r.drains, 0);
+	safemap_destroy(r.m);
+}
+
+START_TEST(one_shard_small_keys)
+{
+	/* 512 keys on one shard: chains and frequent entry reuse */
+	run(1, 512, tu_stress_seconds(3.0) * tu_scale() + 0.5);
+}
+END_TEST
+
+START_TEST(two_shards_growing)
+{
+	/* more keys: every refill doubles the bucket array several times */
+	run(2, (uint64_t)(8192 * tu_scale()) + 64, tu_stress_seconds(3.0) * tu_scale() + 0.5);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("optimistic");
+	TCase *tc = tcase_create("readers-vs-writers");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, one_shard_small_keys);
+	tcase_add_test(tc, two_shards_growing);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
