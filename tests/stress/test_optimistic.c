@@ -8,7 +8,9 @@
  * delete and reinsert (a freed entry is reused at once for another key: a
  * reader that matched it sees another key's value), and drain the shard to
  * empty and refill it (uthash frees the table, then doubles the bucket array
- * again and again: a reader walks old arrays and half-moved chains).
+ * again and again: a reader walks old arrays and half-moved chains), and
+ * replace values a reference holds (a new entry takes the old one's place
+ * in the chain; the old one is freed and reused once the reference goes).
  *
  * Every one of those is harmless only because a get keeps what it read
  * just when the shard's sequence did not move; built with
@@ -54,7 +56,7 @@ struct run {
 	uint64_t nkeys;
 	double until;
 	int stop;
-	long errors, gets, hits, writes, drains;
+	long errors, gets, hits, writes, drains, swaps;
 };
 
 struct worker {
@@ -109,6 +111,25 @@ static void *writer(void *arg)
 			if ((err = safemap_delete(r->m, &key)))
 				report(r, "delete", key, (uint64_t)err);
 			present[i] = false;
+		} else if (present[i] && tu_next(&w->rng) % 4 == 0) {
+			/* replace a referenced value: the map swaps a new entry
+			 * into the old one's place in the chain while the old one
+			 * lives on for the reference, then is freed for reuse */
+			struct safemap_ref ref;
+			const struct value *old;
+
+			if ((err = safemap_get_ref(r->m, &key, &ref))) {
+				report(r, "get_ref", key, (uint64_t)err);
+				continue;
+			}
+			old = safemap_ref_value(&ref);
+			make_value(&v, key, ++version);
+			if ((err = safemap_put(r->m, &key, &v, SAFEMAP_EXIST)))
+				report(r, "put over a reference", key, (uint64_t)err);
+			if (old->w[0] != key || old->w[1] >= version)
+				report(r, "referenced value changed", key, old->w[1]);
+			safemap_ref_put(&ref);
+			__atomic_fetch_add(&r->swaps, 1, __ATOMIC_RELAXED);
 		} else {
 			make_value(&v, key, ++version);
 			if ((err = safemap_put(r->m, &key, &v, SAFEMAP_ANY)))
@@ -178,11 +199,12 @@ static void run(unsigned shards, uint64_t nkeys, double seconds)
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < WRITERS; i++)
 		pthread_join(t[i], NULL);
-	fprintf(stderr, "optimistic: shards %u keys %llu: %ld gets (%ld hits), %ld writes, %ld drains, %ld errors\n",
-		shards, (unsigned long long)nkeys, r.gets, r.hits, r.writes, r.drains, r.errors);
+	fprintf(stderr, "optimistic: shards %u keys %llu: %ld gets (%ld hits), %ld writes (%ld over a reference), %ld drains, %ld errors\n",
+		shards, (unsigned long long)nkeys, r.gets, r.hits, r.writes, r.swaps, r.drains, r.errors);
 	ck_assert_int_eq(r.errors, 0);
 	ck_assert_int_gt(r.hits, 0);
 	ck_assert_int_gt(r.drains, 0);
+	ck_assert_int_gt(r.swaps, 0);
 	safemap_destroy(r.m);
 }
 
