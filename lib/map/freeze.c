@@ -32,8 +32,7 @@ int safemap_freeze(struct safemap *m)
 	for (i = 0; i <= m->shard_mask; i++) {
 		struct safemap_shard *s = &m->shards[i];
 
-		if (safemap__lock_wr(&s->lock))
-			safemap__stat_add(&s->stats.contended, 1);
+		safemap__shard_wrlock(s, SAFEMAP_OP_NONE);
 		safemap__shard_unlock(s);
 	}
 	return 0;

@@ -70,8 +70,7 @@ int safemap__iter_rdlock(struct safemap *m, uint32_t idx, int32_t held_max)
 	if (held_max >= 0 && safemap__iter_holds(m, idx))
 		return 0;
 	if ((int32_t)idx > held_max) { /* in order: waiting is safe */
-		if (safemap__lock_rd(&s->lock))
-			safemap__stat_add(&s->stats.contended, 1);
+		safemap__shard_rdlock(s);
 		return 1;
 	}
 	return safemap__rdlock_bounded(m, s);

@@ -210,21 +210,35 @@ static inline void *safemap__entry_value(const struct safemap *m, const struct s
  * read lock must not take it again (a waiting writer holds new readers back).
  */
 
-static inline void safemap__shard_rdlock(struct safemap_shard *s, enum safemap_op op)
+/* This thread's counter of @p op in a map's thread slots @p slots (the
+ * map's, or the shard's copy of the pointer: whichever line the caller
+ * reads anyway), or NULL for a thread without a slot (count in the shard). */
+static inline uint64_t *safemap__thread_ops(struct safemap_tslot *slots, enum safemap_op op)
+{
+	struct safemap_tslot *t = safemap__tslot(slots);
+
+	return t ? &t->ops[op] : NULL;
+}
+
+/* Read-lock @p s for a walk (not an operation: nothing counted but a wait). */
+static inline void safemap__shard_rdlock(struct safemap_shard *s)
 {
 	if (SAFEMAP_UNLIKELY(safemap__lock_rd(&s->lock)))
 		safemap__stat_add(&s->stats.contended, 1);
-	safemap__stat_add(&s->stats.ops[op], 1);
 }
 
+/* Write-lock @p s for operation @p op, counted in the thread's slot;
+ * SAFEMAP_OP_NONE (a barrier, a reference's last put) counts nothing. */
 static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_op op)
 {
-	struct safemap_tslot *t;
+	uint64_t *c;
 
 	if (SAFEMAP_UNLIKELY(safemap__lock_wr(&s->lock)))
 		safemap__stat_add(&s->stats.contended, 1);
-	t = safemap__tslot(s->tslots);
-	safemap__stat_inc_excl(t ? &t->ops[op] : &s->stats.ops[op]);
+	if (op == SAFEMAP_OP_NONE)
+		return;
+	c = safemap__thread_ops(s->tslots, op);
+	safemap__stat_inc_excl(c ? c : &s->stats.ops[op]);
 }
 
 static inline void safemap__shard_unlock(struct safemap_shard *s)
@@ -488,12 +502,10 @@ static inline int safemap__write_lock(struct safemap *m, struct safemap_shard *s
 	return safemap__refuse_frozen(m, op, key);
 }
 
-/* Reads (get, get_ref) lock their shard with this instead of
- * safemap__shard_rdlock(): 1 = read-locked (unlock when done), 0 = this
+/* Reads (get, get_ref) lock their shard with this: 1 = read-locked (unlock when done), 0 = this
  * thread already holds the shard's read lock in its own foreach (read, do not
  * unlock), -EDEADLK = gave up on a lock cycle (reported, nothing held).
- * The fast path is the same try-lock as safemap__shard_rdlock(): a read lock
- * that is free is taken even if this thread already holds it (read locks
+ * The fast path is a try-lock: a read lock that is free is taken even if this thread already holds it (read locks
  * nest); only a read that would wait looks at the thread's walks. */
 static inline int safemap__read_begin(struct safemap *m, struct safemap_shard *s,
 				      enum safemap_op op)

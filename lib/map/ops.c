@@ -139,10 +139,10 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
  * writes), or, for a thread without a slot, in the shard. */
 static inline void count_get(struct safemap *m, struct safemap_shard *s)
 {
-	struct safemap_tslot *t = safemap__tslot(m->tslots);
+	uint64_t *c = safemap__thread_ops(m->tslots, SAFEMAP_OP_GET);
 
-	if (SAFEMAP_LIKELY(t))
-		safemap__stat_inc_excl(&t->ops[SAFEMAP_OP_GET]);
+	if (SAFEMAP_LIKELY(c))
+		safemap__stat_inc_excl(c);
 	else
 		safemap__stat_add(&s->stats.ops[SAFEMAP_OP_GET], 1);
 }
