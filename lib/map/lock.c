@@ -19,15 +19,6 @@ static uint32_t *low_word(struct safemap_lock *l)
 #endif
 }
 
-static void relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
 /* Sleep while the low 32 bits are still those of @p v (which has SLEEP),
  * at most @p rel (NULL: no limit). */
 static void wait_on(struct safemap_lock *l, uint64_t v, const struct timespec *rel)
@@ -86,7 +77,7 @@ bool safemap__lock_wr_slow(struct safemap_lock *l)
 		if (!(v & SAFEMAP_LOCK_WW) && !set_bits(l, &v, SAFEMAP_LOCK_WW))
 			continue;
 		if (spins++ < SPINS) {
-			relax();
+			safemap__cpu_relax();
 			v = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
 			continue;
 		}
@@ -112,7 +103,7 @@ static bool rd_wait(struct safemap_lock *l, const struct timespec *deadline)
 			continue;
 		}
 		if (spins++ < SPINS) {
-			relax();
+			safemap__cpu_relax();
 			v = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
 			continue;
 		}

@@ -71,6 +71,16 @@ struct safemap_lock {
 #define SAFEMAP_LOCK_READERS 0xfffffff8ull
 #define SAFEMAP_LOCK_VERSION (1ull << 32)
 
+/* A spin-wait hint to the CPU. */
+static inline void safemap__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 /* the slow paths (lock.c); they return true if they had to wait */
 SAFEMAP_HIDDEN bool safemap__lock_wr_slow(struct safemap_lock *l);
 SAFEMAP_HIDDEN bool safemap__lock_rd_slow(struct safemap_lock *l);

@@ -326,15 +326,6 @@ static inline struct safemap_entry *safemap__find(const struct safemap *m,
 #define SAFEMAP_OPTIMISTIC 1
 #endif
 
-static inline void safemap__cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
 #define SAFEMAP_WALK_MAX 64      /* longer chains take the read lock */
 #define SAFEMAP_OPTIMISTIC_TRIES 3
 
