@@ -31,15 +31,17 @@
 
 /* Under ThreadSanitizer the lock tells it what it does (lock, unlock, read or
  * write, try), so that its lock-order (deadlock) checks cover shard locks as
- * they covered pthread locks; elsewhere these compile to nothing. */
+ * they covered pthread locks; elsewhere these compile to nothing.
+ * SAFEMAP_TSAN is defined in ThreadSanitizer builds (map_internal.h also
+ * turns optimistic gets off there). */
 #if defined(__SANITIZE_THREAD__)
-#define SAFEMAP_LOCK_TSAN 1
+#define SAFEMAP_TSAN 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-#define SAFEMAP_LOCK_TSAN 1
+#define SAFEMAP_TSAN 1
 #endif
 #endif
-#ifdef SAFEMAP_LOCK_TSAN
+#ifdef SAFEMAP_TSAN
 #include <sanitizer/tsan_interface.h>
 #define SAFEMAP_TSAN_RD __tsan_mutex_read_lock
 #define SAFEMAP_TSAN_TRY __tsan_mutex_try_lock

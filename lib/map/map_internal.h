@@ -314,16 +314,11 @@ static inline struct safemap_entry *safemap__find(const struct safemap *m,
  * -DSAFEMAP_OPTIMISTIC=0 does the same in any build.
  */
 #ifndef SAFEMAP_OPTIMISTIC
-#if defined(__SANITIZE_THREAD__)
+#ifdef SAFEMAP_TSAN /* lock.h */
 #define SAFEMAP_OPTIMISTIC 0
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SAFEMAP_OPTIMISTIC 0
-#endif
-#endif
-#endif
-#ifndef SAFEMAP_OPTIMISTIC
+#else
 #define SAFEMAP_OPTIMISTIC 1
+#endif
 #endif
 
 #define SAFEMAP_WALK_MAX 64      /* longer chains take the read lock */
