@@ -238,6 +238,31 @@ struct safemap_audit_stats {
 SAFEMAP_API void safemap_audit_get_stats(const struct safemap_audit *a,
 					 struct safemap_audit_stats *out);
 
+/**
+ * @brief Write @p a's counters as Prometheus text exposition (format
+ *        0.0.4) into @p buf, like snprintf().
+ *
+ * Families (HELP and TYPE lines first, no labels):
+ * safemap_audit_reports_total and safemap_audit_lost_total (counters, see
+ * struct safemap_audit_stats), safemap_audit_guarded_maps (gauge). They do
+ * not overlap the families of safemap_bpf_metrics_write_prometheus() or
+ * safemap_metrics_write_prometheus(): an exporter may concatenate the
+ * outputs into one exposition.
+ *
+ * @param a the audit (open).
+ * @param buf where the text goes, NUL-terminated if @p len > 0; may be NULL
+ *        when @p len is 0 (to learn the size).
+ * @param len the size of @p buf.
+ * @return the length of the whole text (excluding the NUL): if it is >=
+ *         @p len, the text was cut. Negative errno: -EINVAL (NULL @p a, or
+ *         NULL @p buf with @p len > 0).
+ *
+ * Concurrency: thread-safe, as safemap_audit_get_stats() (may run while
+ * another thread polls).
+ */
+SAFEMAP_API int safemap_audit_metrics_write_prometheus(const struct safemap_audit *a, char *buf,
+						       size_t len);
+
 #ifdef __cplusplus
 }
 #endif
