@@ -71,7 +71,7 @@ enum safemap_audit_hook {
 
 /** Options for safemap_audit_open(); SAFEMAP_OPTS(safemap_audit_opts, o, ...). */
 struct safemap_audit_opts {
-	size_t sz;
+	size_t sz; /**< sizeof(struct safemap_audit_opts), set by SAFEMAP_OPTS() (extensible: see common.h) */
 	safemap_event_fn event_fn; /**< sink for reports and lost counts (NULL: counted only) */
 	void *event_ctx;           /**< passed to @c event_fn */
 	/** Ring buffer bytes: a power of two, at least the page size;
@@ -105,7 +105,7 @@ enum safemap_audit_policy_flags {
  * or its real user id is in @c uids; READ_ONLY allows nobody.
  */
 struct safemap_audit_policy {
-	size_t sz;
+	size_t sz; /**< sizeof(struct safemap_audit_policy), set by SAFEMAP_OPTS() (extensible: see common.h) */
 	unsigned flags;           /**< enum safemap_audit_policy_flags */
 	const pid_t *tgids;       /**< allowed processes; copied */
 	size_t n_tgids;           /**< at most SAFEMAP_AUDIT_MAX_ALLOWED */

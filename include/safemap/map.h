@@ -46,9 +46,12 @@ struct safemap;
  * must not call into the map.
  */
 struct safemap_alloc {
+	/** Allocate @p size bytes (suitably aligned for any type, like malloc());
+	 *  NULL makes the operation fail with -ENOMEM and leave the map unchanged. */
 	void *(*malloc)(size_t size, void *ctx);
+	/** Free @p ptr, allocated by @c malloc with @p size bytes. */
 	void (*free)(void *ptr, size_t size, void *ctx);
-	void *ctx;
+	void *ctx; /**< passed to @c malloc and @c free */
 };
 
 /**

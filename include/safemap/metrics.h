@@ -33,7 +33,7 @@ extern "C" {
  * fields that fit in @c sz and leaves the rest alone.
  */
 struct safemap_metrics {
-	size_t sz;
+	size_t sz; /**< sizeof(struct safemap_metrics) the caller knows: set it before reading */
 	/** Operations carried out, by enum safemap_op (index SAFEMAP_OP_PUT, ...):
 	 *  every call that reached its shard, whatever its result (-ENOENT,
 	 *  -EEXIST and -E2BIG included). Refusals decided before any lock

@@ -142,7 +142,8 @@
 	SAFEMAP_DEFINE_TYPED_FOREACH_(prefix, K, V)                                           \
 	struct prefix##_semicolon_
 
-/* prefix_foreach: safemap_foreach() with typed key and value. */
+/** @brief Part of SAFEMAP_DEFINE_TYPED() (not to be used alone): generates
+ *  prefix_foreach(), safemap_foreach() with typed key and value. */
 #define SAFEMAP_DEFINE_TYPED_FOREACH_(prefix, K, V)                                           \
 	typedef int (*prefix##_foreach_fn)(const K *key, const V *value, void *ctx);         \
 	struct prefix##_foreach_ctx_ {                                                         \
