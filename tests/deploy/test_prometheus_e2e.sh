@@ -63,6 +63,7 @@ firing=$(curl -fsS "$api/api/v1/alerts" | jq '[.data.alerts[] | select(.labels.a
 t_ok "16 rules loaded, counter at 0, no illegal-write alert"
 
 # the illegal write, by a child of this shell
+t0=$(date +%s.%N)
 t_put_bg "$pin" 9
 writer=$!
 wait "$writer"
@@ -85,7 +86,7 @@ jq -e --arg t "$target" '.labels.severity == "critical" and .labels.instance == 
 jq -e --arg m "e2e_$$ (id $id)" '.annotations.description | contains($m)' <<<"$alert" >/dev/null ||
 	t_fail "the description does not name the map 'e2e_$$ (id $id)'"
 jq -e '.value | tonumber >= 1' <<<"$alert" >/dev/null || t_fail "alert value < 1"
-t_ok "SafemapIllegalBpfMapWrite firing, naming map e2e_$$ (id $id)"
+t_ok "SafemapIllegalBpfMapWrite firing $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the write, naming map e2e_$$ (id $id)"
 others=$(jq -r '[.data.alerts[] | select(.labels.alertname != "SafemapIllegalBpfMapWrite") | .labels.alertname] | join(",")' \
 	"$T_TMP/alerts.json")
 [ -z "$others" ] || t_fail "other alerts active: $others"
