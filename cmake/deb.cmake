@@ -27,7 +27,10 @@ endif()
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_ALL runtime dev safemapctl)
+set(CPACK_COMPONENTS_ALL runtime dev)
+if(TARGET safemapctl) # SAFEMAP_WITH_BPF
+  list(APPEND CPACK_COMPONENTS_ALL safemapctl)
+endif()
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON) # only libsafemap0 has a shared library
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
@@ -97,7 +100,7 @@ if(SAFEMAP_GZIP)
     COMMAND ${SAFEMAP_GZIP} -9nc ${PROJECT_BINARY_DIR}/deb/changelog > ${PROJECT_BINARY_DIR}/deb/changelog.Debian.gz
     DEPENDS ${PROJECT_BINARY_DIR}/deb/changelog)
   add_custom_target(deb_changelog ALL DEPENDS ${PROJECT_BINARY_DIR}/deb/changelog.Debian.gz)
-  foreach(c runtime dev safemapctl)
+  foreach(c ${CPACK_COMPONENTS_ALL})
     string(TOUPPER ${c} C)
     install(FILES ${PROJECT_BINARY_DIR}/deb/copyright ${PROJECT_BINARY_DIR}/deb/changelog.Debian.gz
       DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/${CPACK_DEBIAN_${C}_PACKAGE_NAME}

@@ -141,7 +141,9 @@ void top_render(FILE *out, const struct top_frame *f, int width, int height, boo
 		}
 		rate(e2big, sizeof(e2big), r->audited, r->e2big_rate);
 		rate(illegal, sizeof(illegal), r->audited, r->illegal_rate);
-		snprintf(icol, sizeof(icol), f->audit ? " %9s" : "", illegal);
+		icol[0] = '\0';
+		if (f->audit)
+			snprintf(icol, sizeof(icol), " %9s", illegal);
 		if (!line(&o, "%8u  %-16.16s %-14.14s [%s] %6s %15s %9s%s", r->id, r->name, r->type,
 			  bar, pct, ent, e2big, icol))
 			break;
