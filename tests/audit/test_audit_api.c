@@ -4,6 +4,7 @@
  * capabilities, guarding by pin / id / handle, the epoll fd, and close
  * leaving no program, link or map behind in the kernel.
  */
+#include <dirent.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
@@ -220,9 +221,40 @@ static bool has_id(const struct idset *s, uint32_t id)
 	return false;
 }
 
-/* The kernel objects of our audit: new since @p before, and ours by name
- * (programs sm_*, maps sm_* and the skeleton's safemap_.bss) or, for links,
- * by the program they carry. Other processes may create objects meanwhile. */
+/* Does this process hold an fd on the BPF object @p id? @p key is the
+ * fdinfo field ("prog_id", "map_id"). Other processes (parallel tests, other
+ * audits) load the same probe, with the same names, at the same time. */
+static bool held_here(const char *key, uint32_t id)
+{
+	DIR *d = opendir("/proc/self/fdinfo");
+	struct dirent *e;
+	bool found = false;
+	char path[300], line[128], want[64];
+
+	if (!d)
+		return false;
+	snprintf(want, sizeof(want), "%s:\t%u\n", key, id);
+	while (!found && (e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f))
+			found = strcmp(line, want) == 0;
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The kernel objects of our audit: new since @p before, held by this
+ * process, and ours by name (programs sm_*, maps sm_* and the skeleton's
+ * safemap_.bss) or, for links, by the program they carry. Other processes
+ * may create objects meanwhile. */
 struct ours {
 	uint32_t progs[16], maps[16], links[16];
 	int np, nm, nl;
@@ -240,7 +272,8 @@ static void find_ours(const struct idset *before, struct ours *o)
 		uint32_t len = sizeof(info);
 		int fd;
 
-		if (has_id(before, now.id[i]) || (fd = bpf_prog_get_fd_by_id(now.id[i])) < 0)
+		if (has_id(before, now.id[i]) || !held_here("prog_id", now.id[i]) ||
+		    (fd = bpf_prog_get_fd_by_id(now.id[i])) < 0)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strncmp(info.name, "sm_", 3) == 0)
 			o->progs[o->np++] = now.id[i];
@@ -252,7 +285,8 @@ static void find_ours(const struct idset *before, struct ours *o)
 		uint32_t len = sizeof(info);
 		int fd;
 
-		if (has_id(before, now.id[i]) || (fd = bpf_map_get_fd_by_id(now.id[i])) < 0)
+		if (has_id(before, now.id[i]) || !held_here("map_id", now.id[i]) ||
+		    (fd = bpf_map_get_fd_by_id(now.id[i])) < 0)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
 		    (strncmp(info.name, "sm_", 3) == 0 || strcmp(info.name, "safemap_.bss") == 0))
