@@ -77,6 +77,13 @@ for i in 0 1 2; do
 	p=$(field "${debs[$i]}" Package)
 	has "$i" "/usr/share/doc/$p/copyright" || t_fail "$p: no copyright file"
 done
+# every file `cmake --install` installs is in one of the packages (an
+# install() without the right COMPONENT would be left out)
+DESTDIR=$T_TMP/destdir cmake --install "$build" >/dev/null || t_fail "cmake --install"
+(cd "$T_TMP/destdir" && find . ! -type d | sed 's|^\.||' | sort) >"$T_TMP/installed.txt"
+sort -u "$T_TMP"/contents.[012] >"$T_TMP/packaged.txt"
+missing=$(comm -23 "$T_TMP/installed.txt" "$T_TMP/packaged.txt")
+[ -z "$missing" ] || t_fail "installed but in no package: $missing"
 t_ok "fields (Depends from dpkg-shlibdeps, shlibs) and contents of the three packages (${SECONDS} s)"
 
 # lintian: no error
