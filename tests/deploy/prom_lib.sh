@@ -10,11 +10,12 @@
 t_start_listener() {
 	local name=$1 log=$2 i
 	shift 2
+	: >"$log" # exists before the child opens it: the loop below reads it at once
 	"$@" >"$log" 2>&1 &
 	T_LAST_PID=$!
 	T_PIDS+=("$T_LAST_PID")
 	for ((i = 0; i < 300; i++)); do
-		T_PORT=$(sed -nE 's/.*msg="Listening on" address=127\.0\.0\.1:([0-9]+).*/\1/p' "$log" | head -n 1)
+		T_PORT=$(sed -nE 's/.*msg="Listening on" address=127\.0\.0\.1:([0-9]+).*/\1/p' "$log" | head -n 1 || true)
 		[ -n "$T_PORT" ] && return 0
 		kill -0 "$T_LAST_PID" 2>/dev/null || { cat "$log" >&2; t_fail "$name exited at start"; }
 		sleep 0.1

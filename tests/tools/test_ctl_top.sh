@@ -29,6 +29,7 @@ t_ok "no escape codes when not a terminal"
 t_expect "$T_TMP/all.txt" "$row" "all maps: ours among them"
 
 # plain frames, continuous, until SIGINT
+: >"$T_TMP/plain.txt"
 "$ctl" top --pin "$pin" --interval 0.2 >"$T_TMP/plain.txt" 2>&1 &
 p=$!
 T_PIDS+=("$p")
