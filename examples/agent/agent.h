@@ -103,6 +103,11 @@ void agent_evict_exited(struct agent *a);
 void agent_print_tick(struct agent *a, unsigned tick);
 void agent_print_summary(struct agent *a);
 
+/* precheck.c: safemap_objcheck_object() on the skeleton's object before
+ * load; 0, or -1 (reported) when the agent must not load it */
+struct bpf_object;
+int agent_precheck(struct agent *a, const struct bpf_object *obj);
+
 /* scenes.c */
 int agent_scene_mismatch(struct agent *a);
 int agent_scene_intruder(struct agent *a);
