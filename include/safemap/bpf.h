@@ -434,9 +434,13 @@ struct safemap_objcheck_opts {
  *        max_entries below the policy, sizes or types other than the policy's,
  *        maps the policy names that the object lacks.
  * @param out receives the report; free it with safemap_objcheck_free().
+ *        With @c opts->pins_dir (or pins_own) each map is also compared
+ *        with the map pinned by its name (pin_reuse, pin_layout findings,
+ *        the report's pins; needs the privileges to open pins).
  * @return 0 (findings are in the report, not errors); -ENOENT, -EINVAL (not
- *         a BPF object, bad policy line: the detail message names the line),
- *         -ENOMEM.
+ *         a BPF object, bad policy line: the detail message names the line;
+ *         opts->fix, which needs safemap_objcheck_object()); -ENOENT/-ENOTDIR
+ *         (pins_dir), -EPERM/-EACCES (a pin cannot be opened); -ENOMEM.
  *
  * Concurrency: thread-safe, shares nothing (libbpf may print warnings
  * through its own print callback, see libbpf_set_print()).

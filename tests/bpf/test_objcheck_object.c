@@ -4,6 +4,7 @@
  * max_entries, and bad arguments. No kernel, no privileges (label unit:
  * also under ASan+UBSan); the load and the pins are test_objcheck_load. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -252,6 +253,52 @@ START_TEST(errors)
 }
 END_TEST
 
+/* One policy shared by threads that each check their own object: the
+ * policy is only read (the checker marks a copy), so every report is the
+ * same as a lone check's. */
+struct shared_ctx {
+	const struct safemap_objcheck_policy *p;
+	int bad; /* reports that differ */
+};
+
+static void *check_loop(void *arg)
+{
+	struct shared_ctx *c = arg;
+	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy = c->p);
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		struct bpf_object *obj = open_obj(i & 1 ? "check_bad" : "check_clean");
+		struct safemap_objcheck *r = NULL;
+		int want_missing = 1, want_total = i & 1 ? 6 : 1;
+
+		if (safemap_objcheck_object(obj, &o, &r) || count_kind(r, SAFEMAP_FIND_MISSING_MAP) != want_missing ||
+		    (int)r->nfindings != want_total)
+			__atomic_fetch_add(&c->bad, 1, __ATOMIC_RELAXED);
+		safemap_objcheck_free(r);
+		bpf_object__close(obj);
+	}
+	return NULL;
+}
+
+START_TEST(shared_policy_threads)
+{
+	SAFEMAP_OPTS(safemap_objcheck_rule, gone, .map = "gone"); /* missing in both objects */
+	struct safemap_objcheck_policy *p = conns_policy(false);
+	struct shared_ctx c = { p, 0 };
+	pthread_t t[4];
+	int i;
+
+	ck_assert_int_eq(safemap_objcheck_policy_add(p, &gone), 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, check_loop, &c), 0);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(c.bad, 0);
+	safemap_objcheck_policy_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("objcheck_object");
@@ -261,6 +308,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, planted_refused_then_fixed);
 	tcase_add_test(tc, code_policy_types_missing);
 	tcase_add_test(tc, errors);
+	tcase_add_test(tc, shared_policy_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
