@@ -222,6 +222,7 @@ START_TEST(errors)
 	ck_assert_int_eq(safemap_objcheck_policy_add(NULL, &longer.r), -EINVAL);
 	ck_assert_int_eq(safemap_objcheck_policy_add(p, NULL), -EINVAL);
 	ck_assert_int_eq(safemap_objcheck_policy_new(NULL), -EINVAL);
+	safemap_objcheck_policy_free(p);
 	ck_assert_int_eq(safemap_objcheck_policy_load("/nonexistent/policy", &p), -ENOENT);
 	ck_assert_ptr_null(p);
 
