@@ -301,5 +301,7 @@ int safemap__pincheck(struct safemap_objcheck *r, const struct bpf_object *obj,
 	}
 	r->pins = c.pins; /* freed with the report */
 	r->npins = c.npins;
-	return err ? err : safemap__objcheck_err(r);
+	if (!err && safemap__objcheck_err(r))
+		err = safemap__errorf(-ENOMEM, "out of memory");
+	return err;
 }
