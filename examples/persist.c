@@ -43,6 +43,7 @@ int main(int argc, char **argv)
 	err = safemap_load(m, argv[1], NULL); /* all or nothing */
 	if (err && err != -ENOENT) {
 		fprintf(stderr, "example_persist: %s\n", safemap_last_error());
+		safemap_destroy(m);
 		return 1;
 	}
 	printf("loaded %zu counters%s\n", safemap_count(m), err ? " (no state file yet)" : "");
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
 			first = c;
 		if (c.events != first.events || c.runs != first.runs) {
 			fprintf(stderr, "example_persist: counter %u differs from counter 0\n", i);
+			safemap_destroy(m);
 			return 1;
 		}
 		c.events += rounds;
@@ -62,6 +64,8 @@ int main(int argc, char **argv)
 	}
 	if (safemap_snapshot(m, &snap) || safemap_snapshot_save(snap, argv[1], &so)) {
 		fprintf(stderr, "example_persist: %s\n", safemap_last_error());
+		safemap_snapshot_free(snap);
+		safemap_destroy(m);
 		return 1;
 	}
 	{
