@@ -63,6 +63,8 @@ struct agent {
 	uint32_t dead[2][SYSCOUNT_MAX_ENTRIES * 2]; /* per thread: exited processes seen */
 	unsigned ndead[2];
 	uint64_t thread_updates[2];
+	double fold_secs[2];         /* time in the fold (batch get + put) */
+	uint64_t folded[2];          /* kernel entries folded */
 	uint64_t gone_procs, gone_calls; /* evicted from 'procs' (exited) */
 
 	/* events: this tick's, and totals by source and reason */
