@@ -58,7 +58,9 @@ This package contains the shared library.")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libsafemap-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "libsafemap0 (= ${PROJECT_VERSION}-1), libbpf-dev, pkgconf | pkg-config")
+    "libsafemap0 (= ${PROJECT_VERSION}-1), libbpf-dev, zlib1g-dev, pkgconf | pkg-config")
+# safemap_check_bpf_object() (the CMake package) runs safemapctl
+set(CPACK_DEBIAN_DEV_PACKAGE_RECOMMENDS "safemapctl")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
 "safe map access: concurrent hash map and checked BPF maps (development)
 libsafemap makes map access safe in user space (a typed, sharded

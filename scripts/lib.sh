@@ -20,6 +20,8 @@ SAFEMAP_TEST_DEPS=(clang libclang-rt-14-dev)
 # containers without an init system its service is not started).
 SAFEMAP_BUILD_DEPS+=(libmicrohttpd-dev)
 SAFEMAP_TEST_DEPS+=(curl jq prometheus)
+# the pre-commit hook's test runs the pre-commit framework (and git)
+SAFEMAP_TEST_DEPS+=(pre-commit git)
 # What operators run beside it, tested for real (tests/deploy, docs/):
 # node_exporter's textfile collector, systemd-analyze (the unit), tmux
 # (safemapctl top in a terminal), doxygen + scdoc + mandoc (reference and
