@@ -8,6 +8,7 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <safemap/escape.h>
 
 #include "policy.h"
 
@@ -75,15 +76,16 @@ static void finding(struct report *r, enum safemap_objcheck_kind kind, const cha
 		    const char *fmt, ...)
 {
 	struct safemap_objcheck_finding *f;
-	char msg[512];
+	char raw[512], msg[512];
 	va_list ap;
 
 	f = grow(r, (void **)&r->findings, r->pub.nfindings, &r->cap_findings, sizeof(*f));
 	if (!f)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	safemap_escape_text(msg, sizeof(msg), raw, sizeof(raw)); /* names BTF types */
 	f->kind = kind;
 	f->map = keep(r, map);
 	f->offset = off;
