@@ -327,6 +327,15 @@ int cmd_metrics(int argc, char **argv)
 		}
 		wait_for(&m, textfile ? next - now_s() : 1.0);
 	}
+	if (http) {
+		struct ctl_http_stats hs;
+
+		ctl_http_get_stats(http, &hs);
+		fprintf(stderr, "safemapctl metrics: http: %llu connections (at most %zu open), "
+			"%llu shut at the limit, %llu at the %d s deadline\n",
+			(unsigned long long)hs.accepted, hs.peak, (unsigned long long)hs.evicted,
+			(unsigned long long)hs.timed_out, CTL_HTTP_REQUEST_SECONDS);
+	}
 	ctl_http_stop(http);
 	if (m.audit) {
 		struct safemap_audit_stats st;
