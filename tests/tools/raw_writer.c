@@ -4,18 +4,23 @@
  * as an attacker's would be) and writes a pinned map through the raw bpf()
  * system call, no library in between.
  *
- * usage: raw_writer PIN COMM COUNT [INTERVAL_US [KEYS]]
+ * usage: raw_writer PIN COMM COUNT [INTERVAL_US [KEYS [OPS]]]
  *   COMM     the name to take; "hostile" is the issue's
  *            "\x1b]0;p\x07\r\x1b[Kok\xff" (title, bell, CR, erase line, 0xff)
- *   COUNT    bpf(BPF_MAP_UPDATE_ELEM) calls to make (keys 0..KEYS-1 in turn,
- *            4-byte keys, 8-byte values; KEYS defaults to 8)
+ *   COUNT    bpf() write calls to make (keys 0..KEYS-1 in turn, 4-byte keys,
+ *            8-byte values; KEYS defaults to 8)
  *   INTERVAL_US  pause between calls (default 0)
+ *   OPS      "u": every call is BPF_MAP_UPDATE_ELEM (default); "ud": updates
+ *            and BPF_MAP_DELETE_ELEM in turn, the delete KEYS/2 keys behind
+ *            (about KEYS/2 entries live: more than the map holds makes
+ *            updates of new keys fail with E2BIG)
  * Prints "pid P writes N ok K failed F" on stdout when done; exit 0 when
  * every call was made (failures of the calls themselves are counted: the
  * probe reports those too), 2 on a usage error or when the map cannot be
  * opened. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +46,10 @@ int main(int argc, char **argv)
 	uint32_t key;
 	int fd;
 
-	if (argc < 4 || argc > 6) {
-		fprintf(stderr, "usage: raw_writer PIN COMM COUNT [INTERVAL_US [KEYS]]\n");
+	bool deletes = argc > 6 && !strcmp(argv[6], "ud");
+
+	if (argc < 4 || argc > 7) {
+		fprintf(stderr, "usage: raw_writer PIN COMM COUNT [INTERVAL_US [KEYS [OPS]]]\n");
 		return 2;
 	}
 	count = strtoull(argv[3], NULL, 10);
@@ -64,13 +71,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < count; i++) {
-		key = (uint32_t)(i % keys);
+		bool del = deletes && (i & 1);
+
+		key = (uint32_t)((deletes ? i / 2 + (del ? keys / 2 : 0) : i) % keys);
 		memset(&attr, 0, sizeof(attr));
 		attr.map_fd = (uint32_t)fd;
 		attr.key = (uint64_t)(uintptr_t)&key;
-		attr.value = (uint64_t)(uintptr_t)&value;
-		attr.flags = BPF_ANY;
-		if (sys_bpf(BPF_MAP_UPDATE_ELEM, &attr))
+		if (!del) {
+			attr.value = (uint64_t)(uintptr_t)&value;
+			attr.flags = BPF_ANY;
+		}
+		if (sys_bpf(del ? BPF_MAP_DELETE_ELEM : BPF_MAP_UPDATE_ELEM, &attr))
 			failed++;
 		else
 			ok++;
