@@ -37,9 +37,18 @@ INTERVAL_US = 5000     # ~200 writes/s per writer (less: syscalls and scheduling
 RSS_BOUND_KIB = 1024
 
 
+SRV = None  # the process under test: killed on the way out
+
+
 def fail(msg):
     print(f"FAIL: soak: {msg}", file=sys.stderr, flush=True)
+    if SRV and SRV.poll() is None:
+        SRV.kill()
     os._exit(1)  # from any thread
+
+
+def on_signal(sig, frame):
+    fail(f"signal {sig}")
 
 
 def bpftool(*args):
@@ -211,9 +220,12 @@ def main():
     bpftool("map", "create", CHURN, "type", "hash", "key", "4", "value", "8", "entries", "32",
             "name", "soak_churn")
     guard_id = map_id(GUARD)
-    srv = subprocess.Popen([CTL, "metrics", "--listen", "127.0.0.1:0", "--audit", "--pin", GUARD,
-                            "--pin", CHURN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, errors="replace")
+    global SRV
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    srv = SRV = subprocess.Popen([CTL, "metrics", "--listen", "127.0.0.1:0", "--audit", "--pin",
+                                  GUARD, "--pin", CHURN], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, errors="replace")
     first = srv.stdout.readline()
     m = re.match(r"serving (http://127\.0\.0\.1:\d+/metrics)", first)
     if not m:
