@@ -8,8 +8,10 @@ usage: soak.py SAFEMAPCTL RAW_WRITER PIN_PREFIX SECONDS
 The process under test guards and exports two pinned maps: GUARD (written
 illegally, all run long, by a stream of short-lived raw_writer processes,
 updates and deletes in turn, about 100 keys live in a map of 64, so
-updates also fail with E2BIG and deletes with ENOENT) and CHURN (replaced every 0.5 s by a new map renamed over
-its pin: every scrape finds another map). A scraper checks a scrape every
+updates also fail with E2BIG and deletes with ENOENT; every 20 s one
+writer makes 30,000 writes at full speed, more than the probe's ring
+buffer holds, so reports may be lost too) and CHURN (replaced every 0.5 s
+by a new map renamed over its pin: every scrape finds another map). A scraper checks a scrape every
 250 ms. Once a second the process's RSS, open fds, and the BPF programs,
 maps and links among its fds (/proc/PID/fdinfo) are sampled.
 
@@ -34,6 +36,8 @@ WARMUP = max(10.0, SECONDS * 0.2)
 WRITERS = 2            # writer processes at any time
 WRITES_PER_PROC = 400  # then it exits and another starts
 INTERVAL_US = 5000     # ~200 writes/s per writer (less: syscalls and scheduling)
+BURST_EVERY = 20       # s: then one writer makes BURST_WRITES writes at full speed,
+BURST_WRITES = 30000   # more than the probe's ring buffer holds: reports get lost
 RSS_BOUND_KIB = 1024
 
 
@@ -132,13 +136,20 @@ class Writers(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
         self.stop = False
-        self.writes = self.ok = self.failed = self.procs = 0
+        self.writes = self.ok = self.failed = self.procs = self.bursts = 0
         self.lock = threading.Lock()
 
-    def one(self):
+    def one(self, burst=False):
         while not self.stop:
-            out = subprocess.run([WRITER, GUARD, "soak-writer", str(WRITES_PER_PROC),
-                                  str(INTERVAL_US), "200", "ud"],
+            if burst:  # every BURST_EVERY s, writes as fast as they go
+                end = time.monotonic() + BURST_EVERY
+                while not self.stop and time.monotonic() < end:
+                    time.sleep(0.2)
+                if self.stop:
+                    return
+            out = subprocess.run([WRITER, GUARD, "soak-burst" if burst else "soak-writer",
+                                  str(BURST_WRITES if burst else WRITES_PER_PROC),
+                                  "0" if burst else str(INTERVAL_US), "200", "ud"],
                                  capture_output=True, text=True)
             m = re.match(r"pid \d+ writes (\d+) ok (\d+) failed (\d+)", out.stdout)
             if out.returncode or not m:
@@ -148,9 +159,11 @@ class Writers(threading.Thread):
                 self.ok += int(m.group(2))
                 self.failed += int(m.group(3))
                 self.procs += 1
+                self.bursts += burst
 
     def run(self):
         ts = [threading.Thread(target=self.one, daemon=True) for _ in range(WRITERS)]
+        ts.append(threading.Thread(target=self.one, args=(True,), daemon=True))
         for t in ts:
             t.start()
         for t in ts:
@@ -288,7 +301,7 @@ def main():
     wps = writers.writes / SECONDS
     print(f"measured: {SECONDS:.0f} s: {writers.writes} illegal writes ({wps:.0f}/s; "
           f"{writers.ok} ok, {writers.failed} failed in the kernel) by {writers.procs} "
-          f"processes; {churn.n} map replacements ({len(scraper.churn_ids)} different churn "
+          f"processes ({writers.bursts} bursts of {BURST_WRITES}); {churn.n} map replacements ({len(scraper.churn_ids)} different churn "
           f"maps seen by scrapes); {scraper.ok} correct scrapes, {scraper.bad} not", flush=True)
     print(f"measured: after the {WARMUP:.0f} s warm-up: RSS {rss0} -> max {rss_max} KiB "
           f"(+{grown} KiB, bound {RSS_BOUND_KIB}); fds/progs/maps/links "
