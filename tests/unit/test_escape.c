@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <safemap/escape.h>
 
@@ -492,6 +493,22 @@ START_TEST(details_and_labels_escape_a_map_name)
 				      "Prometheus text holds control byte 0x%02x", (unsigned char)prom[i]);
 	}
 	ck_assert_ptr_nonnull(strstr(prom, "map=\"\\\\x1b]0;p\\\\x07\\\\x0d\\\\x1b[Kok\\\\xff\""));
+	/* and Prometheus's own parser accepts it (promtool, where installed:
+	 * scripts/lib.sh installs it for the tests) */
+	if (system("command -v promtool >/dev/null 2>&1") == 0) {
+		char path[64], cmd[160];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/tmp/test_escape_%d.prom", (int)getpid());
+		f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(fwrite(prom, 1, (size_t)n, f), (size_t)n);
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+		n = system(cmd);
+		unlink(path);
+		ck_assert_msg(n == 0, "promtool check metrics refused the exposition");
+	}
 	safemap_set_log(NULL, NULL);
 	safemap_destroy(m);
 }
