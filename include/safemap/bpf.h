@@ -337,7 +337,7 @@ struct safemap_objcheck_finding {
 	const char *map;      /**< map name */
 	uint32_t offset, len; /**< byte range (padding holes), else 0 */
 	uint64_t expected, actual; /**< policy value and object value (sizes, max_entries) */
-	const char *message;  /**< one line, e.g. "map 'flows' key 'struct flow': padding hole at bytes 6..7 (2 bytes)" */
+	const char *message;  /**< one line, outside names in it text-escaped (safemap/escape.h), e.g. "map 'flows' key 'struct flow': padding hole at bytes 6..7 (2 bytes)" */
 };
 
 /** One map of the object. */
