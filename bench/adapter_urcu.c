@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* liburcu's lock-free resizable hash table (cds_lfht), default RCU flavor,
- * pre-sized to the key space (auto-resize alone runs at a third of the
- * speed). Deleted nodes are freed after a grace period by call_rcu's
+ * auto-resizing; pre-sized: its initial bucket count is the key space
+ * rounded up to a power of two (its users must: auto-resize alone from one
+ * bucket runs at about a third of the speed). Deleted nodes are freed after a grace period by call_rcu's
  * reclamation thread; update stores the value in place atomically. */
 #include <stdlib.h>
 
@@ -41,6 +42,8 @@ static void *lf_create(size_t expected)
 
 	while (size < expected)
 		size <<= 1;
+	/* not pre-sized (@expected 0): one bucket, the table grows and
+	 * shrinks on its own; pre-sized: never below the key space */
 	return cds_lfht_new(size, size, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 }
 
@@ -56,6 +59,12 @@ static void lf_destroy(void *ht)
 	rcu_read_unlock();
 	rcu_barrier();
 	cds_lfht_destroy(ht, NULL);
+}
+
+static void lf_quiesce(void *ht)
+{
+	(void)ht;
+	rcu_barrier(); /* every call_rcu'd node freed */
 }
 
 static void lf_thread_enter(void) { rcu_register_thread(); }
@@ -141,6 +150,7 @@ static size_t lf_size(void *ht)
 
 const struct bench_map bench_urcu = {
 	.name = "urcu lfht",
+	.flags = BENCH_PRESIZE,
 	.create = lf_create,
 	.destroy = lf_destroy,
 	.thread_enter = lf_thread_enter,
@@ -150,4 +160,5 @@ const struct bench_map bench_urcu = {
 	.remove = lf_remove,
 	.update = lf_update,
 	.size = lf_size,
+	.quiesce = lf_quiesce,
 };
