@@ -40,6 +40,9 @@ static const struct bench_map *const maps[] = {
 	&bench_uthash,
 	&bench_absl,
 	&bench_proto_oa, /* libsafemap's core on another table: bench/proto_oa.c */
+#ifdef SAFEMAP_BENCH_BOOST
+	&bench_boost, /* a local reference from newer Boost sources (BENCH_LOCAL) */
+#endif
 };
 #define NMAPS (sizeof(maps) / sizeof(maps[0]))
 #define MAX_THREADS 256

@@ -60,6 +60,7 @@ extern const struct bench_map bench_cuckoo;
 extern const struct bench_map bench_uthash;
 extern const struct bench_map bench_absl;
 extern const struct bench_map bench_proto_oa;
+extern const struct bench_map bench_boost; /* only with SAFEMAP_BENCH_BOOST (CMake option) */
 
 /* ---- workloads */
 
