@@ -249,7 +249,6 @@ static int check(const struct bench_map *bm, const struct bench_workload *wl, in
 		 const struct result *ref)
 {
 	const char *ms = mode_short[mode];
-
 	int k, t, bad = 0;
 
 	if (r->bad_values) {
