@@ -22,6 +22,9 @@ SAFEMAP_BUILD_DEPS+=(libmicrohttpd-dev)
 SAFEMAP_TEST_DEPS+=(curl jq prometheus)
 # the pre-commit hook's test runs the pre-commit framework (and git)
 SAFEMAP_TEST_DEPS+=(pre-commit git)
+# issue 14's tests drive sockets, check strict UTF-8 and run the soak with
+# Python's standard library
+SAFEMAP_TEST_DEPS+=(python3)
 # What operators run beside it, tested for real (tests/deploy, docs/):
 # node_exporter's textfile collector, systemd-analyze (the unit), tmux
 # (safemapctl top in a terminal), doxygen + scdoc + mandoc (reference and

@@ -102,6 +102,8 @@ void agent_say(struct agent *a, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void agent_flush_events(struct agent *a);
 void json_str(FILE *f, const char *s);
+/* @p s text-escaped into @p buf (controls, invalid UTF-8 as \\xNN); returns buf. */
+const char *text_str(char *buf, size_t len, const char *s);
 
 /* collect.c */
 int agent_collect_start(struct agent *a);

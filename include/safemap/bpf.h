@@ -342,7 +342,7 @@ struct safemap_objcheck_finding {
 	uint32_t len;         /**< bytes of a padding hole in the key, else 0 */
 	uint64_t expected;    /**< the policy's value (sizes, max_entries, map type), else 0 */
 	uint64_t actual;      /**< the object's value, else 0 */
-	const char *message;  /**< one line, e.g. "map 'flows' key 'struct flow': padding hole at bytes 6..7 (2 bytes)" */
+	const char *message;  /**< one line, outside names in it text-escaped (safemap/escape.h), e.g. "map 'flows' key 'struct flow': padding hole at bytes 6..7 (2 bytes)" */
 };
 
 /** One map of the object. */

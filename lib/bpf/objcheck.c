@@ -8,6 +8,7 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <safemap/escape.h>
 
 #include "objcheck_internal.h"
 #include "policy.h"
@@ -76,12 +77,13 @@ static void vfinding(struct report *r, enum safemap_objcheck_kind kind, const ch
 		     const char *fmt, va_list ap)
 {
 	struct safemap_objcheck_finding *f;
-	char msg[512];
+	char raw[512], msg[512];
 
 	f = grow(r, (void **)&r->findings, r->pub.nfindings, &r->cap_findings, sizeof(*f));
 	if (!f)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	safemap_escape_text(msg, sizeof(msg), raw, sizeof(raw)); /* names BTF types */
 	f->kind = kind;
 	f->map = keep(r, map);
 	f->offset = off;

@@ -13,6 +13,7 @@
 #include <safemap/safemap.h>
 
 #include "cmd.h"
+#include "ctl_util.h"
 
 static const char *kind_name(enum safemap_objcheck_kind k)
 {
@@ -30,31 +31,24 @@ static const char *kind_name(enum safemap_objcheck_kind k)
 	return "unknown";
 }
 
+/* Names, paths and messages come from the object: escaped (ctl_util.h). */
 static void json_str(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	ctl_json_str(stdout, s);
 }
 
 /* --pins: one line per map compared with a pinned map (issue 17). */
 static void print_pins_text(const struct safemap_objcheck *r)
 {
+	char e[4 * 256 + 1];
 	size_t i;
 
 	for (i = 0; i < r->npins; i++) {
 		const struct safemap_objcheck_pin *p = &r->pins[i];
 
-		printf("  pinned %-9s %s: ", p->map, p->path);
+		printf("  pinned %-9s ", ctl_esc(e, sizeof(e), p->map));
+		ctl_text(stdout, p->path, SAFEMAP_ESCAPE_CSTR); /* pin paths: outside strings */
+		printf(": ");
 		if (!p->id)
 			printf("nothing pinned (libbpf would create the map)\n");
 		else if (p->nfindings)
@@ -87,23 +81,32 @@ static void print_pins_json(const struct safemap_objcheck *r)
 
 static void print_text(const struct safemap_objcheck *r)
 {
+	char e1[4 * 256 + 1], e2[4 * 256 + 1], e3[4 * 256 + 1];
 	size_t i;
 
-	printf("%s: %zu map%s\n", r->path, r->nmaps, r->nmaps == 1 ? "" : "s");
+	ctl_text(stdout, r->path, SAFEMAP_ESCAPE_CSTR);
+	printf(": %zu map%s\n", r->nmaps, r->nmaps == 1 ? "" : "s");
 	for (i = 0; i < r->nmaps; i++) {
 		const struct safemap_objcheck_map *m = &r->maps[i];
 
 		printf("  %-16s %-14s key %4u %-24s value %5u %-24s max_entries %u",
-		       m->name, m->type_name, m->key_size, *m->key_type ? m->key_type : "(no BTF)",
-		       m->value_size, *m->value_type ? m->value_type : "(no BTF)", m->max_entries);
+		       ctl_esc(e1, sizeof(e1), m->name), m->type_name, m->key_size,
+		       *m->key_type ? ctl_esc(e2, sizeof(e2), m->key_type) : "(no BTF)",
+		       m->value_size,
+		       *m->value_type ? ctl_esc(e3, sizeof(e3), m->value_type) : "(no BTF)",
+		       m->max_entries);
 		if (m->map_flags)
 			printf(" flags 0x%x", m->map_flags);
 		putchar('\n');
 	}
 	print_pins_text(r);
-	for (i = 0; i < r->nfindings; i++)
-		printf("  finding %s: %s\n", kind_name(r->findings[i].kind), r->findings[i].message);
-	printf("%s: %zu finding%s\n", r->path, r->nfindings, r->nfindings == 1 ? "" : "s");
+	for (i = 0; i < r->nfindings; i++) {
+		printf("  finding %s: ", kind_name(r->findings[i].kind));
+		ctl_text(stdout, r->findings[i].message, SAFEMAP_ESCAPE_CSTR);
+		putchar('\n');
+	}
+	ctl_text(stdout, r->path, SAFEMAP_ESCAPE_CSTR);
+	printf(": %zu finding%s\n", r->nfindings, r->nfindings == 1 ? "" : "s");
 }
 
 static void print_json(const struct safemap_objcheck *r)
@@ -149,10 +152,19 @@ static void print_json(const struct safemap_objcheck *r)
 /* libbpf's own warnings (e.g. about the ELF) go to stderr, prefixed. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char line[1024];
+	size_t n;
+
 	if (level == LIBBPF_DEBUG)
 		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap); /* names from the object: escaped */
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
 	fputs("libbpf: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	ctl_text(stderr, line, sizeof(line));
+	fputc('\n', stderr);
+	return 0;
 }
 
 int cmd_check(int argc, char **argv)

@@ -17,6 +17,7 @@
 
 #include <safemap/audit.h>
 #include <safemap/bpf_metrics.h>
+#include <safemap/escape.h>
 
 #include "cmd.h"
 #include "ctl_util.h"
@@ -89,7 +90,7 @@ static char *render(void *ctx, size_t *len)
 		buf = nb;
 		n = render_into(m, &ms, buf, m->cap);
 		if (n < 0) {
-			fprintf(stderr, "safemapctl metrics: %s\n", safemap_last_error());
+			ctl_error("metrics", "%s", safemap_last_error());
 			free(buf);
 			buf = NULL;
 			break;
@@ -138,7 +139,7 @@ static int write_textfile(struct metrics *m, const char *path)
 	if (!f || fwrite(buf, 1, len, f) != len || fflush(f) || fsync(fileno(f))) {
 		int err = -errno;
 
-		fprintf(stderr, "safemapctl metrics: writing %s: %s\n", tmp, strerror(errno));
+		ctl_error("metrics", "writing %s: %s", tmp, strerror(-err));
 		if (f)
 			fclose(f);
 		unlink(tmp);
@@ -150,8 +151,7 @@ static int write_textfile(struct metrics *m, const char *path)
 	if (rename(tmp, path)) {
 		int err = -errno;
 
-		fprintf(stderr, "safemapctl metrics: renaming %s to %s: %s\n", tmp, path,
-			strerror(errno));
+		ctl_error("metrics", "renaming %s to %s: %s", tmp, path, strerror(-err));
 		unlink(tmp);
 		return err;
 	}
@@ -327,7 +327,9 @@ int cmd_metrics(int argc, char **argv)
 			ctl_json_str(stdout, textfile);
 			printf(",\"interval\":%g}\n", interval);
 		} else {
-			printf("writing %s every %g s (Ctrl-C stops)\n", textfile, interval);
+			printf("writing ");
+			ctl_text(stdout, textfile, SAFEMAP_ESCAPE_CSTR);
+			printf(" every %g s (Ctrl-C stops)\n", interval);
 		}
 	}
 	next = now_s();
@@ -340,6 +342,15 @@ int cmd_metrics(int argc, char **argv)
 				next = now_s() + interval;
 		}
 		wait_for(&m, textfile ? next - now_s() : 1.0);
+	}
+	if (http) {
+		struct ctl_http_stats hs;
+
+		ctl_http_get_stats(http, &hs);
+		fprintf(stderr, "safemapctl metrics: http: %llu connections (at most %zu open), "
+			"%llu shut at the limit, %llu at the %d s deadline\n",
+			(unsigned long long)hs.accepted, hs.peak, (unsigned long long)hs.evicted,
+			(unsigned long long)hs.timed_out, CTL_HTTP_REQUEST_SECONDS);
 	}
 	ctl_http_stop(http);
 	if (m.audit) {
