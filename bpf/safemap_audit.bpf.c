@@ -58,7 +58,25 @@ struct {
 __u64 sm_lost;          /* reports dropped: ring buffer or pending map full */
 __u64 sm_nr_pending;    /* entries in sm_pending: lets sys_exit skip the lookup */
 __u32 sm_nr_guarded;    /* entries in sm_policy, set by the library */
+__u64 sm_guard_words[SM_GUARD_WORDS]; /* the guarded-id filter (safemap_audit.h) */
 __u64 sm_map_fops;      /* f_op of BPF map files, learned on first sight */
+
+/* Waking the reader: a flood of reports must not wake it for each one (the
+ * wakeup, an irq_work and a context switch, cost more than the report).
+ * A report wakes it when none did for SM_WAKE_NS (so a lone report is
+ * delivered at once), or after SM_WAKE_EVERY reports sent without one, or
+ * when the ring holds sm_wake_bytes or more (set by the library to a
+ * quarter of the ring, so a slow reader is woken before the ring fills);
+ * the others go with BPF_RB_NO_WAKEUP and the library's poll picks them up
+ * at its next tick (SAFEMAP_AUDIT_TICK_MS in safemap/audit.h), which bounds
+ * their latency. The three globals are updated without atomics: a race
+ * costs one wakeup too many or too few, never a report. */
+#define SM_WAKE_NS 1000000ull
+#define SM_WAKE_EVERY 128
+const volatile __u64 sm_wake_bytes = 64 * 1024;
+__u64 sm_last_wake_ns;
+__u64 sm_unwoken;       /* reports sent since the last wakeup */
+__u64 sm_wakeups;       /* wakeups asked for (bench/bench_audit.c prints it) */
 
 static __always_inline void count_lost(void)
 {
@@ -114,23 +132,44 @@ static __always_inline int is_map_file(struct file___sm *file, const void *fop)
 	return 1;
 }
 
-/* The map behind @fd in the calling task's fd table, or NULL. */
+/* The map behind @fd in the calling task's fd table, or NULL.
+ *
+ * The cheapest walk this kernel allows: the task is a BTF pointer
+ * (bpf_get_current_task_btf), so task->files->fdt->{max_fds,fd} are plain
+ * loads the JIT guards with an exception table, not helper calls; the fd
+ * slot is an array of pointers (a scalar to the verifier), so fd[fd] is one
+ * bpf_probe_read_kernel, f_op and private_data one more (they are 16 bytes
+ * apart: one read of the span, offsets from CO-RE), the map's id a third. */
+#define SM_FILE_SPAN 32
 static __always_inline struct bpf_map___sm *fd_to_map(__u32 fd)
 {
-	struct task_struct___sm *task = (void *)bpf_get_current_task();
-	struct fdtable___sm *fdt = BPF_CORE_READ(task, files, fdt);
+	struct task_struct___sm *task = (void *)bpf_get_current_task_btf();
+	struct fdtable___sm *fdt = task->files->fdt;
 	struct file___sm **fds, *file = NULL;
+	__u64 span[SM_FILE_SPAN / 8];
+	__u32 op_off = bpf_core_field_offset(struct file___sm, f_op);
+	__u32 priv_off = bpf_core_field_offset(struct file___sm, private_data);
 	const void *fop;
+	void *priv;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = fdt->fd;
 	if (!fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
 		return NULL;
-	fop = BPF_CORE_READ(file, f_op);
+	if (priv_off > op_off && priv_off - op_off <= SM_FILE_SPAN - 8 && !(op_off & 7) &&
+	    !(priv_off & 7)) {
+		if (bpf_probe_read_kernel(span, sizeof(span), (char *)file + op_off))
+			return NULL;
+		fop = (const void *)span[0];
+		priv = (void *)span[((priv_off - op_off) / 8) & (SM_FILE_SPAN / 8 - 1)];
+	} else { /* another layout: two reads */
+		fop = BPF_CORE_READ(file, f_op);
+		priv = BPF_CORE_READ(file, private_data);
+	}
 	if (!fop || !is_map_file(file, fop))
 		return NULL;
-	return BPF_CORE_READ(file, private_data);
+	return priv;
 }
 
 static __always_inline int allowed(const struct sm_policy *p, __u32 tgid, __u32 uid)
@@ -185,6 +224,14 @@ _Static_assert(__builtin_offsetof(union bpf_attr, batch.count) ==
 _Static_assert(__builtin_offsetof(union bpf_attr, batch.map_fd) ==
 	       __builtin_offsetof(struct sm_attr, batch_map_fd), "batch.map_fd");
 
+/* bench/bench_audit.c measures each step of on_enter by loading this
+ * object with sm_stop_after set (the verifier prunes what follows): 1 = the
+ * "guarded at all" and "write command" tests, 2 = + reading the fd from
+ * the attr, 3 = + the fd-to-map walk, 4 = + the guarded-id filter, 5 = +
+ * the policy lookup. 0 (the library's value) runs everything. */
+const volatile __u32 sm_stop_after = 0;
+#define SM_STOP(step) (sm_stop_after && sm_stop_after <= (step))
+
 static __always_inline int on_enter(long cmd, __u64 uattr)
 {
 	struct bpf_map___sm *map;
@@ -192,21 +239,32 @@ static __always_inline int on_enter(long cmd, __u64 uattr)
 	struct sm_report r = {};
 	struct sm_attr attr;
 	__u64 pid_tgid;
-	__u32 id, fd;
+	__u32 id, fd, bit;
 	int batch;
 
-	if (!is_write_cmd(cmd) || !sm_nr_guarded)
+	/* cheapest first: nothing guarded (one load), not a write (a compare) */
+	if (!sm_nr_guarded || !is_write_cmd(cmd) || SM_STOP(1))
 		return 0;
 	batch = is_batch_cmd(cmd);
-	if (bpf_probe_read_user(&attr, sizeof(attr), (const void *)uattr))
+	/* only the fd, until the map turns out to be guarded */
+	if (bpf_probe_read_user(&fd, sizeof(fd), (const void *)(uattr + (batch ?
+				__builtin_offsetof(struct sm_attr, batch_map_fd) : 0))))
 		return 0; /* the kernel's copy fails too: nothing is written */
-	fd = batch ? attr.batch_map_fd : attr.map_fd;
+	if (SM_STOP(2))
+		return 0;
 	map = fd_to_map(fd);
 	if (!map)
 		return 0; /* not a map: the kernel refuses it (-EBADF/-EINVAL) */
 	id = BPF_CORE_READ(map, id);
+	if (SM_STOP(3))
+		return 0;
+	bit = sm_guard_bit(id);
+	if (!(sm_guard_words[(bit / 64) & (SM_GUARD_WORDS - 1)] & (1ull << (bit & 63))))
+		return 0; /* not guarded: no lookup */
+	if (SM_STOP(4))
+		return 0;
 	pol = bpf_map_lookup_elem(&sm_policy, &id);
-	if (!pol)
+	if (!pol || SM_STOP(5))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	r.uid = (__u32)bpf_get_current_uid_gid();
@@ -215,6 +273,8 @@ static __always_inline int on_enter(long cmd, __u64 uattr)
 	if (allowed(pol, r.pid, r.uid))
 		return 0;
 
+	if (bpf_probe_read_user(&attr, sizeof(attr), (const void *)uattr))
+		return 0;
 	r.ts_ns = bpf_ktime_get_ns();
 	r.uattr = uattr;
 	r.map_id = id;
@@ -233,6 +293,20 @@ static __always_inline int on_enter(long cmd, __u64 uattr)
 	}
 	__sync_fetch_and_add(&sm_nr_pending, 1);
 	return 0;
+}
+
+static __always_inline __u64 wake_flags(void)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (now - sm_last_wake_ns >= SM_WAKE_NS || ++sm_unwoken >= SM_WAKE_EVERY ||
+	    bpf_ringbuf_query(&sm_reports, BPF_RB_AVAIL_DATA) >= sm_wake_bytes) {
+		sm_last_wake_ns = now;
+		sm_unwoken = 0;
+		sm_wakeups++;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline int on_exit(long ret)
@@ -256,7 +330,7 @@ static __always_inline int on_exit(long ret)
 			if (out->cmd == BPF_MAP_LOOKUP_AND_DELETE_BATCH && attr.batch_count)
 				read_key(out, attr.batch_keys);
 		}
-		bpf_ringbuf_submit(out, 0);
+		bpf_ringbuf_submit(out, wake_flags());
 	}
 	if (bpf_map_delete_elem(&sm_pending, &pid_tgid) == 0)
 		__sync_fetch_and_sub(&sm_nr_pending, 1);

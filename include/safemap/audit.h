@@ -189,6 +189,23 @@ SAFEMAP_API int safemap_audit_guard_handle(struct safemap_audit *a, const struct
 SAFEMAP_API int safemap_audit_unguard(struct safemap_audit *a, uint32_t map_id);
 
 /**
+ * Report latency. The probe does not wake the poller for every report of a
+ * flood (a wakeup costs the writer more than the report): a report wakes it
+ * when no report did for 1 ms (so a lone illegal write is delivered at
+ * once), after 128 reports sent without a wakeup, or when the ring buffer
+ * is a quarter full; the others are picked up by safemap_audit_poll(),
+ * which, for a second after it delivered a report, waits at most
+ * SAFEMAP_AUDIT_TICK_MS at a time and reads the ring after each wait.
+ * Worst case: a report reaches the sink SAFEMAP_AUDIT_TICK_MS (plus
+ * scheduling delay) after its write returned, while a poll is waiting;
+ * otherwise at the next poll. bench/bench_audit measures it (the max over a
+ * flood of illegal writes, bench/RESULTS-audit.md). A caller that waits on
+ * safemap_audit_fd() itself must call safemap_audit_poll(a, 0) at least
+ * every SAFEMAP_AUDIT_TICK_MS during a flood to keep that bound.
+ */
+#define SAFEMAP_AUDIT_TICK_MS 10
+
+/**
  * @brief Deliver pending reports to the sink, waiting up to @p timeout_ms
  *        for the first (0: do not wait; -1: wait for ever), then surface
  *        reports lost since the last poll as one SAFEMAP_REASON_LOST event.

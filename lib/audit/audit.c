@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -149,6 +150,7 @@ static int open_hook(struct safemap_audit *a, const struct safemap_audit_opts *o
 		safemap_audit_bpf__destroy(s);
 		return load_error(err, "sizing the probe's maps");
 	}
+	s->rodata->sm_wake_bytes = o->ring_size / 4;
 	err = safemap_audit_bpf__load(s);
 	if (err) {
 		safemap_audit_bpf__destroy(s);
@@ -217,6 +219,7 @@ int safemap_audit_open(const struct safemap_audit_opts *opts, struct safemap_aud
 
 	a->policy_fd = bpf_map__fd(a->skel->maps.sm_policy);
 	a->nr_guarded = &a->skel->bss->sm_nr_guarded;
+	a->guard_words = (uint64_t *)a->skel->bss->sm_guard_words;
 	a->lost_kernel = &a->skel->bss->sm_lost;
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.sm_reports),
 				 safemap__audit_on_report, a, NULL);
@@ -255,14 +258,52 @@ void safemap_audit_close(struct safemap_audit *a)
 
 /* ---- polling ---- */
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A flood's reports mostly come without a wakeup (the probe batches them,
+ * see wake_flags() in bpf/safemap_audit.bpf.c): for ACTIVE_MS after a
+ * report, a poll waits at most SAFEMAP_AUDIT_TICK_MS at a time and reads
+ * the ring after every wait, woken or not. Quiet, it waits as asked: the
+ * first report after a quiet spell always wakes it. */
+#define ACTIVE_MS 1000u
+
 int safemap_audit_poll(struct safemap_audit *a, int timeout_ms)
 {
-	int err;
+	uint64_t start, now, active_until;
+	int err, wait;
 
 	if (!a)
 		return safemap__errorf(-EINVAL, "audit: NULL audit");
 	a->delivered = 0;
-	err = ring_buffer__poll(a->rb, timeout_ms);
+	start = now = mono_ms();
+	for (;;) {
+		uint64_t left = timeout_ms < 0 ? UINT64_MAX
+			      : (uint64_t)timeout_ms > now - start ? (uint64_t)timeout_ms - (now - start) : 0;
+
+		active_until = a->active_until_ms;
+		wait = left == UINT64_MAX ? -1 : (int)left;
+		if (now < active_until && (wait < 0 || wait > SAFEMAP_AUDIT_TICK_MS))
+			wait = SAFEMAP_AUDIT_TICK_MS;
+		err = ring_buffer__poll(a->rb, wait);
+		if (err >= 0 || err == -EINTR) {
+			int e = ring_buffer__consume(a->rb); /* reports sent without a wakeup */
+
+			if (e < 0)
+				err = e;
+		}
+		now = mono_ms();
+		if (a->delivered)
+			a->active_until_ms = now + ACTIVE_MS;
+		if (err < 0 || a->delivered || left == 0 ||
+		    (timeout_ms >= 0 && now - start >= (uint64_t)timeout_ms))
+			break;
+	}
 	safemap__audit_surface_lost(a);
 	if (err < 0 && err != -EINTR)
 		return safemap__errorf(err, "audit: polling the ring buffer: %s", strerror(-err));

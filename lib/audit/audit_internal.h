@@ -24,6 +24,7 @@ struct safemap_audit {
 	unsigned caps;              /* enum safemap_audit_cap */
 	const char *mode;           /* safemap_audit_mode() */
 	uint32_t *nr_guarded;       /* in the probe's .bss (mmapped) */
+	uint64_t *guard_words;      /* the guarded-id filter, in the .bss (guard.c) */
 	const unsigned long long *lost_kernel; /* in the probe's .bss (mmapped) */
 
 	pthread_mutex_t lock;       /* guard/unguard: policy map + guarded */
@@ -34,6 +35,7 @@ struct safemap_audit {
 	uint64_t lost;
 	uint64_t lost_seen;         /* poller only: kernel count surfaced so far */
 	int delivered;              /* poller only: events in this poll */
+	uint64_t active_until_ms;   /* poller only: poll in ticks until then (audit.c) */
 };
 
 /* lsm_probe.c: can a BPF LSM program be loaded and attached to

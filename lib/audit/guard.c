@@ -2,6 +2,7 @@
 /* Guarding maps: the policy map (map id -> who may write), filled from
  * user space under the audit's mutex. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -47,6 +48,37 @@ static int make_policy(const struct safemap_audit *a, const struct safemap_audit
 	return 0;
 }
 
+/* The probe's guarded-id filter (safemap_audit.h): bits in its mmapped .bss,
+ * changed under a->lock. Setting is an atomic OR (the kernel only reads);
+ * clearing rebuilds the whole bitmap from the policy map's keys, so a bit
+ * that another guarded id shares stays set. */
+static void filter_set(struct safemap_audit *a, uint32_t id)
+{
+	uint32_t bit = sm_guard_bit(id);
+
+	__atomic_fetch_or(&a->guard_words[bit / 64], 1ull << (bit & 63), __ATOMIC_RELEASE);
+}
+
+static void filter_rebuild(struct safemap_audit *a)
+{
+	uint64_t *words = calloc(SM_GUARD_WORDS, sizeof(*words));
+	uint32_t key, next, bit;
+	bool first = true;
+
+	if (!words)
+		return; /* bits left set: a lookup too many, never a miss */
+	while (bpf_map_get_next_key(a->policy_fd, first ? NULL : &key, &next) == 0) {
+		bit = sm_guard_bit(next);
+		words[bit / 64] |= 1ull << (bit & 63);
+		key = next;
+		first = false;
+	}
+	for (uint32_t i = 0; i < SM_GUARD_WORDS; i++)
+		if (__atomic_load_n(&a->guard_words[i], __ATOMIC_RELAXED) != words[i])
+			__atomic_store_n(&a->guard_words[i], words[i], __ATOMIC_RELEASE);
+	free(words);
+}
+
 int safemap__audit_guard_id(struct safemap_audit *a, uint32_t id,
 			    const struct safemap_audit_policy *policy)
 {
@@ -58,7 +90,10 @@ int safemap__audit_guard_id(struct safemap_audit *a, uint32_t id,
 		return err;
 	pthread_mutex_lock(&a->lock);
 	fresh = bpf_map_lookup_elem(a->policy_fd, &id, &old) != 0;
+	filter_set(a, id); /* before the policy: a clear bit skips the lookup */
 	err = bpf_map_update_elem(a->policy_fd, &id, &p, BPF_ANY) ? -errno : 0;
+	if (err && fresh)
+		filter_rebuild(a);
 	if (!err && fresh) {
 		a->guarded++;
 		__atomic_store_n(a->nr_guarded, (uint32_t)a->guarded, __ATOMIC_RELEASE);
@@ -141,6 +176,7 @@ int safemap_audit_unguard(struct safemap_audit *a, uint32_t map_id)
 	pthread_mutex_lock(&a->lock);
 	err = bpf_map_delete_elem(a->policy_fd, &map_id) ? -errno : 0;
 	if (!err) {
+		filter_rebuild(a);
 		a->guarded--;
 		__atomic_store_n(a->nr_guarded, (uint32_t)a->guarded, __ATOMIC_RELEASE);
 	}
