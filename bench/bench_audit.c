@@ -287,7 +287,7 @@ static double prog_ns(int prog_fd, int fd)
 static struct safemap_audit_steps *steps_attach(unsigned stop, const uint32_t *ids, int nguarded)
 {
 	struct safemap_audit_steps *s = safemap_audit_steps__open();
-	struct sm_policy pol = { .guard_tgid = (uint32_t)getpid() };
+	struct sm_policy pol = { .guard_tgid = (uint32_t)getpid() }; /* children: illegal */
 
 	if (!s)
 		return NULL;
@@ -314,6 +314,60 @@ fail:
 	return NULL;
 }
 
+static int drop_report(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/* The probe copy's time for illegal writes (a child writes @p fd, guarded by
+ * @p s for this process only), enter and exit programs: ns per run, into
+ * @p out[0] and out[1]; the reports are read (and dropped) meanwhile. */
+static void illegal_prog_ns(struct safemap_audit_steps *s, int fd, double *out)
+{
+	struct bpf_prog_info i0[2], i1[2];
+	int progs[2] = { bpf_program__fd(s->progs.sm_tp_enter), bpf_program__fd(s->progs.sm_tp_exit) };
+	uint64_t got = 0;
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(s->maps.sm_reports), drop_report, &got,
+						  NULL);
+	uint32_t len;
+	int status = 0;
+	pid_t pid;
+
+	if (!rb)
+		exit(1);
+	for (int k = 0; k < 2; k++) {
+		memset(&i0[k], 0, sizeof(i0[k]));
+		len = sizeof(i0[k]);
+		if (bpf_obj_get_info_by_fd(progs[k], &i0[k], &len))
+			exit(1);
+	}
+	pid = fork();
+	if (pid < 0)
+		exit(1);
+	if (pid == 0) {
+		loop_update(fd);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		ring_buffer__poll(rb, SAFEMAP_AUDIT_TICK_MS);
+		ring_buffer__consume(rb);
+	}
+	ring_buffer__consume(rb);
+	for (int k = 0; k < 2; k++) {
+		memset(&i1[k], 0, sizeof(i1[k]));
+		len = sizeof(i1[k]);
+		if (bpf_obj_get_info_by_fd(progs[k], &i1[k], &len))
+			exit(1);
+		out[k] = i1[k].run_cnt > i0[k].run_cnt
+			 ? (double)(i1[k].run_time_ns - i0[k].run_time_ns) /
+				   (double)(i1[k].run_cnt - i0[k].run_cnt) : 0;
+	}
+	ring_buffer__free(rb);
+}
+
 enum { PID_NONE, PID_EMPTY_TP, PID_AUDIT_TP, PID_EMPTY_RAW, PID_AUDIT_RAW, NPID };
 enum {
 	UPD_NONE, UPD_EMPTY, UPD_UNGUARDED, UPD_LEGAL, UPD_ILLEGAL,
@@ -321,7 +375,7 @@ enum {
 };
 enum {
 	ST_EMPTY, ST_STEP1, ST_STEP2, ST_STEP3, ST_STEP4, ST_STEP5, ST_FULL_1, ST_FULL_64, ST_FULL_1K,
-	ST_LEGAL_1, ST_LEGAL_1K, NST
+	ST_LEGAL_1, ST_LEGAL_1K, ST_EMPTY_EXIT, ST_ILLEGAL_ENTER, ST_ILLEGAL_EXIT, NST
 };
 
 static const char *const st_names[NST] = {
@@ -336,6 +390,9 @@ static const char *const st_names[NST] = {
 	[ST_FULL_1K] = "whole probe, 1024 guarded",
 	[ST_LEGAL_1] = "allowed write, 1 guarded",
 	[ST_LEGAL_1K] = "allowed write, 1024 guarded",
+	[ST_EMPTY_EXIT] = "empty program, sys_exit",
+	[ST_ILLEGAL_ENTER] = "illegal write: sys_enter",
+	[ST_ILLEGAL_EXIT] = "illegal write: sys_exit",
 };
 
 /* An audit with @p n maps guarded: @p guarded first, then fillers. */
@@ -473,9 +530,35 @@ int main(int argc, char **argv)
 		empty = empty_attach(TP);
 		if (!empty)
 			return 1;
-		st_ns[ST_EMPTY][r] = prog_ns(bpf_program__fd(empty->progs.empty_tp_enter), unguarded);
+		{
+			struct bpf_prog_info e0, e1;
+			uint32_t len = sizeof(e0);
+			int efd = bpf_program__fd(empty->progs.empty_tp_exit);
+
+			memset(&e0, 0, sizeof(e0));
+			bpf_obj_get_info_by_fd(efd, &e0, &len);
+			st_ns[ST_EMPTY][r] = prog_ns(bpf_program__fd(empty->progs.empty_tp_enter),
+						     unguarded);
+			memset(&e1, 0, sizeof(e1));
+			len = sizeof(e1);
+			bpf_obj_get_info_by_fd(efd, &e1, &len);
+			st_ns[ST_EMPTY_EXIT][r] = e1.run_cnt > e0.run_cnt
+				? (double)(e1.run_time_ns - e0.run_time_ns) / (double)(e1.run_cnt - e0.run_cnt)
+				: 0;
+		}
 		safemap_bench_bpf__destroy(empty);
-		for (int k = ST_STEP1; k < NST; k++) {
+		st = steps_attach(0, ids, 1);
+		if (!st)
+			return 1;
+		{
+			double ie[2];
+
+			illegal_prog_ns(st, guarded, ie);
+			st_ns[ST_ILLEGAL_ENTER][r] = ie[0];
+			st_ns[ST_ILLEGAL_EXIT][r] = ie[1];
+		}
+		safemap_audit_steps__destroy(st);
+		for (int k = ST_STEP1; k < ST_EMPTY_EXIT; k++) {
 			static const unsigned stop[NST] = { [ST_STEP1] = 1, [ST_STEP2] = 2,
 							    [ST_STEP3] = 3, [ST_STEP4] = 4,
 							    [ST_STEP5] = 5 };
@@ -573,13 +656,15 @@ int main(int argc, char **argv)
 	printf("    report latency (write's syscall entry to the sink, poll timeout 200 ms, "
 	       "tick %d ms): mean %.3f ms, worst %.3f ms\n\n", SAFEMAP_AUDIT_TICK_MS,
 	       g_reports ? g_lat_sum_ns / (double)g_reports / 1e6 : 0.0, g_lat_max_ns / 1e6);
-	printf("(c) the probe's sys_enter program alone (run_time_ns / run_cnt), write to an "
-	       "unguarded map\n");
+	printf("(c) the probe's programs alone (run_time_ns / run_cnt): sys_enter for a write to "
+	       "an unguarded map unless said\n");
 	for (int i = 0; i < NST; i++) {
 		printf("    %-32s %8.1f (%8.1f)", st_names[i], smd[i], smn[i]);
-		if (i != ST_EMPTY)
-			printf("  +%.1f (+%.1f) over the empty program", smd[i] - smd[ST_EMPTY],
-			       smn[i] - smn[ST_EMPTY]);
+		int base = i >= ST_EMPTY_EXIT && i != ST_ILLEGAL_ENTER ? ST_EMPTY_EXIT : ST_EMPTY;
+
+		if (i != ST_EMPTY && i != ST_EMPTY_EXIT)
+			printf("  +%.1f (+%.1f) over the empty program", smd[i] - smd[base],
+			       smn[i] - smn[base]);
 		printf("\n");
 	}
 	printf("    1024 guarded / 1 guarded: unguarded write %.2f (%.2f), allowed write %.2f (%.2f)\n",

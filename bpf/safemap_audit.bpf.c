@@ -40,12 +40,21 @@ struct {
 	__type(value, struct sm_policy);
 } sm_policy SEC(".maps");
 
-/* Reports between sys_enter and sys_exit, keyed by pid_tgid. */
+/* A report between sys_enter and sys_exit: in the writing task's own
+ * storage (created at its first illegal write, freed with the task), which
+ * costs a fraction of a hash map's update + lookup + delete keyed by
+ * pid_tgid; armed says whether it holds a report. */
+struct sm_slot {
+	struct sm_report r;
+	__u32 armed;
+	__u32 pad;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct sm_report);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sm_slot);
 } sm_pending SEC(".maps");
 
 /* Reports to user space. Sized by the library before load. */
@@ -232,24 +241,28 @@ _Static_assert(__builtin_offsetof(union bpf_attr, batch.map_fd) ==
 const volatile __u32 sm_stop_after = 0;
 #define SM_STOP(step) (sm_stop_after && sm_stop_after <= (step))
 
-static __always_inline int on_enter(long cmd, __u64 uattr)
+static __always_inline int on_enter(long cmd, __u64 uattr, __u64 usize)
 {
 	struct bpf_map___sm *map;
 	const struct sm_policy *pol;
-	struct sm_report r = {};
-	struct sm_attr attr;
+	struct sm_slot *slot;
+	struct sm_report *r;
+	struct sm_attr attr = {};
 	__u64 pid_tgid;
-	__u32 id, fd, bit;
+	__u32 id, fd, bit, uid;
 	int batch;
 
 	/* cheapest first: nothing guarded (one load), not a write (a compare) */
 	if (!sm_nr_guarded || !is_write_cmd(cmd) || SM_STOP(1))
 		return 0;
 	batch = is_batch_cmd(cmd);
-	/* only the fd, until the map turns out to be guarded */
-	if (bpf_probe_read_user(&fd, sizeof(fd), (const void *)(uattr + (batch ?
-				__builtin_offsetof(struct sm_attr, batch_map_fd) : 0))))
+	/* the attr prefix in one read (as cheap as the fd alone): at most the
+	 * size the caller passed, as the kernel copies no more */
+	if (usize > sizeof(attr))
+		usize = sizeof(attr);
+	if (usize < sizeof(__u32) || bpf_probe_read_user(&attr, usize, (const void *)uattr))
 		return 0; /* the kernel's copy fails too: nothing is written */
+	fd = batch ? attr.batch_map_fd : attr.map_fd;
 	if (SM_STOP(2))
 		return 0;
 	map = fd_to_map(fd);
@@ -267,38 +280,43 @@ static __always_inline int on_enter(long cmd, __u64 uattr)
 	if (!pol || SM_STOP(5))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
-	r.uid = (__u32)bpf_get_current_uid_gid();
-	r.pid = pid_tgid >> 32;
-	r.tid = (__u32)pid_tgid;
-	if (allowed(pol, r.pid, r.uid))
+	uid = (__u32)bpf_get_current_uid_gid();
+	if (allowed(pol, pid_tgid >> 32, uid))
 		return 0;
 
-	if (bpf_probe_read_user(&attr, sizeof(attr), (const void *)uattr))
-		return 0;
-	r.ts_ns = bpf_ktime_get_ns();
-	r.uattr = uattr;
-	r.map_id = id;
-	r.cmd = cmd;
-	r.fd = fd;
-	r.key_size = BPF_CORE_READ(map, key_size);
-	bpf_get_current_comm(r.comm, sizeof(r.comm));
-	bpf_core_read(r.map_name, sizeof(r.map_name), &map->name);
-	if (batch)
-		r.count = attr.batch_count;
-	if (cmd != BPF_MAP_FREEZE && cmd != BPF_MAP_LOOKUP_AND_DELETE_BATCH)
-		read_key(&r, batch ? attr.batch_keys : attr.key); /* an output there */
-	if (bpf_map_update_elem(&sm_pending, &pid_tgid, &r, BPF_ANY)) {
-		count_lost();
+	slot = bpf_task_storage_get(&sm_pending, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!slot) {
+		count_lost(); /* no memory for the task's slot */
 		return 0;
 	}
-	__sync_fetch_and_add(&sm_nr_pending, 1);
+	r = &slot->r;
+	r->uid = uid;
+	r->pid = pid_tgid >> 32;
+	r->tid = (__u32)pid_tgid;
+	r->ts_ns = bpf_ktime_get_ns();
+	r->uattr = uattr;
+	r->map_id = id;
+	r->cmd = cmd;
+	r->ret = 0;
+	r->fd = fd;
+	r->key_size = BPF_CORE_READ(map, key_size);
+	r->key_len = 0;
+	r->count = batch ? attr.batch_count : 0;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bpf_core_read(r->map_name, sizeof(r->map_name), &map->name);
+	if (cmd != BPF_MAP_FREEZE && cmd != BPF_MAP_LOOKUP_AND_DELETE_BATCH)
+		read_key(r, batch ? attr.batch_keys : attr.key); /* an output there */
+	if (!slot->armed)
+		__sync_fetch_and_add(&sm_nr_pending, 1);
+	slot->armed = 1;
 	return 0;
 }
 
-static __always_inline __u64 wake_flags(void)
+/* @now: the report's syscall entry time (a few microseconds old at most:
+ * close enough for SM_WAKE_NS, one clock read fewer) */
+static __always_inline __u64 wake_flags(__u64 now)
 {
-	__u64 now = bpf_ktime_get_ns();
-
 	if (now - sm_last_wake_ns >= SM_WAKE_NS || ++sm_unwoken >= SM_WAKE_EVERY ||
 	    bpf_ringbuf_query(&sm_reports, BPF_RB_AVAIL_DATA) >= sm_wake_bytes) {
 		sm_last_wake_ns = now;
@@ -311,18 +329,18 @@ static __always_inline __u64 wake_flags(void)
 
 static __always_inline int on_exit(long ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct sm_report *r, *out;
+	struct sm_slot *slot;
+	struct sm_report *out;
 	struct sm_attr attr;
 
-	r = bpf_map_lookup_elem(&sm_pending, &pid_tgid);
-	if (!r)
+	slot = bpf_task_storage_get(&sm_pending, bpf_get_current_task_btf(), 0, 0);
+	if (!slot || !slot->armed)
 		return 0;
 	out = bpf_ringbuf_reserve(&sm_reports, sizeof(*out), 0);
 	if (!out) {
 		count_lost();
 	} else {
-		__builtin_memcpy(out, r, sizeof(*out));
+		__builtin_memcpy(out, &slot->r, sizeof(*out));
 		out->ret = ret;
 		if (is_batch_cmd(out->cmd) &&
 		    bpf_probe_read_user(&attr, sizeof(attr), (const void *)out->uattr) == 0) {
@@ -330,17 +348,17 @@ static __always_inline int on_exit(long ret)
 			if (out->cmd == BPF_MAP_LOOKUP_AND_DELETE_BATCH && attr.batch_count)
 				read_key(out, attr.batch_keys);
 		}
-		bpf_ringbuf_submit(out, wake_flags());
+		bpf_ringbuf_submit(out, wake_flags(out->ts_ns));
 	}
-	if (bpf_map_delete_elem(&sm_pending, &pid_tgid) == 0)
-		__sync_fetch_and_sub(&sm_nr_pending, 1);
+	slot->armed = 0;
+	__sync_fetch_and_sub(&sm_nr_pending, 1);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_bpf")
 int sm_tp_enter(struct sm_tp_sys_enter *ctx)
 {
-	return on_enter((long)ctx->args[0], ctx->args[1]);
+	return on_enter((long)ctx->args[0], ctx->args[1], ctx->args[2]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_bpf")
@@ -358,7 +376,7 @@ int sm_raw_enter(struct bpf_raw_tracepoint_args *ctx)
 
 	if (ctx->args[1] != SM_NR_BPF)
 		return 0;
-	return on_enter((long)SM_SYSCALL_ARG1(regs), SM_SYSCALL_ARG2(regs));
+	return on_enter((long)SM_SYSCALL_ARG1(regs), SM_SYSCALL_ARG2(regs), SM_SYSCALL_ARG3(regs));
 }
 
 SEC("raw_tp/sys_exit")

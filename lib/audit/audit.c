@@ -145,8 +145,7 @@ static int open_hook(struct safemap_audit *a, const struct safemap_audit_opts *o
 	bpf_program__set_autoload(s->progs.sm_raw_enter, raw);
 	bpf_program__set_autoload(s->progs.sm_raw_exit, raw);
 	if ((err = bpf_map__set_max_entries(s->maps.sm_reports, (uint32_t)o->ring_size)) ||
-	    (err = bpf_map__set_max_entries(s->maps.sm_policy, o->max_guarded)) ||
-	    (err = bpf_map__set_max_entries(s->maps.sm_pending, o->max_inflight))) {
+	    (err = bpf_map__set_max_entries(s->maps.sm_policy, o->max_guarded))) {
 		safemap_audit_bpf__destroy(s);
 		return load_error(err, "sizing the probe's maps");
 	}
