@@ -57,6 +57,15 @@ struct {
 	__type(value, struct sm_slot);
 } sm_pending SEC(".maps");
 
+/* The allowed cgroups of all policies (sm_policy.cgroup_slots index it),
+ * filled by the library with cgroup directory fds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, SM_AUDIT_CGROUP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sm_cgroups SEC(".maps");
+
 /* Reports to user space. Sized by the library before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -181,7 +190,25 @@ static __always_inline struct bpf_map___sm *fd_to_map(__u32 fd)
 	return priv;
 }
 
-static __always_inline int allowed(const struct sm_policy *p, __u32 tgid, __u32 uid)
+/* In an allowed cgroup or below it? The exact cgroup costs a compare;
+ * a descendant one helper call per allowed cgroup (the kernel walks the
+ * task's cgroup ancestors). */
+static __always_inline int cgroup_allowed(const struct sm_policy *p, __u64 cgid)
+{
+	__u32 i, n = p->n_cgroups;
+
+#pragma unroll
+	for (i = 0; i < SM_AUDIT_MAX_CGROUPS; i++)
+		if (i < n && p->cgroup_ids[i] == cgid)
+			return 1;
+#pragma unroll
+	for (i = 0; i < SM_AUDIT_MAX_CGROUPS; i++)
+		if (i < n && bpf_current_task_under_cgroup(&sm_cgroups, p->cgroup_slots[i]) == 1)
+			return 1;
+	return 0;
+}
+
+static __always_inline int allowed(const struct sm_policy *p, __u32 tgid, __u32 uid, __u64 cgid)
 {
 	__u32 i, n;
 
@@ -199,7 +226,7 @@ static __always_inline int allowed(const struct sm_policy *p, __u32 tgid, __u32 
 	for (i = 0; i < SM_AUDIT_MAX_ALLOWED; i++)
 		if (i < n && p->uids[i] == uid)
 			return 1;
-	return 0;
+	return p->n_cgroups && cgroup_allowed(p, cgid);
 }
 
 /* Copy up to SM_AUDIT_KEY_BYTES of the user's key. */
@@ -250,6 +277,7 @@ static __always_inline int on_enter(long cmd, __u64 uattr, __u64 usize)
 	struct sm_attr attr = {};
 	__u64 pid_tgid;
 	__u32 id, fd, bit, uid;
+	__u64 cgid;
 	int batch;
 
 	/* cheapest first: nothing guarded (one load), not a write (a compare) */
@@ -281,7 +309,8 @@ static __always_inline int on_enter(long cmd, __u64 uattr, __u64 usize)
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	uid = (__u32)bpf_get_current_uid_gid();
-	if (allowed(pol, pid_tgid >> 32, uid))
+	cgid = bpf_get_current_cgroup_id();
+	if (allowed(pol, pid_tgid >> 32, uid, cgid))
 		return 0;
 
 	slot = bpf_task_storage_get(&sm_pending, bpf_get_current_task_btf(), 0,
@@ -296,6 +325,7 @@ static __always_inline int on_enter(long cmd, __u64 uattr, __u64 usize)
 	r->tid = (__u32)pid_tgid;
 	r->ts_ns = bpf_ktime_get_ns();
 	r->uattr = uattr;
+	r->cgroup_id = cgid;
 	r->map_id = id;
 	r->cmd = cmd;
 	r->ret = 0;

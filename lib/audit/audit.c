@@ -192,6 +192,7 @@ int safemap_audit_open(const struct safemap_audit_opts *opts, struct safemap_aud
 	if (!a)
 		return safemap__errorf(-ENOMEM, "audit: out of memory");
 	pthread_mutex_init(&a->lock, NULL);
+	a->cg.mount_fd = -1;
 	a->event_fn = o.event_fn;
 	a->event_ctx = o.event_ctx;
 	a->tgid = getpid();
@@ -217,6 +218,10 @@ int safemap_audit_open(const struct safemap_audit_opts *opts, struct safemap_aud
 		goto fail;
 
 	a->policy_fd = bpf_map__fd(a->skel->maps.sm_policy);
+	a->cgroups_fd = bpf_map__fd(a->skel->maps.sm_cgroups);
+	safemap__cg_init(&a->cg);
+	if (a->cg.mount_fd >= 0)
+		a->caps |= SAFEMAP_AUDIT_CAP_CGROUP;
 	a->nr_guarded = &a->skel->bss->sm_nr_guarded;
 	a->guard_words = (uint64_t *)a->skel->bss->sm_guard_words;
 	a->lost_kernel = &a->skel->bss->sm_lost;
@@ -227,10 +232,21 @@ int safemap_audit_open(const struct safemap_audit_opts *opts, struct safemap_aud
 		goto fail;
 	}
 	a->caps |= SAFEMAP_AUDIT_CAP_REPORT | SAFEMAP_AUDIT_CAP_RESULT;
-	a->mode = a->caps & SAFEMAP_AUDIT_CAP_LSM
-		? "reporting only (BPF LSM is available, but this version does not block writes)"
-		: "reporting only (this kernel cannot attach a BPF LSM program to security_bpf: "
-		  "writes cannot be blocked)";
+	{
+		static const char *const modes[2][2] = {
+			{ "reporting only (this kernel cannot attach a BPF LSM program to security_bpf: "
+			  "writes cannot be blocked); no cgroup v2 mounted: reports carry no cgroup, "
+			  "policies cannot name cgroups",
+			  "reporting only (this kernel cannot attach a BPF LSM program to security_bpf: "
+			  "writes cannot be blocked)" },
+			{ "reporting only (BPF LSM is available, but this version does not block "
+			  "writes); no cgroup v2 mounted: reports carry no cgroup, policies cannot "
+			  "name cgroups",
+			  "reporting only (BPF LSM is available, but this version does not block writes)" },
+		};
+
+		a->mode = modes[!!(a->caps & SAFEMAP_AUDIT_CAP_LSM)][!!(a->caps & SAFEMAP_AUDIT_CAP_CGROUP)];
+	}
 	*out = a;
 	return 0;
 fail:
@@ -249,8 +265,9 @@ void safemap_audit_close(struct safemap_audit *a)
 		a->skel->links.sm_tp_enter = NULL;
 		bpf_link__destroy(a->skel->links.sm_raw_enter);
 		a->skel->links.sm_raw_enter = NULL;
-		safemap_audit_bpf__destroy(a->skel);
+		safemap_audit_bpf__destroy(a->skel); /* the cgroup array lets its cgroups go */
 	}
+	safemap__cg_fini(&a->cg);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The shared event record: names, formatting, and filling the common part. */
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,7 @@ void safemap__event_init(struct safemap_event *ev, enum safemap_event_source src
 	ev->result = result;
 	ev->map_name = "";
 	ev->detail = "";
+	ev->cgroup = "";
 	ev->pid = getpid();
 	ev->tid = (pid_t)syscall(SYS_gettid);
 	ev->uid = getuid();
@@ -83,8 +85,9 @@ void safemap__event_init(struct safemap_event *ev, enum safemap_event_source src
 
 int safemap_event_format(const struct safemap_event *ev, char *buf, size_t len)
 {
-	char key[2 * 16 + 3] = "";
+	char key[2 * 16 + 3] = "", cg[512 + 16] = "";
 	size_t i, n = ev->key && ev->key_size ? ev->key_size : 0;
+	bool has_cg = ev->sz > offsetof(struct safemap_event, cgroup);
 
 	if (n > 16)
 		n = 16;
@@ -93,13 +96,63 @@ int safemap_event_format(const struct safemap_event *ev, char *buf, size_t len)
 			 ((const unsigned char *)ev->key)[i]);
 	if (ev->key_size > 16)
 		strcat(key, "..");
+	if (has_cg && ev->cgroup && ev->cgroup[0]) {
+		memcpy(cg, " cgroup=", 8);
+		safemap__escape_text(cg + 8, sizeof(cg) - 8, ev->cgroup);
+	} else if (has_cg && ev->cgroup_id) {
+		snprintf(cg, sizeof(cg), " cgroup_id=%llu", (unsigned long long)ev->cgroup_id);
+	}
 	return snprintf(buf, len,
-			"%s %s map=%s%s%.0u op=%s reason=%s result=%d%s%s pid=%d tid=%d uid=%u%s%s%s%s",
+			"%s %s map=%s%s%.0u op=%s reason=%s result=%d%s%s pid=%d tid=%d uid=%u%s%s%s%s%s",
 			safemap_event_source_name(ev->source),
 			ev->source == SAFEMAP_SRC_AUDIT ? "report" : ev->result ? "refused" : "event",
 			ev->map_name, ev->map_id ? " id=" : "", ev->map_id,
 			safemap_op_name(ev->op), safemap_reason_name(ev->reason), ev->result,
 			n ? " key=" : "", key, (int)ev->pid, (int)ev->tid, (unsigned)ev->uid,
-			ev->comm[0] ? " comm=" : "", ev->comm,
+			ev->comm[0] ? " comm=" : "", ev->comm, cg,
 			ev->detail[0] ? ": " : "", ev->detail);
+}
+
+/* Outside strings in text output (until lib/common's escape helpers land,
+ * branch untrusted: fold this into safemap_escape_text there): bytes below
+ * 0x20, 0x7f, a backslash, and bytes that are not valid UTF-8 become \xNN;
+ * the result is always NUL-terminated, truncated to @p len. */
+size_t safemap__escape_text(char *buf, size_t len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	if (!len)
+		return 0;
+	while (*p && o + 1 < len) {
+		size_t k = 0;
+
+		if (p[0] >= 0x20 && p[0] < 0x7f && p[0] != '\\')
+			k = 1;
+		else if (p[0] >= 0xc2 && p[0] <= 0xdf && (p[1] & 0xc0) == 0x80)
+			k = 2;
+		else if (p[0] >= 0xe0 && p[0] <= 0xef && (p[1] & 0xc0) == 0x80 &&
+			 (p[2] & 0xc0) == 0x80 && (p[0] != 0xe0 || p[1] >= 0xa0) &&
+			 (p[0] != 0xed || p[1] < 0xa0))
+			k = 3;
+		else if (p[0] >= 0xf0 && p[0] <= 0xf4 && (p[1] & 0xc0) == 0x80 &&
+			 (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 &&
+			 (p[0] != 0xf0 || p[1] >= 0x90) && (p[0] != 0xf4 || p[1] < 0x90))
+			k = 4;
+		if (k) {
+			if (o + k >= len)
+				break;
+			memcpy(buf + o, p, k);
+			o += k;
+			p += k;
+		} else {
+			if (o + 4 >= len)
+				break;
+			snprintf(buf + o, 5, "\\x%02x", p[0]);
+			o += 4;
+			p++;
+		}
+	}
+	buf[o] = '\0';
+	return o;
 }

@@ -27,6 +27,10 @@
 SAFEMAP_HIDDEN int safemap__opts_copy(void *dst, size_t dst_size, const void *src,
 				      const char *what);
 
+/* event.c: text-escape @p s into @p buf (see there; local until the escape
+ * helpers of branch untrusted land). Returns the length written. */
+SAFEMAP_HIDDEN size_t safemap__escape_text(char *buf, size_t len, const char *s);
+
 /* Record @p err (negative errno) with a formatted detail message for
  * safemap_last_error(), set errno, pass the message to the log callback.
  * Returns @p err so callers can `return safemap__errorf(-EINVAL, ...)`. */

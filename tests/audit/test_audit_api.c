@@ -375,10 +375,11 @@ static void leftovers_test(enum safemap_audit_hook hook)
 		before->id[before->n++] = before_maps.id[i];
 	find_ours(before, at_map_id(g_fd), &o);
 	ck_assert_msg(o.np == 2, "%d probe programs loaded, want 2 (enter + exit)", o.np);
-	ck_assert_msg(o.nm == 4, "%d probe maps, want 4 (policy, pending, reports, .bss)", o.nm);
+	ck_assert_msg(o.nm == 5, "%d probe maps, want 5 (policy, pending, cgroups, reports, .bss)",
+		      o.nm);
 	ck_assert_msg(o.nl >= 1 || hook != SAFEMAP_AUDIT_HOOK_RAW_TRACEPOINT,
 		      "raw tracepoint links are BPF links");
-	ck_assert_int_eq(still_there(&o), 2 + 4 + o.nl);
+	ck_assert_int_eq(still_there(&o), 2 + 5 + o.nl);
 
 	safemap_audit_close(a);
 	/* the ids go when the last reference does; programs free their maps
