@@ -9,10 +9,10 @@
  * resolves the fd the caller passed to the map it names, in the kernel, from
  * the calling task's own fd table (CO-RE: task->files->fdt->fd[fd] ->
  * private_data), looks the map id up in the policy map, and if the writer is
- * not allowed it parks a report in a per-task hash keyed by pid_tgid. On exit
+ * not allowed it parks a report in the writing task's storage. On exit
  * it adds the syscall's result and sends the report through a ring buffer.
- * A report that finds no room (ring buffer full, or too many writes in
- * flight) is counted in sm_lost, never silently dropped.
+ * A report that finds no room (ring buffer full, or no task storage for
+ * it) is counted in sm_lost, never silently dropped.
  *
  * This reports; it does not block: refusing a write needs a BPF LSM program
  * on security_bpf, which the library probes for separately.
@@ -73,7 +73,7 @@ struct {
 } sm_reports SEC(".maps");
 
 /* Global state (.bss, mmapped by the library). */
-__u64 sm_lost;          /* reports dropped: ring buffer or pending map full */
+__u64 sm_lost;          /* reports dropped: ring buffer full, or no task storage */
 __u64 sm_nr_pending;    /* entries in sm_pending: lets sys_exit skip the lookup */
 __u32 sm_nr_guarded;    /* entries in sm_policy, set by the library */
 __u64 sm_guard_words[SM_GUARD_WORDS]; /* the guarded-id filter (safemap_audit.h) */
@@ -208,7 +208,10 @@ static __always_inline int cgroup_allowed(const struct sm_policy *p, __u64 cgid)
 	return 0;
 }
 
-static __always_inline int allowed(const struct sm_policy *p, __u32 tgid, __u32 uid, __u64 cgid)
+/* Is the writer allowed? *cgid gets the writer's cgroup id when the
+ * policy names cgroups (else it stays 0: only a report needs it, and an
+ * allowed writer of a policy without cgroups pays no helper call for it). */
+static __always_inline int allowed(const struct sm_policy *p, __u32 tgid, __u32 uid, __u64 *cgid)
 {
 	__u32 i, n;
 
@@ -226,7 +229,10 @@ static __always_inline int allowed(const struct sm_policy *p, __u32 tgid, __u32 
 	for (i = 0; i < SM_AUDIT_MAX_ALLOWED; i++)
 		if (i < n && p->uids[i] == uid)
 			return 1;
-	return p->n_cgroups && cgroup_allowed(p, cgid);
+	if (!p->n_cgroups)
+		return 0;
+	*cgid = bpf_get_current_cgroup_id();
+	return cgroup_allowed(p, *cgid);
 }
 
 /* Copy up to SM_AUDIT_KEY_BYTES of the user's key. */
@@ -277,7 +283,7 @@ static __always_inline int on_enter(long cmd, __u64 uattr, __u64 usize)
 	struct sm_attr attr = {};
 	__u64 pid_tgid;
 	__u32 id, fd, bit, uid;
-	__u64 cgid;
+	__u64 cgid = 0;
 	int batch;
 
 	/* cheapest first: nothing guarded (one load), not a write (a compare) */
@@ -309,9 +315,10 @@ static __always_inline int on_enter(long cmd, __u64 uattr, __u64 usize)
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	uid = (__u32)bpf_get_current_uid_gid();
-	cgid = bpf_get_current_cgroup_id();
-	if (allowed(pol, pid_tgid >> 32, uid, cgid))
+	if (allowed(pol, pid_tgid >> 32, uid, &cgid))
 		return 0;
+	if (!cgid)
+		cgid = bpf_get_current_cgroup_id();
 
 	slot = bpf_task_storage_get(&sm_pending, bpf_get_current_task_btf(), 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);

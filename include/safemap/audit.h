@@ -88,8 +88,10 @@ struct safemap_audit_opts {
 	size_t ring_size;
 	/** Maps that can be guarded at once; 0 = 1024. */
 	uint32_t max_guarded;
-	/** Illegal writes in flight (between syscall entry and exit) at once,
-	 *  system-wide; beyond it reports are counted as lost. 0 = 4096. */
+	/** No longer a limit (kept for the ABI): a report in flight between
+	 *  syscall entry and exit lives in the writing task's own storage, one
+	 *  per task; a task whose storage cannot be allocated loses its report
+	 *  (counted). */
 	uint32_t max_inflight;
 	enum safemap_audit_hook hook; /**< 0 = SAFEMAP_AUDIT_HOOK_AUTO */
 };

@@ -19,7 +19,6 @@
 
 #define DEFAULT_RING_SIZE (256u * 1024)
 #define DEFAULT_MAX_GUARDED 1024u
-#define DEFAULT_MAX_INFLIGHT 4096u
 
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
@@ -94,8 +93,6 @@ static int check_opts(struct safemap_audit_opts *o)
 				       "between the page size (%ld) and 1 GiB", o->ring_size, page);
 	if (o->max_guarded == 0)
 		o->max_guarded = DEFAULT_MAX_GUARDED;
-	if (o->max_inflight == 0)
-		o->max_inflight = DEFAULT_MAX_INFLIGHT;
 	if ((unsigned)o->hook > SAFEMAP_AUDIT_HOOK_RAW_TRACEPOINT)
 		return safemap__errorf(-EINVAL, "audit: unknown hook %d", (int)o->hook);
 	return 0;

@@ -99,7 +99,7 @@ void safemap__audit_surface_lost(struct safemap_audit *a)
 	ev.uid = 0;
 	ev.count = n;
 	snprintf(detail, sizeof(detail),
-		 "%llu audit reports lost (ring buffer full or too many writes in flight); "
+		 "%llu audit reports lost (ring buffer full, or no memory for a writer's slot); "
 		 "%llu lost in all", (unsigned long long)n, (unsigned long long)now);
 	ev.detail = detail;
 	deliver(a, &ev);
