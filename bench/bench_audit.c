@@ -138,7 +138,7 @@ static struct safemap_audit *audit_open(enum hook h)
 
 /* ---- the illegal writer: a child, timed by itself ---- */
 
-static uint64_t g_reports, g_lost;
+static uint64_t g_reports, g_lost, g_writes;
 static double g_lat_max_ns, g_lat_sum_ns;
 
 static double mono_ns(void)
@@ -195,6 +195,7 @@ static double illegal_writer(struct safemap_audit *a, int fd)
 	}
 	close(p[0]);
 	close(p[1]);
+	g_writes += (uint64_t)update_calls;
 	if (g_reports + g_lost - before != (uint64_t)update_calls) {
 		fprintf(stderr, "CHECK FAILED: %llu reports + lost for %ld illegal writes\n",
 			(unsigned long long)(g_reports + g_lost - before), update_calls);
@@ -256,6 +257,135 @@ static const char *verdict(double r_median, double r_best, double goal)
 		return r_best <= goal ? "met on the best round, not the median (noise?)"
 				      : "met on the median, not the best round (noise?)";
 	return "MISSED";
+}
+
+static struct safemap_audit *audit_guarding(int guarded, const int *fillers, int n);
+static uint32_t map_id(int fd);
+
+/* ---- (d) the library's own probe, found among the programs of the system
+ * (other processes load audit probes too): the sys_enter program that
+ * reads a policy map holding @p guarded, and the sys_exit program that
+ * shares a map with it ---- */
+
+static int prog_info(int fd, struct bpf_prog_info *info, uint32_t *maps, uint32_t *nmaps)
+{
+	uint32_t len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	info->nr_map_ids = 16;
+	info->map_ids = (uintptr_t)maps;
+	if (bpf_obj_get_info_by_fd(fd, info, &len))
+		return -1;
+	*nmaps = info->nr_map_ids < 16 ? info->nr_map_ids : 16;
+	return 0;
+}
+
+static bool is_our_policy(uint32_t map_id, uint32_t guarded)
+{
+	struct bpf_map_info mi;
+	uint32_t len = sizeof(mi);
+	char value[1024];
+	bool yes = false;
+	int fd = bpf_map_get_fd_by_id(map_id);
+
+	if (fd < 0)
+		return false;
+	memset(&mi, 0, sizeof(mi));
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len) == 0 && strcmp(mi.name, "sm_policy") == 0 &&
+	    mi.value_size <= sizeof(value))
+		yes = bpf_map_lookup_elem(fd, &guarded, value) == 0;
+	close(fd);
+	return yes;
+}
+
+/* fds of the library's sys_enter and sys_exit programs (tracepoint hook). */
+static int find_probe(uint32_t guarded, int *enter_fd, int *exit_fd)
+{
+	uint32_t id = 0, maps[16], nmaps, enter_maps[16], n_enter = 0;
+	struct bpf_prog_info info;
+
+	*enter_fd = *exit_fd = -1;
+	for (int pass = 0; pass < 2; pass++) {
+		id = 0;
+		while (bpf_prog_get_next_id(id, &id) == 0) {
+			int fd = bpf_prog_get_fd_by_id(id);
+			bool mine = false;
+
+			if (fd < 0)
+				continue;
+			if (prog_info(fd, &info, maps, &nmaps) ||
+			    strcmp(info.name, pass ? "sm_tp_exit" : "sm_tp_enter") != 0) {
+				close(fd);
+				continue;
+			}
+			for (uint32_t i = 0; i < nmaps && !mine; i++) {
+				if (pass == 0)
+					mine = is_our_policy(maps[i], guarded);
+				for (uint32_t j = 0; pass == 1 && j < n_enter; j++)
+					mine = mine || maps[i] == enter_maps[j];
+			}
+			if (!mine) {
+				close(fd);
+				continue;
+			}
+			if (pass == 0) {
+				*enter_fd = fd;
+				memcpy(enter_maps, maps, sizeof(maps));
+				n_enter = nmaps;
+			} else {
+				*exit_fd = fd;
+			}
+			break;
+		}
+		if (pass == 0 && *enter_fd < 0)
+			return -1;
+	}
+	return *exit_fd < 0 ? -1 : 0;
+}
+
+static void prog_runs(int fd, uint64_t *ns, uint64_t *cnt)
+{
+	struct bpf_prog_info info;
+	uint32_t maps[16], n;
+
+	*ns = *cnt = 0;
+	if (prog_info(fd, &info, maps, &n) == 0) {
+		*ns = info.run_time_ns;
+		*cnt = info.run_cnt;
+	}
+}
+
+/* ns per run of the library's probe programs over one loop: an unguarded
+ * write, an allowed write, and (a child) illegal writes: enter and exit. */
+static void library_probe_ns(int unguarded, int guarded, const int *fillers, int nguard,
+			     double *out /* [4] */)
+{
+	struct safemap_audit *a = audit_guarding(guarded, fillers, nguard);
+	int enter, exit_;
+	uint64_t n0, c0, n1, c1, x0, y0, x1, y1;
+
+	if (find_probe(map_id(guarded), &enter, &exit_)) {
+		fprintf(stderr, "cannot find the library's probe programs\n");
+		exit(1);
+	}
+	prog_runs(enter, &n0, &c0);
+	loop_update(unguarded);
+	prog_runs(enter, &n1, &c1);
+	out[0] = c1 > c0 ? (double)(n1 - n0) / (double)(c1 - c0) : 0;
+	prog_runs(enter, &n0, &c0);
+	loop_update(guarded);
+	prog_runs(enter, &n1, &c1);
+	out[1] = c1 > c0 ? (double)(n1 - n0) / (double)(c1 - c0) : 0;
+	prog_runs(enter, &n0, &c0);
+	prog_runs(exit_, &x0, &y0);
+	illegal_writer(a, guarded);
+	prog_runs(enter, &n1, &c1);
+	prog_runs(exit_, &x1, &y1);
+	out[2] = c1 > c0 ? (double)(n1 - n0) / (double)(c1 - c0) : 0;
+	out[3] = y1 > y0 ? (double)(x1 - x0) / (double)(y1 - y0) : 0;
+	close(enter);
+	close(exit_);
+	safemap_audit_close(a);
 }
 
 /* ---- (c) the probe's own time per call: bpf_stats ---- */
@@ -427,6 +557,12 @@ static uint32_t map_id(int fd)
 int main(int argc, char **argv)
 {
 	double pid_ns[NPID][MAX_ROUNDS], upd_ns[NUPD][MAX_ROUNDS], st_ns[NST][MAX_ROUNDS];
+	double lib_ns[6][MAX_ROUNDS];
+	static const char *const lib_names[6] = {
+		"unguarded write, 1 guarded", "allowed write, 1 guarded",
+		"illegal write: sys_enter", "illegal write: sys_exit",
+		"unguarded write, 1024 guarded", "allowed write, 1024 guarded",
+	};
 	static int fillers[MAX_GUARDED];
 	static uint32_t ids[MAX_GUARDED];
 	struct safemap_bench_bpf *empty;
@@ -578,6 +714,17 @@ int main(int argc, char **argv)
 					      legal ? guarded : unguarded);
 			safemap_audit_steps__destroy(st);
 		}
+		/* (d) the library's probe, 1 and 1,024 guarded */
+		{
+			double d[4];
+
+			library_probe_ns(unguarded, guarded, fillers, 1, d);
+			for (int k = 0; k < 4; k++)
+				lib_ns[k][r] = d[k];
+			library_probe_ns(unguarded, guarded, fillers, MAX_GUARDED, d);
+			for (int k = 0; k < 2; k++)
+				lib_ns[4 + k][r] = d[k];
+		}
 		close(stats_fd);
 	}
 
@@ -652,7 +799,7 @@ int main(int argc, char **argv)
 		       umn[UPD_UNGUARDED_1K] / umn[UPD_UNGUARDED], 1.05));
 	printf("    illegal writes: %llu reports + %llu lost = %ld (checked)\n",
 	       (unsigned long long)g_reports, (unsigned long long)g_lost,
-	       (long)rounds * update_calls);
+	       (long)g_writes);
 	printf("    report latency (write's syscall entry to the sink, poll timeout 200 ms, "
 	       "tick %d ms): mean %.3f ms, worst %.3f ms\n\n", SAFEMAP_AUDIT_TICK_MS,
 	       g_reports ? g_lat_sum_ns / (double)g_reports / 1e6 : 0.0, g_lat_max_ns / 1e6);
@@ -670,6 +817,10 @@ int main(int argc, char **argv)
 	printf("    1024 guarded / 1 guarded: unguarded write %.2f (%.2f), allowed write %.2f (%.2f)\n",
 	       smd[ST_FULL_1K] / smd[ST_FULL_1], smn[ST_FULL_1K] / smn[ST_FULL_1],
 	       smd[ST_LEGAL_1K] / smd[ST_LEGAL_1], smn[ST_LEGAL_1K] / smn[ST_LEGAL_1]);
+	printf("\n(d) the library's probe (safemap_audit_open), its programs alone (run_time_ns / "
+	       "run_cnt; compare with (c)'s empty program)\n");
+	for (int i = 0; i < 6; i++)
+		printf("    %-32s %8.1f (%8.1f)\n", lib_names[i], median(lib_ns[i]), best(lib_ns[i]));
 	close(unguarded);
 	close(guarded);
 	for (int i = 0; i < MAX_GUARDED - 1; i++)
