@@ -66,12 +66,12 @@ int safemap__audit_on_report(void *ctx, void *data, size_t size)
 	cgroup = safemap__cg_path(&a->cg, ev.cgroup_id);
 	ev.cgroup = cgroup;
 	if (cgroup[0])
-		safemap__escape_text(cg, sizeof(cg), cgroup);
+		snprintf(cg, sizeof(cg), "%s", cgroup); /* escaped with the rest below */
 	else if (ev.cgroup_id)
 		snprintf(cg, sizeof(cg), "id %llu, removed", (unsigned long long)ev.cgroup_id);
 	else
 		snprintf(cg, sizeof(cg), "none");
-	snprintf(detail, sizeof(detail),
+	safemap__detailf(detail, sizeof(detail), /* comm, name, cgroup: outside strings */
 		 "%s (pid %u tid %u uid %u, cgroup %s) %s map '%s' (id %u, fd %u, key %u bytes) "
 		 "against its policy: %s%s%s", comm, r.pid, r.tid, r.uid, cg,
 		 safemap_op_name(ev.op), name, r.map_id, r.fd, r.key_size,

@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include <safemap/escape.h>
+
 #include "internal.h"
 
 static const char *const source_names[] = {
@@ -83,12 +85,19 @@ void safemap__event_init(struct safemap_event *ev, enum safemap_event_source src
 	ev->timestamp_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The map name, comm and detail are outside strings: text-escaped
+ * (safemap/escape.h; the detail is escaped already, and escaping is
+ * idempotent). */
 int safemap_event_format(const struct safemap_event *ev, char *buf, size_t len)
 {
-	char key[2 * 16 + 3] = "", cg[512 + 16] = "";
+	char key[2 * 16 + 3] = "", name[4 * 64 + 1], comm[4 * sizeof(ev->comm) + 1];
+	char detail[4 * 256 + 1], cg[4 * 256 + 16] = "";
 	size_t i, n = ev->key && ev->key_size ? ev->key_size : 0;
 	bool has_cg = ev->sz > offsetof(struct safemap_event, cgroup);
 
+	safemap_escape_text(name, sizeof(name), ev->map_name, SAFEMAP_ESCAPE_CSTR);
+	safemap_escape_text(comm, sizeof(comm), ev->comm, sizeof(ev->comm));
+	safemap_escape_text(detail, sizeof(detail), ev->detail, SAFEMAP_ESCAPE_CSTR);
 	if (n > 16)
 		n = 16;
 	for (i = 0; i < n; i++)
@@ -96,9 +105,9 @@ int safemap_event_format(const struct safemap_event *ev, char *buf, size_t len)
 			 ((const unsigned char *)ev->key)[i]);
 	if (ev->key_size > 16)
 		strcat(key, "..");
-	if (has_cg && ev->cgroup && ev->cgroup[0]) {
+	if (has_cg && ev->cgroup && ev->cgroup[0]) { /* the writer's cgroup: an outside string */
 		memcpy(cg, " cgroup=", 8);
-		safemap__escape_text(cg + 8, sizeof(cg) - 8, ev->cgroup);
+		safemap_escape_text(cg + 8, sizeof(cg) - 8, ev->cgroup, SAFEMAP_ESCAPE_CSTR);
 	} else if (has_cg && ev->cgroup_id) {
 		snprintf(cg, sizeof(cg), " cgroup_id=%llu", (unsigned long long)ev->cgroup_id);
 	}
@@ -106,53 +115,8 @@ int safemap_event_format(const struct safemap_event *ev, char *buf, size_t len)
 			"%s %s map=%s%s%.0u op=%s reason=%s result=%d%s%s pid=%d tid=%d uid=%u%s%s%s%s%s",
 			safemap_event_source_name(ev->source),
 			ev->source == SAFEMAP_SRC_AUDIT ? "report" : ev->result ? "refused" : "event",
-			ev->map_name, ev->map_id ? " id=" : "", ev->map_id,
+			name, ev->map_id ? " id=" : "", ev->map_id,
 			safemap_op_name(ev->op), safemap_reason_name(ev->reason), ev->result,
 			n ? " key=" : "", key, (int)ev->pid, (int)ev->tid, (unsigned)ev->uid,
-			ev->comm[0] ? " comm=" : "", ev->comm, cg,
-			ev->detail[0] ? ": " : "", ev->detail);
-}
-
-/* Outside strings in text output (until lib/common's escape helpers land,
- * branch untrusted: fold this into safemap_escape_text there): bytes below
- * 0x20, 0x7f, a backslash, and bytes that are not valid UTF-8 become \xNN;
- * the result is always NUL-terminated, truncated to @p len. */
-size_t safemap__escape_text(char *buf, size_t len, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0;
-
-	if (!len)
-		return 0;
-	while (*p && o + 1 < len) {
-		size_t k = 0;
-
-		if (p[0] >= 0x20 && p[0] < 0x7f && p[0] != '\\')
-			k = 1;
-		else if (p[0] >= 0xc2 && p[0] <= 0xdf && (p[1] & 0xc0) == 0x80)
-			k = 2;
-		else if (p[0] >= 0xe0 && p[0] <= 0xef && (p[1] & 0xc0) == 0x80 &&
-			 (p[2] & 0xc0) == 0x80 && (p[0] != 0xe0 || p[1] >= 0xa0) &&
-			 (p[0] != 0xed || p[1] < 0xa0))
-			k = 3;
-		else if (p[0] >= 0xf0 && p[0] <= 0xf4 && (p[1] & 0xc0) == 0x80 &&
-			 (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 &&
-			 (p[0] != 0xf0 || p[1] >= 0x90) && (p[0] != 0xf4 || p[1] < 0x90))
-			k = 4;
-		if (k) {
-			if (o + k >= len)
-				break;
-			memcpy(buf + o, p, k);
-			o += k;
-			p += k;
-		} else {
-			if (o + 4 >= len)
-				break;
-			snprintf(buf + o, 5, "\\x%02x", p[0]);
-			o += 4;
-			p++;
-		}
-	}
-	buf[o] = '\0';
-	return o;
+			comm[0] ? " comm=" : "", comm, cg, detail[0] ? ": " : "", detail);
 }
