@@ -364,14 +364,31 @@ struct safemap_objcheck_opts {
  *        maps the policy names that the object lacks.
  * @param out receives the report; free it with safemap_objcheck_free().
  * @return 0 (findings are in the report, not errors); -ENOENT, -EINVAL (not
- *         a BPF object, bad policy line: the detail message names the line),
- *         -ENOMEM.
+ *         a regular file, not a BPF object, a corrupt one, bad policy line:
+ *         the detail message names the line), -ENODATA (no BTF: compile
+ *         with clang -g), -EFBIG (over 1 GiB), -ENOMEM.
  *
  * Concurrency: thread-safe, shares nothing (libbpf may print warnings
  * through its own print callback, see libbpf_set_print()).
  */
 SAFEMAP_API int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *opts,
 				      struct safemap_objcheck **out);
+
+/**
+ * @brief The same check over an object image in memory (@p size bytes at
+ *        @p data, e.g. read from a network or an archive), reported under
+ *        @p name (NULL: "(memory)"). The image is validated before libbpf
+ *        parses it (ELF, symbols, relocations, .BTF, .BTF.ext, .maps), so a
+ *        corrupt image is refused with -EINVAL and a message naming the
+ *        problem, never a crash.
+ * @return as safemap_objcheck_file(); -ENODATA: the object has no BTF.
+ *
+ * Concurrency: as safemap_objcheck_file(); @p data is only read, and only
+ * during the call.
+ */
+SAFEMAP_API int safemap_objcheck_mem(const void *data, size_t size, const char *name,
+				     const struct safemap_objcheck_opts *opts,
+				     struct safemap_objcheck **out);
 
 /** @brief Free a report. Accepts NULL. */
 SAFEMAP_API void safemap_objcheck_free(struct safemap_objcheck *r);

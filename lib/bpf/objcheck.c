@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The static checker: open a BPF object file without loading it, list its
  * maps, and find key padding holes and departures from a policy. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "obj_validate.h"
 #include "policy.h"
+
+/* The largest object file the checker reads (vmlinux-sized BTF fits). */
+#define SAFEMAP__OBJ_MAX (1024u << 20)
 
 /* The report and everything it points to, freed in one place. */
 struct report {
@@ -172,58 +178,37 @@ static void add_map(struct report *r, const struct bpf_map *map, const struct bt
 		check_policy(r, m, rule);
 }
 
-/* Is @p path an ELF file for the BPF machine? Checked before libbpf sees
- * it, so that a wrong file is a clean error rather than libbpf's warning
- * on stderr. Returns 0, or -errno / -EINVAL with a detail message. */
-static int check_elf(const char *path)
+/* libbpf's error @p err (negative; its own codes from 4000 too) as text. */
+static const char *libbpf_errstr(int err, char *buf, size_t len)
 {
-	unsigned char h[20];
-	unsigned machine;
-	size_t n;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return safemap__errorf(-errno, "'%s': %s", path, strerror(errno));
-	n = fread(h, 1, sizeof(h), f);
-	fclose(f);
-	if (n < sizeof(h) || memcmp(h, "\177ELF", 4))
-		return safemap__errorf(-EINVAL, "'%s' is not a BPF object file (not ELF)", path);
-	machine = h[5] == 2 ? (unsigned)h[18] << 8 | h[19] : (unsigned)h[19] << 8 | h[18];
-	if (machine != 247 /* EM_BPF */)
-		return safemap__errorf(-EINVAL,
-				       "'%s' is not a BPF object file (ELF for machine %u, not BPF)",
-				       path, machine);
-	return 0;
+	if (libbpf_strerror(err, buf, len))
+		snprintf(buf, len, "error %d", -err);
+	return buf;
 }
 
-int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *user_opts,
-			  struct safemap_objcheck **out)
+static int check_object(const void *data, size_t size, const char *name,
+			const struct safemap_objcheck_opts *o, struct safemap_objcheck **out)
 {
-	struct safemap_objcheck_opts o;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = name);
 	struct safemap__policy policy = { 0 };
 	struct bpf_object *obj;
 	struct bpf_map *map;
 	struct report *r;
 	size_t i;
+	char ebuf[128];
 	int err;
 
-	if (!path || !out)
-		return safemap__errorf(-EINVAL, "safemap_objcheck_file: NULL argument");
-	*out = NULL;
-	err = safemap__opts_copy(&o, sizeof(o), user_opts, "safemap_objcheck_opts");
-	if (err)
+	if ((err = safemap__obj_validate(data, size, name)))
 		return err;
-	if ((err = check_elf(path)))
+	if (o->policy_path && (err = safemap__policy_load(o->policy_path, &policy)))
 		return err;
-	if (o.policy_path && (err = safemap__policy_load(o.policy_path, &policy)))
-		return err;
-	obj = bpf_object__open_file(path, NULL);
+	obj = bpf_object__open_mem(data, size, &oo);
 	if (!obj) {
 		err = -errno;
 		safemap__policy_free(&policy);
-		return safemap__errorf(err == -ENOENT ? err : -EINVAL,
-				       "'%s' is not a BPF object file libbpf can open: %s", path,
-				       strerror(-err));
+		return safemap__errorf(err == -ENOMEM ? err : -EINVAL,
+				       "'%s' is not a BPF object file libbpf can open: %s", name,
+				       libbpf_errstr(err, ebuf, sizeof(ebuf)));
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -231,11 +216,11 @@ int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *
 		safemap__policy_free(&policy);
 		return safemap__errorf(-ENOMEM, "out of memory");
 	}
-	r->pub.path = keep(r, path);
+	r->pub.path = keep(r, name);
 	bpf_object__for_each_map(map, obj) {
 		if (bpf_map__is_internal(map)) /* .data, .rodata, .bss, .kconfig */
 			continue;
-		add_map(r, map, bpf_object__btf(obj), o.policy_path ? &policy : NULL);
+		add_map(r, map, bpf_object__btf(obj), o->policy_path ? &policy : NULL);
 	}
 	for (i = 0; i < policy.n; i++) {
 		const struct safemap__policy_rule *rule = &policy.rules[i];
@@ -249,10 +234,110 @@ int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *
 	safemap__policy_free(&policy);
 	if (r->err) {
 		safemap_objcheck_free(&r->pub);
-		return safemap__errorf(-ENOMEM, "'%s': out of memory", path);
+		return safemap__errorf(-ENOMEM, "'%s': out of memory", name);
 	}
 	*out = &r->pub;
 	return 0;
+}
+
+int safemap_objcheck_mem(const void *data, size_t size, const char *name,
+			 const struct safemap_objcheck_opts *user_opts, struct safemap_objcheck **out)
+{
+	struct safemap_objcheck_opts o;
+	int err;
+
+	if (!out)
+		return safemap__errorf(-EINVAL, "safemap_objcheck_mem: NULL argument");
+	*out = NULL;
+	if (!data && size)
+		return safemap__errorf(-EINVAL, "safemap_objcheck_mem: NULL data");
+	err = safemap__opts_copy(&o, sizeof(o), user_opts, "safemap_objcheck_opts");
+	if (err)
+		return err;
+	return check_object(data ? data : "", size, name && *name ? name : "(memory)", &o, out);
+}
+
+/* The whole of regular file @p path, read through one descriptor (so what
+ * is checked is what was refused or accepted: no second open). A named
+ * pipe, device or directory is refused by name, without blocking. */
+static int read_object(const char *path, void **data, size_t *size)
+{
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+	int fd;
+
+	/* stat first: a device is not even opened; fstat again after open */
+	if (stat(path, &st))
+		return safemap__errorf(-errno, "'%s': %s", path, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd < 0)
+			return safemap__errorf(-errno, "'%s': %s", path, strerror(errno));
+		if (fstat(fd, &st)) {
+			int err = errno;
+
+			close(fd);
+			return safemap__errorf(-err, "'%s': %s", path, strerror(err));
+		}
+		if (!S_ISREG(st.st_mode))
+			close(fd);
+	}
+	if (!S_ISREG(st.st_mode))
+		return safemap__errorf(-EINVAL, "'%s' is not a regular file (%s)", path,
+				       S_ISDIR(st.st_mode) ? "a directory" :
+				       S_ISFIFO(st.st_mode) ? "a named pipe" :
+				       S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+	if ((uint64_t)st.st_size > SAFEMAP__OBJ_MAX) {
+		close(fd);
+		return safemap__errorf(-EFBIG, "'%s': %lld bytes, more than the %u MiB the checker reads",
+				       path, (long long)st.st_size, SAFEMAP__OBJ_MAX >> 20);
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		close(fd);
+		return safemap__errorf(-ENOMEM, "'%s': out of memory", path);
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+
+			free(buf);
+			close(fd);
+			return safemap__errorf(-err, "'%s': read: %s", path,
+					       n < 0 ? strerror(err) : "the file shrank");
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*data = buf;
+	*size = got;
+	return 0;
+}
+
+int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *user_opts,
+			  struct safemap_objcheck **out)
+{
+	struct safemap_objcheck_opts o;
+	void *data = NULL;
+	size_t size = 0;
+	int err;
+
+	if (!path || !out)
+		return safemap__errorf(-EINVAL, "safemap_objcheck_file: NULL argument");
+	*out = NULL;
+	err = safemap__opts_copy(&o, sizeof(o), user_opts, "safemap_objcheck_opts");
+	if (err)
+		return err;
+	if ((err = read_object(path, &data, &size)))
+		return err;
+	err = check_object(data, size, path, &o, out);
+	free(data);
+	return err;
 }
 
 void safemap_objcheck_free(struct safemap_objcheck *pub)
