@@ -320,6 +320,9 @@ enum safemap_objcheck_kind {
 	SAFEMAP_FIND_VALUE_SIZE,      /**< value size differs from the policy */
 	SAFEMAP_FIND_MAP_TYPE,        /**< map type differs from the policy */
 	SAFEMAP_FIND_MISSING_MAP,     /**< a map the policy names is not in the object */
+	SAFEMAP_FIND_NOT_CHECKED,     /**< a hashed key whose padding could not be checked
+					   (no BTF type, no size, over 1 MiB, too complex): the
+					   message says why; offset/len: the whole key */
 };
 
 /** One finding. */
@@ -329,6 +332,9 @@ struct safemap_objcheck_finding {
 	uint32_t offset, len; /**< byte range (padding holes), else 0 */
 	uint64_t expected, actual; /**< policy value and object value (sizes, max_entries) */
 	const char *message;  /**< one line, e.g. "map 'flows' key 'struct flow': padding hole at bytes 6..7 (2 bytes)" */
+	uint32_t bit_offset, bits; /**< key_padding: the hole in bits (a bitfield's unused
+				        bits; offset/len are the bytes holding them);
+				        otherwise offset * 8, len * 8 */
 };
 
 /** One map of the object. */
@@ -339,6 +345,11 @@ struct safemap_objcheck_map {
 	uint32_t key_size, value_size, max_entries, map_flags;
 	const char *key_type;    /**< BTF type name ("struct flow_key", "__u32"), "" without BTF */
 	const char *value_type;
+	const char *inner_of;    /**< the inner map of a map of maps (named "OUTER.inner", from
+				      __array(values, ...)): OUTER's name; "" otherwise */
+	bool max_entries_at_load; /**< max_entries is 0 and libbpf sets it when it creates the
+				       map (perf_event_array: one per possible CPU); policy
+				       minimums do not apply */
 };
 
 /** The checker's report; free with safemap_objcheck_free(). */
@@ -359,9 +370,11 @@ struct safemap_objcheck_opts {
 /**
  * @brief Open a BPF object file *without loading it* (no privileges) and
  *        report each map it defines (libbpf's internal .data/.rodata/.bss/
- *        .kconfig maps left out) and every finding: padding holes in keys,
- *        max_entries below the policy, sizes or types other than the policy's,
- *        maps the policy names that the object lacks.
+ *        .kconfig maps left out; the inner map of a map of maps listed after
+ *        its outer map) and every finding: padding holes in keys (to the
+ *        bit, for bitfields), hashed keys that could not be checked (and
+ *        why), max_entries below the policy, sizes or types other than the
+ *        policy's, maps the policy names that the object lacks.
  * @param out receives the report; free it with safemap_objcheck_free().
  * @return 0 (findings are in the report, not errors); -ENOENT, -EINVAL (not
  *         a regular file, not a BPF object, a corrupt one, bad policy line:

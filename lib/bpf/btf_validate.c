@@ -328,8 +328,10 @@ int safemap__btf_validate(const void *data, size_t size, const char *name,
 		const struct btf_type *t = (const void *)p;
 		size_t n;
 
-		if ((size_t)(end - p) < sizeof(*t))
-			return bad(&v, 0, "truncated type record at byte %zu", (size_t)(p - types));
+		if ((size_t)(end - p) < sizeof(*t)) {
+			err = bad(&v, 0, "truncated type record at byte %zu", (size_t)(p - types));
+			goto fail;
+		}
 		n = rec_size(t);
 		if (!n || kind_of(t) > KIND_MAX || (t->info & ~INFO_MASK)) {
 			err = bad(&v, 0, "type [%u]: bad kind/info 0x%08x", out->ntypes + 1, t->info);

@@ -4,6 +4,7 @@
  * sections through btf_validate.c. */
 #include <endian.h>
 #include <gelf.h>
+#include <linux/btf.h>
 #include <libelf.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@ struct elf_ctx {
 	const char *name;
 	size_t size, shnum, shstrndx;
 	size_t symtab, nsyms;   /* section index of .symtab (0: none), its symbols */
+	Elf_Data *syms;
+	size_t strtab;
 	Elf_Data *btf, *btf_ext, *maps_data;
 	size_t maps_shndx;
 };
@@ -65,6 +68,8 @@ static int check_symbols(struct elf_ctx *c, Elf_Scn *scn, const GElf_Shdr *sh)
 	if (sh->sh_link == 0 || sh->sh_link >= c->shnum)
 		return corrupt(c, "symbol table: string table index %u", sh->sh_link);
 	c->nsyms = sh->sh_size / sizeof(Elf64_Sym);
+	c->syms = d;
+	c->strtab = sh->sh_link;
 	for (i = 0; i < c->nsyms; i++) {
 		GElf_Sym s;
 		GElf_Shdr ts;
@@ -199,10 +204,82 @@ static int check_sections(struct elf_ctx *c)
 	return 0;
 }
 
+/* The size of the ELF section called @p sec_name, or -1 without one. */
+static int64_t sec_size_by_name(const struct elf_ctx *c, const char *sec_name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(c->e, scn))) {
+		const char *n;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		n = elf_strptr(c->e, c->shstrndx, sh.sh_name);
+		if (n && !strcmp(n, sec_name))
+			return (int64_t)sh.sh_size;
+	}
+	return -1;
+}
+
+static bool has_var_symbol(const struct elf_ctx *c, const char *var)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsyms; i++) {
+		GElf_Sym s;
+		const char *n;
+
+		if (!gelf_getsym(c->syms, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_OBJECT ||
+		    (GELF_ST_BIND(s.st_info) != STB_GLOBAL && GELF_ST_BIND(s.st_info) != STB_WEAK))
+			continue;
+		n = elf_strptr(c->e, c->strtab, s.st_name);
+		if (n && !strcmp(n, var))
+			return true;
+	}
+	return false;
+}
+
+/* Each DATASEC (but the extern ones, .kconfig and .ksyms) describes an ELF
+ * section that exists, and each of its global variables has an ELF symbol:
+ * libbpf fixes sizes and offsets up from them. */
+static int check_datasecs(const struct elf_ctx *c, const struct safemap__btf_raw *b)
+{
+	uint32_t id, i;
+
+	for (id = 1; id <= b->ntypes; id++) {
+		const struct btf_type *t = b->types[id];
+		const struct btf_var_secinfo *v = (const void *)(t + 1);
+		const char *sec = b->strs + t->name_off;
+		int64_t size;
+
+		if (BTF_INFO_KIND(t->info) != BTF_KIND_DATASEC || !strcmp(sec, ".kconfig") ||
+		    !strcmp(sec, ".ksyms"))
+			continue;
+		size = sec_size_by_name(c, sec);
+		if (size < 0 || (!t->size && !size))
+			return corrupt(c, "BTF describes section '%s', which the ELF %s", sec,
+				       size < 0 ? "does not have" : "has empty");
+		for (i = 0; i < BTF_INFO_VLEN(t->info); i++, v++) {
+			const struct btf_type *var = b->types[v->type];
+			const char *vn = b->strs + var->name_off;
+
+			if (BTF_INFO_KIND(var->info) != BTF_KIND_VAR ||
+			    ((const struct btf_var *)(var + 1))->linkage != BTF_VAR_GLOBAL_ALLOCATED)
+				continue;
+			if (!has_var_symbol(c, vn))
+				return corrupt(c, "variable '%s' of section '%s' has no ELF symbol", vn,
+					       sec);
+		}
+	}
+	return 0;
+}
+
 int safemap__obj_validate(const void *data, size_t size, const char *name)
 {
 	struct elf_ctx c = { .name = name, .size = size };
 	struct safemap__btf_raw b;
+	void *btf = NULL;
 	int err;
 
 	if (size < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG))
@@ -219,10 +296,18 @@ int safemap__obj_validate(const void *data, size_t size, const char *name)
 				      name);
 	if (err)
 		goto out;
-	err = safemap__btf_validate(c.btf->d_buf, c.btf->d_size, name, &b);
+	/* an aligned copy (libbpf copies too): the section may sit anywhere */
+	btf = malloc(c.btf->d_size ? c.btf->d_size : 1);
+	if (!btf) {
+		err = safemap__errorf(-ENOMEM, "'%s': out of memory", name);
+		goto out;
+	}
+	memcpy(btf, c.btf->d_buf, c.btf->d_size);
+	err = safemap__btf_validate(btf, c.btf->d_size, name, &b);
 	if (err)
 		goto out;
-	if (c.btf_ext)
+	err = check_datasecs(&c, &b);
+	if (!err && c.btf_ext)
 		err = safemap__btf_ext_validate(c.btf_ext->d_buf, c.btf_ext->d_size, name, &b);
 	if (!err && c.maps_data) {
 		uint32_t id = safemap__btf_raw_find_datasec(&b, ".maps");
@@ -234,6 +319,7 @@ int safemap__obj_validate(const void *data, size_t size, const char *name)
 	}
 	safemap__btf_raw_free(&b);
 out:
+	free(btf);
 	elf_end(c.e);
 	return err;
 }

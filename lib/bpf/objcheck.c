@@ -72,13 +72,15 @@ static void *grow(struct report *r, void **arr, size_t n, size_t *cap, size_t el
 	return (char *)*arr + n * elem;
 }
 
-static void finding(struct report *r, enum safemap_objcheck_kind kind, const char *map,
-		    uint32_t off, uint32_t len, uint64_t expected, uint64_t actual,
-		    const char *fmt, ...) SAFEMAP_PRINTF(8, 9);
+static struct safemap_objcheck_finding *
+finding(struct report *r, enum safemap_objcheck_kind kind, const char *map, uint32_t off,
+	uint32_t len, uint64_t expected, uint64_t actual, const char *fmt, ...)
+	SAFEMAP_PRINTF(8, 9);
 
-static void finding(struct report *r, enum safemap_objcheck_kind kind, const char *map,
-		    uint32_t off, uint32_t len, uint64_t expected, uint64_t actual,
-		    const char *fmt, ...)
+/* Add a finding (bit range: the bytes'); returns it, or NULL once out of memory. */
+static struct safemap_objcheck_finding *
+finding(struct report *r, enum safemap_objcheck_kind kind, const char *map, uint32_t off,
+	uint32_t len, uint64_t expected, uint64_t actual, const char *fmt, ...)
 {
 	struct safemap_objcheck_finding *f;
 	char msg[512];
@@ -86,7 +88,8 @@ static void finding(struct report *r, enum safemap_objcheck_kind kind, const cha
 
 	f = grow(r, (void **)&r->findings, r->pub.nfindings, &r->cap_findings, sizeof(*f));
 	if (!f)
-		return;
+		return NULL;
+	memset(f, 0, sizeof(*f));
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -97,8 +100,11 @@ static void finding(struct report *r, enum safemap_objcheck_kind kind, const cha
 	f->expected = expected;
 	f->actual = actual;
 	f->message = keep(r, msg);
+	f->bit_offset = off * 8;
+	f->bits = len * 8;
 	r->pub.nfindings++;
 	r->pub.findings = r->findings;
+	return f;
 }
 
 struct hole_ctx {
@@ -106,13 +112,84 @@ struct hole_ctx {
 	const char *map, *key_type;
 };
 
-static void on_hole(uint32_t off, uint32_t len, void *ctx)
+static void on_hole(uint32_t bit, uint32_t bits, void *ctx)
 {
 	struct hole_ctx *h = ctx;
+	uint32_t off = bit / 8, end = (bit + bits + 7) / 8; /* the bytes holding the hole */
+	struct safemap_objcheck_finding *f;
 
-	finding(h->r, SAFEMAP_FIND_KEY_PADDING, h->map, off, len, 0, 0,
-		"map '%s' key '%s': padding hole at bytes %u..%u (%u byte%s): a lookup with uninitialised padding misses",
-		h->map, h->key_type, off, off + len - 1, len, len == 1 ? "" : "s");
+	if (bit % 8 == 0 && bits % 8 == 0)
+		f = finding(h->r, SAFEMAP_FIND_KEY_PADDING, h->map, off, end - off, 0, 0,
+			    "map '%s' key '%s': padding hole at bytes %u..%u (%u byte%s): a lookup with uninitialised padding misses",
+			    h->map, h->key_type, off, end - 1, end - off, end - off == 1 ? "" : "s");
+	else
+		f = finding(h->r, SAFEMAP_FIND_KEY_PADDING, h->map, off, end - off, 0, 0,
+			    "map '%s' key '%s': padding hole at bits %u..%u (%u bit%s, in byte%s %u%s%.0u): a lookup with uninitialised padding misses",
+			    h->map, h->key_type, bit, bit + bits - 1, bits, bits == 1 ? "" : "s",
+			    end - off == 1 ? "" : "s", off, end - off == 1 ? "" : "..",
+			    end - off == 1 ? 0 : end - 1);
+	if (f) {
+		f->bit_offset = bit;
+		f->bits = bits;
+	}
+}
+
+/* Map types whose keys are hashed or compared as bytes: a padding hole in
+ * such a key makes lookups miss. (Arrays and the like are indexed by a u32.) */
+static bool key_is_hashed(uint32_t type)
+{
+	switch (type) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_LPM_TRIE:
+	case BPF_MAP_TYPE_HASH_OF_MAPS:
+	case BPF_MAP_TYPE_SOCKHASH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* max_entries 0 that libbpf itself replaces when it creates the map (a
+ * perf_event_array gets one slot per possible CPU); every other type with
+ * 0 must have it set by the loader (bpf_map__set_max_entries()) or the
+ * kernel refuses the map. */
+static bool sized_at_load(uint32_t type, uint32_t max_entries)
+{
+	return !max_entries && type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+}
+
+static void not_checked(struct report *r, const struct safemap_objcheck_map *m, const char *why)
+{
+	finding(r, SAFEMAP_FIND_NOT_CHECKED, m->name, 0, m->key_size, 0, 0,
+		"map '%s' key%s%s%s (%u bytes): padding not checked: %s", m->name,
+		*m->key_type ? " '" : "", m->key_type, *m->key_type ? "'" : "", m->key_size, why);
+}
+
+static void check_key(struct report *r, const struct safemap_objcheck_map *m,
+		      const struct btf *btf, uint32_t kid)
+{
+	struct hole_ctx hc = { r, m->name, m->key_type };
+	int n;
+
+	if (!m->key_size)
+		return;
+	if (!btf || !kid) {
+		if (key_is_hashed(m->map_type))
+			not_checked(r, m, "it has no BTF type (key_size without __type(key, ...))");
+		return;
+	}
+	n = safemap__btf_holes(btf, kid, on_hole, &hc);
+	if (n == -EINVAL)
+		not_checked(r, m, "its BTF type has no size (void, a forward declaration) or nests deeper than 16 levels");
+	else if (n == -E2BIG)
+		not_checked(r, m, "over the 1 MiB the checker walks");
+	else if (n == -ELOOP)
+		not_checked(r, m, "its BTF type is too complex to walk (overlapping members, huge nested arrays)");
+	else if (n == -ENOMEM)
+		r->err = -ENOMEM;
 }
 
 static void check_policy(struct report *r, const struct safemap_objcheck_map *m,
@@ -133,19 +210,24 @@ static void check_policy(struct report *r, const struct safemap_objcheck_map *m,
 		finding(r, SAFEMAP_FIND_VALUE_SIZE, m->name, 0, 0, rule->value_size, m->value_size,
 			"map '%s': value size %u, the policy (line %u) wants %u", m->name,
 			m->value_size, rule->line, rule->value_size);
-	if (rule->min_max_entries && m->max_entries < rule->min_max_entries)
+	if (rule->min_max_entries && m->max_entries < rule->min_max_entries &&
+	    !m->max_entries_at_load)
 		finding(r, SAFEMAP_FIND_MAX_ENTRIES, m->name, 0, 0, rule->min_max_entries,
 			m->max_entries,
-			"map '%s': max_entries %u is below the policy's minimum %u (line %u)", m->name,
-			m->max_entries, rule->min_max_entries, rule->line);
+			"map '%s': max_entries %u is below the policy's minimum %u (line %u)%s", m->name,
+			m->max_entries, rule->min_max_entries, rule->line,
+			m->max_entries ? "" : ": 0 must be set by the loader before load");
 }
 
-static void add_map(struct report *r, const struct bpf_map *map, const struct btf *btf,
-		    struct safemap__policy *policy)
+/* Add map @p map (the inner map of @p outer when not NULL) to the report,
+ * then its inner map if it is a map of maps. */
+static void add_map(struct report *r, const struct bpf_map *map, const char *outer,
+		    const struct btf *btf, struct safemap__policy *policy)
 {
 	struct safemap_objcheck_map *m;
 	struct safemap__policy_rule *rule;
 	uint32_t kid = bpf_map__btf_key_type_id(map), vid = bpf_map__btf_value_type_id(map);
+	const struct bpf_map *inner = bpf_map__inner_map((struct bpf_map *)map);
 	const char *tn;
 	char buf[128];
 
@@ -164,18 +246,26 @@ static void add_map(struct report *r, const struct bpf_map *map, const struct bt
 	m->map_flags = bpf_map__map_flags(map);
 	m->key_type = keep(r, btf && kid ? safemap__btf_type_name(btf, kid, buf, sizeof(buf)) : "");
 	m->value_type = keep(r, btf && vid ? safemap__btf_type_name(btf, vid, buf, sizeof(buf)) : "");
+	m->inner_of = keep(r, outer ? outer : "");
+	m->max_entries_at_load = sized_at_load(m->map_type, m->max_entries);
 	r->pub.nmaps++;
 	r->pub.maps = r->maps;
 	m = &r->maps[r->pub.nmaps - 1];
 
-	rule = policy ? safemap__policy_find(policy, m->name) : NULL;
-	if (btf && kid && !(rule && rule->key_padding_ok)) {
-		struct hole_ctx hc = { r, m->name, m->key_type };
-
-		safemap__btf_holes(btf, kid, on_hole, &hc);
-	}
+	rule = policy ? safemap__policy_find(policy, m->name, m->map_type) : NULL;
+	if (!(rule && rule->key_padding_ok))
+		check_key(r, m, btf, kid);
 	if (rule)
 		check_policy(r, m, rule);
+	if (inner && !outer)
+		add_map(r, inner, bpf_map__name(map), btf, policy);
+}
+
+static const char *map_type_str(uint32_t type)
+{
+	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)type);
+
+	return s ? s : "?";
 }
 
 /* libbpf's error @p err (negative; its own codes from 4000 too) as text. */
@@ -220,15 +310,16 @@ static int check_object(const void *data, size_t size, const char *name,
 	bpf_object__for_each_map(map, obj) {
 		if (bpf_map__is_internal(map)) /* .data, .rodata, .bss, .kconfig */
 			continue;
-		add_map(r, map, bpf_object__btf(obj), o->policy_path ? &policy : NULL);
+		add_map(r, map, NULL, bpf_object__btf(obj), o->policy_path ? &policy : NULL);
 	}
 	for (i = 0; i < policy.n; i++) {
 		const struct safemap__policy_rule *rule = &policy.rules[i];
 
-		if (!rule->seen && !rule->optional && strcmp(rule->name, "*"))
+		if (!rule->seen && !rule->optional && safemap__policy_names_one(rule))
 			finding(r, SAFEMAP_FIND_MISSING_MAP, rule->name, 0, 0, 0, 0,
-				"map '%s' named by the policy (line %u) is not in the object",
-				rule->name, rule->line);
+				"map '%s'%s%s named by the policy (line %u) is not in the object",
+				rule->name, rule->has_sel_type ? " of type " : "",
+				rule->has_sel_type ? map_type_str(rule->sel_type) : "", rule->line);
 	}
 	bpf_object__close(obj);
 	safemap__policy_free(&policy);

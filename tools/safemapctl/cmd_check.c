@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* safemapctl check OBJ.bpf.o... [--policy FILE] [--json]: the static
+/* safemapctl check OBJ.bpf.o... [--policy FILE] [--json] [--verbose]: the static
  * checker over BPF object files (safemap_objcheck_file()), as text or JSON.
  * Exit 0: no findings; 1: findings; 2: usage error or an unreadable object. */
 #include <getopt.h>
@@ -21,6 +21,7 @@ static const char *kind_name(enum safemap_objcheck_kind k)
 	case SAFEMAP_FIND_VALUE_SIZE: return "value_size";
 	case SAFEMAP_FIND_MAP_TYPE: return "map_type";
 	case SAFEMAP_FIND_MISSING_MAP: return "missing_map";
+	case SAFEMAP_FIND_NOT_CHECKED: return "not_checked";
 	}
 	return "unknown";
 }
@@ -52,6 +53,10 @@ static void print_text(const struct safemap_objcheck *r)
 		printf("  %-16s %-14s key %4u %-24s value %5u %-24s max_entries %u",
 		       m->name, m->type_name, m->key_size, *m->key_type ? m->key_type : "(no BTF)",
 		       m->value_size, *m->value_type ? m->value_type : "(no BTF)", m->max_entries);
+		if (m->max_entries_at_load)
+			printf(" (set at load: possible CPUs)");
+		if (*m->inner_of)
+			printf(" (inner map of '%s')", m->inner_of);
 		if (m->map_flags)
 			printf(" flags 0x%x", m->map_flags);
 		putchar('\n');
@@ -81,7 +86,9 @@ static void print_json(const struct safemap_objcheck *r)
 		json_str(m->key_type);
 		printf(",\"value_type\":");
 		json_str(m->value_type);
-		putchar('}');
+		printf(",\"inner_of\":");
+		json_str(m->inner_of);
+		printf(",\"max_entries_at_load\":%s}", m->max_entries_at_load ? "true" : "false");
 	}
 	printf("],\"findings\":[");
 	for (i = 0; i < r->nfindings; i++) {
@@ -89,22 +96,43 @@ static void print_json(const struct safemap_objcheck *r)
 
 		printf("%s{\"kind\":\"%s\",\"map\":", i ? "," : "", kind_name(f->kind));
 		json_str(f->map);
-		printf(",\"offset\":%u,\"len\":%u,\"expected\":%llu,\"actual\":%llu,\"message\":",
+		printf(",\"offset\":%u,\"len\":%u,\"expected\":%llu,\"actual\":%llu,"
+		       "\"bit_offset\":%u,\"bits\":%u,\"message\":",
 		       f->offset, f->len, (unsigned long long)f->expected,
-		       (unsigned long long)f->actual);
+		       (unsigned long long)f->actual, f->bit_offset, f->bits);
 		json_str(f->message);
 		putchar('}');
 	}
 	printf("]}");
 }
 
-/* libbpf's own warnings (e.g. about the ELF) go to stderr, prefixed. */
+/* libbpf's own messages (already prefixed "libbpf: "): with --verbose its
+ * warnings and info (twice: debug too) go to stderr as they are; without,
+ * only the last warning is kept, to end the one-line error of an object
+ * libbpf refused. */
+static int verbose;
+static char last_warning[256];
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG)
+	char line[sizeof(last_warning)];
+	const char *s = line;
+	size_t n;
+
+	if (level == LIBBPF_DEBUG && verbose < 2)
 		return 0;
-	fputs("libbpf: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	if (verbose)
+		return vfprintf(stderr, fmt, ap);
+	if (level != LIBBPF_WARN)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (!strncmp(s, "libbpf: ", 8))
+		s += 8;
+	snprintf(last_warning, sizeof(last_warning), "%s", s);
+	n = strlen(last_warning);
+	while (n && (last_warning[n - 1] == '\n' || last_warning[n - 1] == '.'))
+		last_warning[--n] = '\0';
+	return 0;
 }
 
 int cmd_check(int argc, char **argv)
@@ -112,28 +140,31 @@ int cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *policy = NULL;
 	bool json = false;
-	size_t findings = 0;
+	size_t findings = 0, printed = 0;
 	int c, i, status = CTL_OK;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:jh", longopts, NULL)) != -1) {
+	verbose = 0;
+	while ((c = getopt_long(argc, argv, "p:jvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': policy = optarg; break;
 		case 'j': json = true; break;
+		case 'v': verbose++; break;
 		case 'h':
-			printf("usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--json]\n");
+			printf("usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--json] [--verbose]\n");
 			return CTL_OK;
 		default:
 			return CTL_ERROR;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--json]\n");
+		fprintf(stderr, "usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--json] [--verbose]\n");
 		return CTL_ERROR;
 	}
 	libbpf_set_print(libbpf_print);
@@ -142,15 +173,21 @@ int cmd_check(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy_path = policy);
 		struct safemap_objcheck *r = NULL;
-		int err = safemap_objcheck_file(argv[i], &o, &r);
+		int err;
 
+		last_warning[0] = '\0';
+		err = safemap_objcheck_file(argv[i], &o, &r);
 		if (err) {
-			fprintf(stderr, "safemapctl check: %s\n", safemap_last_error());
+			if (last_warning[0] && strstr(safemap_last_error(), "libbpf can open"))
+				fprintf(stderr, "safemapctl check: %s (libbpf: %s)\n",
+					safemap_last_error(), last_warning);
+			else
+				fprintf(stderr, "safemapctl check: %s\n", safemap_last_error());
 			status = CTL_ERROR;
 			continue;
 		}
 		if (json) {
-			if (i > optind)
+			if (printed++)
 				putchar(',');
 			print_json(r);
 		} else {

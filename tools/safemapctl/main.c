@@ -14,7 +14,7 @@ static const struct {
 	const char *help;
 } cmds[] = {
 	{ "check", cmd_check,
-	  "check OBJ.bpf.o... [--policy FILE] [--json]\n"
+	  "check OBJ.bpf.o... [--policy FILE] [--json] [--verbose]\n"
 	  "        list the maps of BPF object files (without loading them) and report\n"
 	  "        key padding holes and departures from a policy; exit 1 on findings" },
 	{ "maps", cmd_maps,
