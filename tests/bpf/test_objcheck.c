@@ -395,6 +395,11 @@ START_TEST(not_regular_files)
 	ck_assert_int_eq(safemap_objcheck_mem(NULL, 10, NULL, NULL, &r), -EINVAL);
 	ck_assert_int_eq(safemap_objcheck_mem("x", 1, NULL, NULL, NULL), -EINVAL);
 	ck_assert_ptr_null(r);
+	/* libbpf's own error codes (4000 and up) as libbpf_strerror() says them */
+	ck_assert_int_eq(safemap_objcheck_file(SAFEMAP_TEST_FUZZ_CORPUS "/seed-libbpf-refuses-reloc.bpf.o",
+					       NULL, &r), -EINVAL);
+	ck_assert_msg(strstr(safemap_last_error(), "libbpf can open: Relocation failed") &&
+		      !strstr(safemap_last_error(), "Unknown error"), "%s", safemap_last_error());
 }
 END_TEST
 
