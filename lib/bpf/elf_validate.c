@@ -240,9 +240,9 @@ static bool has_var_symbol(const struct elf_ctx *c, const char *var)
 	return false;
 }
 
-/* Each DATASEC (but the extern ones, .kconfig and .ksyms) describes an ELF
- * section that exists, and each of its global variables has an ELF symbol:
- * libbpf fixes sizes and offsets up from them. */
+/* Each DATASEC (but the extern ones, .kconfig and .ksyms) without a size
+ * describes an ELF section that exists, and each of its global variables
+ * has an ELF symbol: libbpf fixes sizes and offsets up from them. */
 static int check_datasecs(const struct elf_ctx *c, const struct safemap__btf_raw *b)
 {
 	uint32_t id, i;
@@ -257,7 +257,7 @@ static int check_datasecs(const struct elf_ctx *c, const struct safemap__btf_raw
 		    !strcmp(sec, ".ksyms"))
 			continue;
 		size = sec_size_by_name(c, sec);
-		if (size < 0 || (!t->size && !size))
+		if (!t->size && size <= 0) /* libbpf takes the size from the ELF */
 			return corrupt(c, "BTF describes section '%s', which the ELF %s", sec,
 				       size < 0 ? "does not have" : "has empty");
 		for (i = 0; i < BTF_INFO_VLEN(t->info); i++, v++) {
