@@ -46,10 +46,10 @@ SAFEMAP_HIDDEN uint32_t safemap__btf_raw_find_datasec(const struct safemap__btf_
 
 /* btf_validate.c: check the ".maps" DATASEC @p id of @p b against the
  * ".maps" ELF section of @p sec_size bytes: every entry a named VAR of a
- * struct, inside the section, entries not overlapping, and each map
- * definition's members shaped as libbpf's parser expects (__uint: pointer
- * to array, __type: pointer, __array: empty array of pointers to a struct
- * definition, one level deep). Returns 0 or -EINVAL with a message. */
+ * struct (typedefs and modifiers skipped), inside the section, and every
+ * member of each definition named. (The members' shapes, __uint, __type,
+ * __array, libbpf 1.1 checks itself once the ids are sound.) Returns 0 or
+ * -EINVAL with a message. */
 SAFEMAP_HIDDEN int safemap__btf_maps_validate(const struct safemap__btf_raw *b, uint32_t id,
 					      uint64_t sec_size, const char *name);
 
@@ -57,9 +57,11 @@ SAFEMAP_HIDDEN int safemap__btf_maps_validate(const struct safemap__btf_raw *b, 
  * a relocatable ELF64 object for the BPF machine in host byte order,
  * section headers and names, section data inside the file, one symbol
  * table whose names and ranges are inside their sections, relocations
- * pointing at existing symbols and inside their target sections, and
- * the .BTF (required: without it -ENODATA, "compile with -g"), .BTF.ext
- * and .maps checks above. Returns 0, -ENODATA (no BTF) or -EINVAL, with
+ * pointing at existing symbols and inside their target sections, each
+ * DATASEC without a size backed by an ELF section and each of its global
+ * variables by a symbol (libbpf fixes them up from those), and the .BTF
+ * (required: without it -ENODATA, "compile with -g"), .BTF.ext and .maps
+ * checks above. Returns 0, -ENODATA (no BTF) or -EINVAL, with
  * a detail message prefixed with @p name. */
 SAFEMAP_HIDDEN int safemap__obj_validate(const void *data, size_t size, const char *name);
 
