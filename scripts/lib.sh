@@ -22,6 +22,11 @@ SAFEMAP_BUILD_DEPS+=(libmicrohttpd-dev)
 SAFEMAP_TEST_DEPS+=(curl jq prometheus)
 # pahole (dwarves) cross-checks the object checker's bitfield hole.
 SAFEMAP_TEST_DEPS+=(dwarves)
+# the pre-commit hook's test runs the pre-commit framework (and git)
+SAFEMAP_TEST_DEPS+=(pre-commit git)
+# issue 14's tests drive sockets, check strict UTF-8 and run the soak with
+# Python's standard library
+SAFEMAP_TEST_DEPS+=(python3)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

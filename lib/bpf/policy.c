@@ -86,6 +86,30 @@ static int parse_attr(struct safemap__policy_rule *r, char *word)
 	return -EINVAL;
 }
 
+int safemap__policy_selector(struct safemap__policy_rule *r, const char *sel)
+{
+	const char *colon = strchr(sel, ':');
+
+	r->has_sel_type = false;
+	if (colon) {
+		char type[64];
+
+		if ((size_t)(colon - sel) >= sizeof(type))
+			return -EINVAL;
+		memcpy(type, sel, (size_t)(colon - sel));
+		type[colon - sel] = '\0';
+		if (safemap__map_type_parse(type, &r->sel_type) || !colon[1])
+			return -EINVAL;
+		r->has_sel_type = true;
+		sel = colon + 1;
+	}
+	if (strlen(sel) >= sizeof(r->name))
+		return -EINVAL;
+	snprintf(r->name, sizeof(r->name), "%s", sel);
+	r->glob = strpbrk(sel, "*?[") != NULL;
+	return 0;
+}
+
 int safemap__policy_load(const char *path, struct safemap__policy *p)
 {
 	char line[1024];
@@ -126,21 +150,12 @@ int safemap__policy_load(const char *path, struct safemap__policy *p)
 		r = &p->rules[p->n++];
 		memset(r, 0, sizeof(*r));
 		r->line = lineno;
-		if (strchr(word, ':')) {
-			char *colon = strchr(word, ':');
-
-			*colon = '\0';
-			if (safemap__map_type_parse(word, &r->sel_type) || !colon[1]) {
-				err = safemap__errorf(-EINVAL,
-						      "policy %s:%u: bad selector '%s:%s' (expected MAPTYPE:NAME or MAPTYPE:GLOB, e.g. perf_event_array:*)",
-						      path, lineno, word, colon + 1);
-				break;
-			}
-			r->has_sel_type = true;
-			word = colon + 1;
+		if (safemap__policy_selector(r, word)) {
+			err = safemap__errorf(-EINVAL,
+					      "policy %s:%u: bad selector '%s' (expected NAME, GLOB, MAPTYPE:NAME or MAPTYPE:GLOB, e.g. perf_event_array:*)",
+					      path, lineno, word);
+			break;
 		}
-		snprintf(r->name, sizeof(r->name), "%s", word);
-		r->glob = strpbrk(word, "*?[") != NULL;
 		while ((word = strtok_r(NULL, " \t\r\n", &save))) {
 			char copy[256];
 

@@ -29,6 +29,10 @@ struct safemap__policy {
 	size_t n;
 };
 
+/* Set the selector of @p r from @p sel ("flows", "pid_*", "hash:*"): name,
+ * glob, map type. Returns 0 or -EINVAL (unknown type, empty or too long). */
+SAFEMAP_HIDDEN int safemap__policy_selector(struct safemap__policy_rule *r, const char *sel);
+
 /* Parse @p path into @p p (zeroed first). Returns 0, -ENOENT/-EACCES, or
  * -EINVAL with a detail message naming the file and line. Free with
  * safemap__policy_free(). */
