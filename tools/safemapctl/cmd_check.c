@@ -181,7 +181,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (!strncmp(s, "libbpf: ", 8))
 		s += 8;
 	if (!verbose) {
-		snprintf(last_warning, sizeof(last_warning), "%s", s);
+		size_t len = strlen(s) < sizeof(last_warning) ? strlen(s) : sizeof(last_warning) - 1;
+
+		memcpy(last_warning, s, len);
+		last_warning[len] = '\0';
 		return 0;
 	}
 	fputs("libbpf: ", stderr);
