@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Error codes, per-thread detail messages, the optional log callback. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -9,6 +10,13 @@
 
 static __thread char detail[DETAIL_MAX];
 static safemap_log_fn log_fn;
+
+/* -err for errno and strerror: a callback may return any negative int, and
+ * -INT_MIN does not exist (issue 13 item 6): it becomes INT_MAX. */
+static int positive_errno(int err)
+{
+	return err == INT_MIN ? INT_MAX : -err;
+}
 static void *log_ctx;
 
 void safemap_set_log(safemap_log_fn fn, void *ctx)
@@ -47,14 +55,14 @@ int safemap__errorf(int err, const char *fmt, ...)
 	va_end(ap);
 	if (fn)
 		fn(SAFEMAP_LOG_WARN, detail, __atomic_load_n(&log_ctx, __ATOMIC_RELAXED));
-	errno = -err;
+	errno = positive_errno(err);
 	return err;
 }
 
 int safemap__error(int err)
 {
 	detail[0] = '\0';
-	errno = -err;
+	errno = positive_errno(err);
 	return err;
 }
 
@@ -66,7 +74,7 @@ const char *safemap_last_error(void)
 const char *safemap_strerror(int err)
 {
 	if (err < 0)
-		err = -err;
+		err = positive_errno(err);
 	switch (err) {
 	case 0: return "success";
 	case ENOENT: return "no such key";
