@@ -4,6 +4,7 @@
  * capabilities, guarding by pin / id / handle, the epoll fd, and close
  * leaving no program, link or map behind in the kernel.
  */
+#include <dirent.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
@@ -220,9 +221,43 @@ static bool has_id(const struct idset *s, uint32_t id)
 	return false;
 }
 
-/* The kernel objects of our audit: new since @p before, and ours by name
- * (programs sm_*, maps sm_* and the skeleton's safemap_.bss) or, for links,
- * by the program they carry. Other processes may create objects meanwhile. */
+/* The ids of the BPF objects this process holds an fd to, by kind ("map_id",
+ * "prog_id", "link_id"), read from /proc/self/fdinfo: what tells our audit's
+ * objects from those of the same probe that another process (test_audit
+ * under ctest -j, another helper's run) loads at the same time. */
+static void owned_ids(const char *kind, struct idset *s)
+{
+	char path[300], line[256];
+	size_t klen = strlen(kind);
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fdinfo");
+	unsigned id;
+
+	s->n = 0;
+	ck_assert_ptr_nonnull(dir);
+	while ((d = readdir(dir)) && s->n < MAX_IDS) {
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", d->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (strncmp(line, kind, klen) == 0 && line[klen] == ':' &&
+			    sscanf(line + klen + 1, "%u", &id) == 1 && s->n < MAX_IDS)
+				s->id[s->n++] = id;
+		fclose(f);
+	}
+	closedir(dir);
+}
+
+/* The kernel objects of our audit: new since @p before, held by an fd of
+ * this process (owned_ids()), and the probe's by name (programs sm_*, maps
+ * sm_* and the skeleton's safemap_.bss) or, for links, by the program they
+ * carry. Other processes load the same probe meanwhile (ctest -j2, other
+ * runs on the machine): counting by name alone saw their maps too ("8
+ * probe maps, want 4"). */
 struct ours {
 	uint32_t progs[16], maps[16], links[16];
 	int np, nm, nl;
@@ -230,29 +265,33 @@ struct ours {
 
 static void find_ours(const struct idset *before, struct ours *o)
 {
-	static struct idset now;
+	static struct idset now, mine;
 	int i;
 
 	memset(o, 0, sizeof(*o));
 	list_ids(bpf_prog_get_next_id, &now);
+	owned_ids("prog_id", &mine);
 	for (i = 0; i < now.n && o->np < 16; i++) {
 		struct bpf_prog_info info = { 0 };
 		uint32_t len = sizeof(info);
 		int fd;
 
-		if (has_id(before, now.id[i]) || (fd = bpf_prog_get_fd_by_id(now.id[i])) < 0)
+		if (has_id(before, now.id[i]) || !has_id(&mine, now.id[i]) ||
+		    (fd = bpf_prog_get_fd_by_id(now.id[i])) < 0)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strncmp(info.name, "sm_", 3) == 0)
 			o->progs[o->np++] = now.id[i];
 		close(fd);
 	}
 	list_ids(bpf_map_get_next_id, &now);
+	owned_ids("map_id", &mine);
 	for (i = 0; i < now.n && o->nm < 16; i++) {
 		struct bpf_map_info info = { 0 };
 		uint32_t len = sizeof(info);
 		int fd;
 
-		if (has_id(before, now.id[i]) || (fd = bpf_map_get_fd_by_id(now.id[i])) < 0)
+		if (has_id(before, now.id[i]) || !has_id(&mine, now.id[i]) ||
+		    (fd = bpf_map_get_fd_by_id(now.id[i])) < 0)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
 		    (strncmp(info.name, "sm_", 3) == 0 || strcmp(info.name, "safemap_.bss") == 0))
