@@ -195,7 +195,7 @@ void safemap_destroy(struct safemap *m)
 		 * (issue 13 item 4); a deferred one was (it cannot be left over
 		 * once every walk has ended, but it would not count) */
 		for (e = s->retired; e; e = e->hh.next) {
-			if (e->spare == SAFEMAP__ENTRY_DEFERRED)
+			if (__atomic_load_n(&e->spare, __ATOMIC_ACQUIRE) == SAFEMAP__ENTRY_DEFERRED)
 				continue;
 			refs += e->refs;
 			retired++;

@@ -49,7 +49,6 @@ static inline void safemap__finalize(struct safemap *m, struct safemap_entry *e)
 
 static inline void safemap__retired_add(struct safemap_shard *s, struct safemap_entry *e)
 {
-	e->spare = 0;
 	e->hh.prev = NULL;
 	e->hh.next = s->retired;
 	if (s->retired)
@@ -88,15 +87,21 @@ SAFEMAP_HIDDEN bool safemap__iter_defer_free(struct safemap *m, uint32_t idx);
 static inline void safemap__entry_retire(struct safemap *m, struct safemap_shard *s,
 					 struct safemap_entry *e)
 {
-	if (SAFEMAP_LIKELY(safemap__entry_private(e)) ||
-	    __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		if (SAFEMAP_UNLIKELY(m->has_finalizer))
-			safemap__finalize(m, e);
-		safemap__entry_free(m, s, e);
-	} else {
-		/* a ref_put that takes it to 0 now waits for our lock */
-		safemap__retired_add(s, e);
+	if (SAFEMAP_UNLIKELY(!safemap__entry_private(e))) {
+		/* Clear the deferral mark before the decrement that lets a
+		 * last ref_put happen: one from a walk that does not hold this
+		 * shard marks the entry without our lock, maybe before we link
+		 * it below (the drain, under the lock, finds it on the list
+		 * either way). Any other last ref_put waits for our lock. */
+		__atomic_store_n(&e->spare, 0, __ATOMIC_RELAXED);
+		if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) != 0) {
+			safemap__retired_add(s, e);
+			return;
+		}
 	}
+	if (SAFEMAP_UNLIKELY(m->has_finalizer))
+		safemap__finalize(m, e);
+	safemap__entry_free(m, s, e);
 }
 
 /* The slow replace: a finalizer to run or references to the old value.
