@@ -43,6 +43,8 @@ struct agent {
 	double duration;
 	bool json;
 	const char *metrics_path; /* --metrics FILE: Prometheus text each tick */
+	const char *state_path;   /* --state FILE: 'procs' kept across restarts */
+	size_t restored;          /* processes loaded from the state file */
 	bool quiet_top;
 
 	/* BPF */
@@ -90,6 +92,10 @@ double agent_now(void);
 
 /* output.c */
 void agent_sink(const struct safemap_event *ev, void *ctx);
+/* --state FILE (state.c): load 'procs' after it is made, save it at the end. */
+void agent_state_load(struct agent *a);
+void agent_state_save(struct agent *a);
+
 void agent_say(struct agent *a, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void agent_flush_events(struct agent *a);

@@ -30,6 +30,10 @@ static const struct {
 	  "        --textfile PATH [--interval S]] [--json]\n"
 	  "        Prometheus text exposition of BPF maps (and the audit probe): once on\n"
 	  "        stdout, served on GET /metrics, or written atomically for node_exporter" },
+	{ "snapshot", cmd_snapshot,
+	  "snapshot inspect FILE [--json]\n"
+	  "        header, entry count and CRC check of a file written by\n"
+	  "        safemap_snapshot_save(); exit 1 if it is corrupt" },
 };
 
 static int usage(FILE *f, int status)
