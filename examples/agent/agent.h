@@ -63,6 +63,8 @@ struct agent {
 	uint32_t dead[2][SYSCOUNT_MAX_ENTRIES * 2]; /* per thread: exited processes seen */
 	unsigned ndead[2];
 	uint64_t thread_updates[2];
+	double fold_secs[2];         /* time in the fold (batch get + put) */
+	uint64_t folded[2];          /* kernel entries folded */
 	uint64_t gone_procs, gone_calls; /* evicted from 'procs' (exited) */
 
 	/* events: this tick's, and totals by source and reason */
@@ -100,6 +102,8 @@ void agent_say(struct agent *a, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void agent_flush_events(struct agent *a);
 void json_str(FILE *f, const char *s);
+/* @p s text-escaped into @p buf (controls, invalid UTF-8 as \\xNN); returns buf. */
+const char *text_str(char *buf, size_t len, const char *s);
 
 /* collect.c */
 int agent_collect_start(struct agent *a);
@@ -108,6 +112,11 @@ void agent_collect_stop(struct agent *a);
 void agent_evict_exited(struct agent *a);
 void agent_print_tick(struct agent *a, unsigned tick);
 void agent_print_summary(struct agent *a);
+
+/* precheck.c: safemap_objcheck_object() on the skeleton's object before
+ * load; 0, or -1 (reported) when the agent must not load it */
+struct bpf_object;
+int agent_precheck(struct agent *a, const struct bpf_object *obj);
 
 /* scenes.c */
 int agent_scene_mismatch(struct agent *a);

@@ -143,9 +143,16 @@ static int setup(struct agent *a)
 	SAFEMAP_OPTS(safemap_audit_opts, ao, .event_fn = agent_sink, .event_ctx = a);
 	int err;
 
-	a->skel = syscount_bpf__open_and_load();
+	a->skel = syscount_bpf__open();
 	if (!a->skel) {
-		agent_say(a, "error", "loading syscount.bpf.o: %s", strerror(errno));
+		agent_say(a, "error", "opening syscount.bpf.o: %s", strerror(errno));
+		return -1;
+	}
+	if (agent_precheck(a, a->skel->obj)) /* the pre-load check (precheck.c) */
+		return -1;
+	err = syscount_bpf__load(a->skel);
+	if (err) {
+		agent_say(a, "error", "loading syscount.bpf.o: %s", strerror(-err));
 		return -1;
 	}
 	err = syscount_bpf__attach(a->skel);

@@ -4,22 +4,24 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <safemap/escape.h>
+
 #include "agent.h"
 
+/* Process names, map names and messages are outside strings: every one is
+ * printed through libsafemap's escape helpers (safemap/escape.h). */
 void json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char buf[4096];
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	safemap_escape_json(buf, sizeof(buf), s, SAFEMAP_ESCAPE_CSTR); /* cut at a whole unit */
+	fprintf(f, "\"%s\"", buf);
+}
+
+const char *text_str(char *buf, size_t len, const char *s)
+{
+	safemap_escape_text(buf, len, s, SAFEMAP_ESCAPE_CSTR);
+	return buf;
 }
 
 /* Events of one kind (source, op, reason, map, process) are grouped per
@@ -88,7 +90,9 @@ void agent_say(struct agent *a, const char *kind, const char *fmt, ...)
 		json_str(stdout, msg);
 		printf("}\n");
 	} else {
-		printf("  %-8s %s\n", kind, msg);
+		char esc[4 * sizeof(msg)];
+
+		printf("  %-8s %s\n", kind, text_str(esc, sizeof(esc), msg));
 	}
 	fflush(stdout);
 }

@@ -468,6 +468,63 @@ SAFEMAP_API int safemap_snapshot_get(const struct safemap_snap *snap, const void
 SAFEMAP_API int safemap_snapshot_foreach(const struct safemap_snap *snap,
 					 safemap_foreach_fn fn, void *ctx);
 
+/* ---- batch operations (batch) --------------------------------------------- */
+
+/**
+ * @brief Look up @p n keys in one call: element i as safemap_get() of key i.
+ * @param keys @p n keys of key_size bytes back to back
+ * @param values receives @p n values of value_size bytes back to back; the
+ *        value of a key not found is zero-filled
+ * @param n number of keys; 0 returns 0 and touches nothing
+ * @param results NULL, or @p n ints: what safemap_get() would have returned
+ *        for element i (0, -ENOENT, -EDEADLK)
+ * @return the number of keys found (0..n); -EINVAL (NULL map, NULL
+ *         @p keys / @p values with n > 0, or n > INT_MAX: nothing is done).
+ *
+ * The batch hashes its keys and prefetches their places in the table
+ * before it probes, so the cache misses of independent keys overlap: on a
+ * map larger than the caches it is several times faster per key than a loop
+ * of safemap_get(). Concurrency: as safemap_get() for each element; the
+ * batch as a whole is not atomic (each element sees the map at its own
+ * instant, as consecutive single calls would). Counted in the metrics as
+ * @p n gets.
+ */
+SAFEMAP_API int safemap_get_batch(struct safemap *m, const void *keys, void *values, size_t n,
+				  int *results);
+
+/**
+ * @brief Store @p n entries in one call: element i as safemap_put() of key i
+ *        with value i, in array order (a key given twice ends with the later
+ *        value).
+ * @param flags SAFEMAP_ANY, SAFEMAP_NOEXIST or SAFEMAP_EXIST, for every element
+ * @param results NULL, or @p n ints: what safemap_put() would have returned
+ *        for element i (0, -EEXIST, -ENOENT, -E2BIG, -EPERM, -EDEADLK, -ENOMEM)
+ * @return the number of elements stored (0..n); -EINVAL (NULL map, NULL
+ *         @p keys / @p values with n > 0, n > INT_MAX, unknown @p flags:
+ *         nothing is done).
+ *
+ * Every element emits the events, updates the metrics and watermark, obeys
+ * the freeze and walk guards and runs the finalizers exactly as its single
+ * call would. Not atomic: a failing element does not undo the others, and
+ * concurrent calls see the elements appear one by one. Concurrency: as
+ * safemap_put() for each element.
+ */
+SAFEMAP_API int safemap_put_batch(struct safemap *m, const void *keys, const void *values,
+				  size_t n, unsigned flags, int *results);
+
+/**
+ * @brief Delete @p n keys in one call: element i as safemap_delete() of key i.
+ * @param results NULL, or @p n ints: what safemap_delete() would have
+ *        returned for element i (0, -ENOENT, -EPERM, -EDEADLK)
+ * @return the number of keys deleted (0..n); -EINVAL (NULL map, NULL
+ *         @p keys with n > 0, or n > INT_MAX: nothing is done).
+ *
+ * Not atomic; each element exactly as its single call (events, metrics,
+ * finalizers, guards). Concurrency: as safemap_delete() for each element.
+ */
+SAFEMAP_API int safemap_delete_batch(struct safemap *m, const void *keys, size_t n,
+				     int *results);
+
 /* ---- saving and loading (persist) ----------------------------------------- */
 
 /** Options of safemap_snapshot_save(); NULL = all defaults. */

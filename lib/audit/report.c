@@ -59,7 +59,7 @@ int safemap__audit_on_report(void *ctx, void *data, size_t size)
 	memcpy(ev.comm, comm, sizeof(ev.comm));
 	ev.timestamp_ns = r.ts_ns;
 	ev.count = r.count;
-	snprintf(detail, sizeof(detail),
+	safemap__detailf(detail, sizeof(detail), /* comm and name: the writer's choice */
 		 "%s (pid %u tid %u uid %u) %s map '%s' (id %u, fd %u, key %u bytes) "
 		 "against its policy: %s%s%s", comm, r.pid, r.tid, r.uid,
 		 safemap_op_name(ev.op), name, r.map_id, r.fd, r.key_size,

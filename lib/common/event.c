@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include <safemap/escape.h>
+
 #include "internal.h"
 
 static const char *const source_names[] = {
@@ -81,11 +83,18 @@ void safemap__event_init(struct safemap_event *ev, enum safemap_event_source src
 	ev->timestamp_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The map name, comm and detail are outside strings: text-escaped
+ * (safemap/escape.h; the detail is escaped already, and escaping is
+ * idempotent). */
 int safemap_event_format(const struct safemap_event *ev, char *buf, size_t len)
 {
-	char key[2 * 16 + 3] = "";
+	char key[2 * 16 + 3] = "", name[4 * 64 + 1], comm[4 * sizeof(ev->comm) + 1];
+	char detail[4 * 256 + 1];
 	size_t i, n = ev->key && ev->key_size ? ev->key_size : 0;
 
+	safemap_escape_text(name, sizeof(name), ev->map_name, SAFEMAP_ESCAPE_CSTR);
+	safemap_escape_text(comm, sizeof(comm), ev->comm, sizeof(ev->comm));
+	safemap_escape_text(detail, sizeof(detail), ev->detail, SAFEMAP_ESCAPE_CSTR);
 	if (n > 16)
 		n = 16;
 	for (i = 0; i < n; i++)
@@ -97,9 +106,8 @@ int safemap_event_format(const struct safemap_event *ev, char *buf, size_t len)
 			"%s %s map=%s%s%.0u op=%s reason=%s result=%d%s%s pid=%d tid=%d uid=%u%s%s%s%s",
 			safemap_event_source_name(ev->source),
 			ev->source == SAFEMAP_SRC_AUDIT ? "report" : ev->result ? "refused" : "event",
-			ev->map_name, ev->map_id ? " id=" : "", ev->map_id,
+			name, ev->map_id ? " id=" : "", ev->map_id,
 			safemap_op_name(ev->op), safemap_reason_name(ev->reason), ev->result,
 			n ? " key=" : "", key, (int)ev->pid, (int)ev->tid, (unsigned)ev->uid,
-			ev->comm[0] ? " comm=" : "", ev->comm,
-			ev->detail[0] ? ": " : "", ev->detail);
+			comm[0] ? " comm=" : "", comm, detail[0] ? ": " : "", detail);
 }

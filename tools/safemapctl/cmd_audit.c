@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <safemap/audit.h>
+#include <safemap/escape.h>
 
 #include "cmd.h"
 #include "ctl_util.h"
@@ -154,8 +155,9 @@ int cmd_audit(int argc, char **argv)
 				ctl_json_str(stdout, safemap_audit_mode(a));
 				printf("}\n");
 			} else {
-				printf("guarding map id %d%s%s; %s\n", err, ts.t[i].pin ? " pinned at " : "",
-				       ts.t[i].pin ? ts.t[i].pin : "", safemap_audit_mode(a));
+				printf("guarding map id %d%s", err, ts.t[i].pin ? " pinned at " : "");
+				ctl_text(stdout, ts.t[i].pin ? ts.t[i].pin : "", SAFEMAP_ESCAPE_CSTR);
+				printf("; %s\n", safemap_audit_mode(a));
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* safemapctl check OBJ.bpf.o... [--policy FILE] [--json]: the static
- * checker over BPF object files (safemap_objcheck_file()), as text or JSON.
+/* safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own]
+ * [--json]: the static checker over BPF object files (safemap_objcheck_file()),
+ * as text or JSON; with --pins, each map also against the map pinned at
+ * DIR/NAME (--pins-own: at the object's own pin paths), before a deploy.
  * Exit 0: no findings; 1: findings; 2: usage error or an unreadable object. */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <safemap/safemap.h>
 
 #include "cmd.h"
+#include "ctl_util.h"
 
 static const char *kind_name(enum safemap_objcheck_kind k)
 {
@@ -21,44 +24,89 @@ static const char *kind_name(enum safemap_objcheck_kind k)
 	case SAFEMAP_FIND_VALUE_SIZE: return "value_size";
 	case SAFEMAP_FIND_MAP_TYPE: return "map_type";
 	case SAFEMAP_FIND_MISSING_MAP: return "missing_map";
+	case SAFEMAP_FIND_FIXED: return "fixed";
+	case SAFEMAP_FIND_PIN_REUSE: return "pin_reuse";
+	case SAFEMAP_FIND_PIN_LAYOUT: return "pin_layout";
 	}
 	return "unknown";
 }
 
+/* Names, paths and messages come from the object: escaped (ctl_util.h). */
 static void json_str(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	ctl_json_str(stdout, s);
+}
 
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
+/* --pins: one line per map compared with a pinned map (issue 17). */
+static void print_pins_text(const struct safemap_objcheck *r)
+{
+	char e[4 * 256 + 1];
+	size_t i;
+
+	for (i = 0; i < r->npins; i++) {
+		const struct safemap_objcheck_pin *p = &r->pins[i];
+
+		printf("  pinned %-9s ", ctl_esc(e, sizeof(e), p->map));
+		ctl_text(stdout, p->path, SAFEMAP_ESCAPE_CSTR); /* pin paths: outside strings */
+		printf(": ");
+		if (!p->id)
+			printf("nothing pinned (libbpf would create the map)\n");
+		else if (p->nfindings)
+			printf("id %u, %zu finding%s\n", p->id, p->nfindings,
+			       p->nfindings == 1 ? "" : "s");
 		else
-			putchar(c);
+			printf("id %u, reusable: %s\n", p->id,
+			       p->btf ? "sizes, flags and key/value layouts match"
+				      : "sizes and flags match (no BTF to compare the layouts)");
 	}
-	putchar('"');
+}
+
+static void print_pins_json(const struct safemap_objcheck *r)
+{
+	size_t i;
+
+	printf(",\"pins\":[");
+	for (i = 0; i < r->npins; i++) {
+		const struct safemap_objcheck_pin *p = &r->pins[i];
+
+		printf("%s{\"map\":", i ? "," : "");
+		json_str(p->map);
+		printf(",\"path\":");
+		json_str(p->path);
+		printf(",\"id\":%u,\"btf\":%s,\"findings\":%zu}", p->id, p->btf ? "true" : "false",
+		       p->nfindings);
+	}
+	putchar(']');
 }
 
 static void print_text(const struct safemap_objcheck *r)
 {
+	char e1[4 * 256 + 1], e2[4 * 256 + 1], e3[4 * 256 + 1];
 	size_t i;
 
-	printf("%s: %zu map%s\n", r->path, r->nmaps, r->nmaps == 1 ? "" : "s");
+	ctl_text(stdout, r->path, SAFEMAP_ESCAPE_CSTR);
+	printf(": %zu map%s\n", r->nmaps, r->nmaps == 1 ? "" : "s");
 	for (i = 0; i < r->nmaps; i++) {
 		const struct safemap_objcheck_map *m = &r->maps[i];
 
 		printf("  %-16s %-14s key %4u %-24s value %5u %-24s max_entries %u",
-		       m->name, m->type_name, m->key_size, *m->key_type ? m->key_type : "(no BTF)",
-		       m->value_size, *m->value_type ? m->value_type : "(no BTF)", m->max_entries);
+		       ctl_esc(e1, sizeof(e1), m->name), m->type_name, m->key_size,
+		       *m->key_type ? ctl_esc(e2, sizeof(e2), m->key_type) : "(no BTF)",
+		       m->value_size,
+		       *m->value_type ? ctl_esc(e3, sizeof(e3), m->value_type) : "(no BTF)",
+		       m->max_entries);
 		if (m->map_flags)
 			printf(" flags 0x%x", m->map_flags);
 		putchar('\n');
 	}
-	for (i = 0; i < r->nfindings; i++)
-		printf("  finding %s: %s\n", kind_name(r->findings[i].kind), r->findings[i].message);
-	printf("%s: %zu finding%s\n", r->path, r->nfindings, r->nfindings == 1 ? "" : "s");
+	print_pins_text(r);
+	for (i = 0; i < r->nfindings; i++) {
+		printf("  finding %s: ", kind_name(r->findings[i].kind));
+		ctl_text(stdout, r->findings[i].message, SAFEMAP_ESCAPE_CSTR);
+		putchar('\n');
+	}
+	ctl_text(stdout, r->path, SAFEMAP_ESCAPE_CSTR);
+	printf(": %zu finding%s\n", r->nfindings, r->nfindings == 1 ? "" : "s");
 }
 
 static void print_json(const struct safemap_objcheck *r)
@@ -83,7 +131,10 @@ static void print_json(const struct safemap_objcheck *r)
 		json_str(m->value_type);
 		putchar('}');
 	}
-	printf("],\"findings\":[");
+	putchar(']');
+	if (r->npins)
+		print_pins_json(r);
+	printf(",\"findings\":[");
 	for (i = 0; i < r->nfindings; i++) {
 		const struct safemap_objcheck_finding *f = &r->findings[i];
 
@@ -101,10 +152,19 @@ static void print_json(const struct safemap_objcheck *r)
 /* libbpf's own warnings (e.g. about the ELF) go to stderr, prefixed. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char line[1024];
+	size_t n;
+
 	if (level == LIBBPF_DEBUG)
 		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap); /* names from the object: escaped */
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
 	fputs("libbpf: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	ctl_text(stderr, line, sizeof(line));
+	fputc('\n', stderr);
+	return 0;
 }
 
 int cmd_check(int argc, char **argv)
@@ -112,11 +172,13 @@ int cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pins", required_argument, NULL, 'P' },
+		{ "pins-own", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *policy = NULL;
-	bool json = false;
+	const char *policy = NULL, *pins = NULL;
+	bool json = false, pins_own = false;
 	size_t findings = 0;
 	int c, i, status = CTL_OK;
 
@@ -125,22 +187,25 @@ int cmd_check(int argc, char **argv)
 		switch (c) {
 		case 'p': policy = optarg; break;
 		case 'j': json = true; break;
+		case 'P': pins = optarg; break;
+		case 'O': pins_own = true; break;
 		case 'h':
-			printf("usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--json]\n");
+			printf("usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json]\n");
 			return CTL_OK;
 		default:
 			return CTL_ERROR;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--json]\n");
+		fprintf(stderr, "usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json]\n");
 		return CTL_ERROR;
 	}
 	libbpf_set_print(libbpf_print);
 	if (json)
 		printf("{\"objects\":[");
 	for (i = optind; i < argc; i++) {
-		SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy_path = policy);
+		SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy_path = policy, .pins_dir = pins,
+			     .pins_own = pins_own);
 		struct safemap_objcheck *r = NULL;
 		int err = safemap_objcheck_file(argv[i], &o, &r);
 
