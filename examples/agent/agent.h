@@ -33,7 +33,8 @@ struct proc_total {
 struct agent_event {
 	struct safemap_event ev; /* pointers below redirected to the copies */
 	char map_name[32];
-	char detail[320];
+	char detail[512];
+	char cgroup[256];        /* the writer's cgroup path (audit reports) */
 	uint32_t key32;
 	unsigned repeat;         /* further events of the same kind this tick */
 };

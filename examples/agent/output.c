@@ -2,6 +2,7 @@
 /* The demo agent's event sink (one for the user-space map, the BPF map
  * handle and the audit probe) and its output: plain text or JSON lines. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <safemap/escape.h>
@@ -63,6 +64,9 @@ void agent_sink(const struct safemap_event *ev, void *ctx)
 		memset((char *)&r->ev + ev->sz, 0, sizeof(r->ev) - ev->sz);
 	snprintf(r->map_name, sizeof(r->map_name), "%s", ev->map_name);
 	snprintf(r->detail, sizeof(r->detail), "%s", ev->detail);
+	snprintf(r->cgroup, sizeof(r->cgroup), "%s",
+		 ev->sz > offsetof(struct safemap_event, cgroup) && ev->cgroup ? ev->cgroup : "");
+	r->ev.cgroup = r->cgroup;
 	r->key32 = 0;
 	if (ev->key && ev->key_size == sizeof(uint32_t))
 		memcpy(&r->key32, ev->key, sizeof(uint32_t));
@@ -140,6 +144,10 @@ void agent_flush_events(struct agent *a)
 		json_str(stdout, comm);
 		if (ev->key)
 			printf(",\"key\":%u", r->key32);
+		if (ev->source == SAFEMAP_SRC_AUDIT && ev->reason == SAFEMAP_REASON_NOT_ALLOWED) {
+			printf(",\"cgroup_id\":%llu,\"cgroup\":", (unsigned long long)ev->cgroup_id);
+			json_str(stdout, r->cgroup);
+		}
 		printf(",\"count\":%llu,\"limit\":%llu,\"repeat\":%u,\"detail\":",
 		       (unsigned long long)ev->count, (unsigned long long)ev->limit, r->repeat);
 		json_str(stdout, ev->detail);

@@ -27,6 +27,7 @@
 SAFEMAP_HIDDEN int safemap__opts_copy(void *dst, size_t dst_size, const void *src,
 				      const char *what);
 
+
 /* Record @p err (negative errno) with a formatted detail message for
  * safemap_last_error(), set errno, pass the message to the log callback.
  * Returns @p err so callers can `return safemap__errorf(-EINVAL, ...)`. */

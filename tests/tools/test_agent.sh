@@ -17,7 +17,7 @@ wait "$pids" || rc=$?
 [ "$rc" -eq 0 ] || { cat "$out" >&2; t_fail "the agent exited $rc"; }
 child=$(sed -nE "s/.*child pid ([0-9]+) \('intruder'\).*/\1/p" "$out" | head -1)
 [ -n "$child" ] || t_fail "no intruder child announced"
-t_expect "$out" "\[ILLEGAL WRITE\] audit report map=syscount id=[0-9]+ op=put reason=not_allowed .* pid=$child .*comm=intruder" \
+t_expect "$out" "\[ILLEGAL WRITE\] audit report map=syscount id=[0-9]+ op=put reason=not_allowed .* pid=$child .*comm=intruder cgroup=/" \
 	"illegal write by child $child reported"
 t_expect "$out" "\[capacity\] (bpf_map|map) refused map=(syscount|procs) .*reason=full result=-7" \
 	"capacity event"
@@ -43,7 +43,8 @@ jq -se '
   (.[-1].capacity_events.bpf_map + .[-1].capacity_events.map > 0) and
   (.[-1].illegal_write_pid as $c |
      map(select(.type == "event" and .source == "audit" and .reason == "not_allowed"
-                and .pid == $c and .comm == "intruder")) | length >= 1) and
+                and .pid == $c and .comm == "intruder" and .cgroup_id > 0
+                and (.cgroup | startswith("/")))) | length >= 1) and
   (map(select(.type == "tick")) | length >= 2) and
   (map(select(.type == "tick"))[0].top | length >= 1)' "$json" >/dev/null ||
 	{ cat "$json" >&2; t_fail "JSON lines: summary, audit event or ticks missing"; }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -269,6 +270,11 @@ void ctl_print_event(const struct safemap_event *ev, bool json)
 	printf(",\"map_id\":%u,\"pid\":%d,\"tid\":%d,\"uid\":%u,\"comm\":", ev->map_id, (int)ev->pid,
 	       (int)ev->tid, (unsigned)ev->uid);
 	ctl_json_strn(stdout, ev->comm, sizeof(ev->comm));
+	if (ev->sz > offsetof(struct safemap_event, cgroup) && ev->source == SAFEMAP_SRC_AUDIT &&
+	    ev->reason == SAFEMAP_REASON_NOT_ALLOWED) {
+		printf(",\"cgroup_id\":%llu,\"cgroup\":", (unsigned long long)ev->cgroup_id);
+		ctl_json_str(stdout, ev->cgroup ? ev->cgroup : "");
+	}
 	printf(",\"count\":%llu,\"timestamp_ns\":%llu,\"detail\":", (unsigned long long)ev->count,
 	       (unsigned long long)ev->timestamp_ns);
 	ctl_json_str(stdout, ev->detail);
