@@ -15,7 +15,7 @@ static const struct {
 	const char *help;
 } cmds[] = {
 	{ "check", cmd_check,
-	  "check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json]\n"
+	  "check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json] [--verbose]\n"
 	  "        list the maps of BPF object files (without loading them) and report\n"
 	  "        key padding holes and departures from a policy; --pins: maps pinned\n"
 	  "        under DIR by the same name that the object could not reuse, or would\n"
