@@ -4,6 +4,7 @@
  * so every message is text-escaped (safemap/escape.h) once it is formatted,
  * and safemap_last_error() and the log callback never see a control byte
  * or invalid UTF-8. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -15,6 +16,13 @@
 
 static __thread char detail[DETAIL_MAX];
 static safemap_log_fn log_fn;
+
+/* -err for errno and strerror: a callback may return any negative int, and
+ * -INT_MIN does not exist (issue 13 item 6): it becomes INT_MAX. */
+static int positive_errno(int err)
+{
+	return err == INT_MIN ? INT_MAX : -err;
+}
 static void *log_ctx;
 
 void safemap_set_log(safemap_log_fn fn, void *ctx)
@@ -56,7 +64,7 @@ int safemap__errorf(int err, const char *fmt, ...)
 	safemap_escape_text(detail, sizeof(detail), raw, sizeof(raw));
 	if (fn)
 		fn(SAFEMAP_LOG_WARN, detail, __atomic_load_n(&log_ctx, __ATOMIC_RELAXED));
-	errno = -err;
+	errno = positive_errno(err);
 	return err;
 }
 
@@ -74,7 +82,7 @@ size_t safemap__detailf(char *buf, size_t len, const char *fmt, ...)
 int safemap__error(int err)
 {
 	detail[0] = '\0';
-	errno = -err;
+	errno = positive_errno(err);
 	return err;
 }
 
@@ -86,7 +94,7 @@ const char *safemap_last_error(void)
 const char *safemap_strerror(int err)
 {
 	if (err < 0)
-		err = -err;
+		err = positive_errno(err);
 	switch (err) {
 	case 0: return "success";
 	case ENOENT: return "no such key";

@@ -64,6 +64,9 @@ static int check_opts(const struct safemap_opts *o)
 	return safemap__type_check_opts(o);
 }
 
+/* What create allocates for the map itself, to align it inside. */
+#define MAP_RAW_SIZE (sizeof(struct safemap) + SAFEMAP_CACHELINE - 1)
+
 static int init_shards(struct safemap *m, unsigned n)
 {
 	unsigned i;
@@ -90,6 +93,7 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	struct safemap_opts o;
 	struct safemap *m;
 	size_t name_len;
+	void *raw;
 	int err;
 
 	if (!opts || !out)
@@ -102,10 +106,16 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	if (err)
 		return err;
 
-	m = o.alloc ? o.alloc->malloc(sizeof(*m), o.alloc->ctx) : malloc(sizeof(*m));
-	if (!m)
+	/* struct safemap is cache-line aligned (the bound's counter has a line
+	 * of its own) and no allocator promises 64: over-allocate and align
+	 * (issue 13 item 5) */
+	raw = o.alloc ? o.alloc->malloc(MAP_RAW_SIZE, o.alloc->ctx) : malloc(MAP_RAW_SIZE);
+	if (!raw)
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
+	m = (struct safemap *)(((uintptr_t)raw + SAFEMAP_CACHELINE - 1) &
+			       ~(uintptr_t)(SAFEMAP_CACHELINE - 1));
 	memset(m, 0, sizeof(*m));
+	m->raw = raw;
 	if (o.alloc) {
 		m->alloc = *o.alloc;
 		m->custom_alloc = true;
@@ -126,7 +136,7 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	if (!m->name || init_shards(m, o.shards ? o.shards : default_shards())) {
 		safemap__free(m, m->name, name_len + 1);
 		safemap__pool_destroy(m);
-		safemap__free(m, m, sizeof(*m));
+		safemap__free(m, m->raw, MAP_RAW_SIZE);
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
 	memcpy(m->name, o.name ? o.name : "", name_len + 1);
@@ -144,10 +154,25 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	return 0;
 }
 
+/* Lines destroy logs about single entries left referenced; then one sum. */
+#define DESTROY_LOG_ENTRIES 32
+
+/* Destroy's report of one entry still referenced (@p refs references not
+ * dropped); @p retired: deleted or replaced (or cleared) while referenced. */
+static void report_referenced(struct safemap *m, uint32_t shard, uint32_t refs, bool retired,
+			      size_t *entries)
+{
+	if (++*entries <= DESTROY_LOG_ENTRIES)
+		safemap__log(SAFEMAP_LOG_WARN,
+			     "safemap_destroy: map '%s': %u reference%s not dropped to an entry of shard %u (%s; finalized now)",
+			     m->name, refs, refs == 1 ? "" : "s", shard,
+			     retired ? "deleted, replaced or cleared" : "still in the map");
+}
+
 void safemap_destroy(struct safemap *m)
 {
 	struct safemap_entry *e;
-	size_t referenced = 0;
+	size_t referenced = 0, retired = 0, refs = 0;
 	uint32_t i;
 
 	if (!m)
@@ -158,7 +183,23 @@ void safemap_destroy(struct safemap *m)
 		struct safemap_shard *s = &m->shards[i];
 
 		for (e = s->head; e; e = e->hh.next) {
-			referenced += !safemap__entry_private(e);
+			if (!safemap__entry_private(e)) {
+				refs += e->refs - 1;
+				report_referenced(m, i, e->refs - 1, false, &referenced);
+			}
+			if (m->has_finalizer)
+				safemap__finalize(m, e);
+		}
+		/* values that left the map while referenced (refs.h): their last
+		 * reference was never dropped, so they were never finalized
+		 * (issue 13 item 4); a deferred one was (it cannot be left over
+		 * once every walk has ended, but it would not count) */
+		for (e = s->retired; e; e = e->hh.next) {
+			if (__atomic_load_n(&e->spare, __ATOMIC_ACQUIRE) == SAFEMAP__ENTRY_DEFERRED)
+				continue;
+			refs += e->refs;
+			retired++;
+			report_referenced(m, i, e->refs, true, &referenced);
 			if (m->has_finalizer)
 				safemap__finalize(m, e);
 		}
@@ -168,13 +209,14 @@ void safemap_destroy(struct safemap *m)
 	safemap__pool_destroy(m);
 	if (referenced)
 		safemap__log(SAFEMAP_LOG_WARN,
-			     "safemap_destroy: map '%s': %zu entries still referenced (safemap_ref_put() missing)",
-			     m->name, referenced);
+			     "safemap_destroy: map '%s': %zu entries still referenced (%zu references not dropped; "
+			     "%zu of the entries deleted, replaced or cleared): safemap_ref_put() missing",
+			     m->name, referenced, refs, retired);
 	safemap__type_fini(m);
 	safemap__hist_destroy(m);
 	safemap__free(m, m->shards_raw, m->shards_raw_size);
 	safemap__free(m, m->name, strlen(m->name) + 1);
-	safemap__free(m, m, sizeof(*m));
+	safemap__free(m, m->raw, MAP_RAW_SIZE);
 }
 
 const char *safemap_name(const struct safemap *m)

@@ -64,6 +64,11 @@ struct safemap_shard {
 	struct safemap_tslot *tslots; /* the map's thread slots */
 	struct safemap_chunk *chunks; /* every slab chunk, for destroy */
 	uint32_t chunk_entries;       /* entries the next chunk holds */
+	/* contract: entries unlinked while referenced (retired, refs > 0),
+	 * linked through hh.prev/hh.next (unused once out of the table; never
+	 * hh.hh_next, which optimistic readers follow); write lock held. Lets
+	 * destroy report and finalize them (refs.h). */
+	struct safemap_entry *retired;
 	struct safemap_shard_stats stats;
 } __attribute__((aligned(SAFEMAP_CACHELINE)));
 
@@ -109,6 +114,12 @@ struct safemap {
 	uint64_t foreach_calls;
 	uint64_t snapshot_calls;
 	uint64_t freeze_calls;
+	/* contract: what the allocator returned for this struct (which is
+	 * aligned inside it, map.c); clears in progress and the end of a
+	 * freeze (freeze.c, rmw.c) */
+	void *raw;
+	uint32_t clears_running;
+	bool freeze_done;
 };
 
 _Static_assert(__builtin_offsetof(struct safemap, delete_hist) + sizeof(void *) <= SAFEMAP_CACHELINE,

@@ -117,8 +117,32 @@ void safemap_ref_put(struct safemap_ref *ref)
 	if (m->has_finalizer)
 		safemap__finalize(m, e);
 	s = safemap__shard_of(m, safemap__key_hash(m, e->data));
+	/* from a foreach callback whose walk read-locks that shard: the write
+	 * lock would wait for this thread forever (issue 13 item 1); the walk
+	 * frees the entry when it leaves the shard (refs.h) */
+	if (safemap__iter_defer_free(m, (uint32_t)(s - m->shards))) {
+		/* release: a drain that sees the mark sees the finalizer done */
+		__atomic_store_n(&e->spare, SAFEMAP__ENTRY_DEFERRED, __ATOMIC_RELEASE);
+		return;
+	}
 	safemap__shard_wrlock(s, SAFEMAP_OP_NONE);
+	safemap__retired_del(s, e);
 	safemap__entry_free(m, s, e);
+	safemap__shard_unlock(s);
+}
+
+void safemap__retired_drain(struct safemap *m, struct safemap_shard *s)
+{
+	struct safemap_entry *e, *next;
+
+	safemap__shard_wrlock(s, SAFEMAP_OP_NONE);
+	for (e = s->retired; e; e = next) {
+		next = e->hh.next;
+		if (__atomic_load_n(&e->spare, __ATOMIC_ACQUIRE) == SAFEMAP__ENTRY_DEFERRED) {
+			safemap__retired_del(s, e);
+			safemap__entry_free(m, s, e);
+		}
+	}
 	safemap__shard_unlock(s);
 }
 

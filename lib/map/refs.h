@@ -28,18 +28,80 @@ static inline void safemap__finalize(struct safemap *m, struct safemap_entry *e)
 	m->finalize(e->data, safemap__entry_value(m, e), m->finalize_ctx);
 }
 
+/* ---- retired entries (contract, issue 13 items 1 and 4)
+ *
+ * An entry unlinked from the table while references to it are held is
+ * "retired": it sits on its shard's list s->retired (doubly linked through
+ * hh.prev/hh.next, which the table no longer uses; hh.hh_next is left alone,
+ * optimistic readers may still follow it) until its last safemap_ref_put()
+ * removes and frees it, under the shard write lock. safemap_destroy() walks
+ * the lists: every entry still there is a reference never dropped, reported
+ * and finalized once.
+ *
+ * A last ref_put from inside a foreach callback of the map must not take a
+ * write lock (for the shard the walk read-locks it would wait for itself;
+ * for another one it could close a lock cycle): it finalizes the value,
+ * marks the entry SAFEMAP__ENTRY_DEFERRED (in e->spare, 0 on the list
+ * otherwise) and leaves it on the list; the walk frees marked entries under
+ * the write lock once it has left the shard or ended (iter.c,
+ * safemap__retired_drain()). */
+#define SAFEMAP__ENTRY_DEFERRED 1u
+
+static inline void safemap__retired_add(struct safemap_shard *s, struct safemap_entry *e)
+{
+	e->hh.prev = NULL;
+	e->hh.next = s->retired;
+	if (s->retired)
+		s->retired->hh.prev = e;
+	s->retired = e;
+}
+
+static inline void safemap__retired_del(struct safemap_shard *s, struct safemap_entry *e)
+{
+	struct safemap_entry *p = e->hh.prev, *n = e->hh.next;
+
+	if (p)
+		p->hh.next = n;
+	else
+		s->retired = n;
+	if (n)
+		n->hh.prev = p;
+}
+
+/* Free every retired entry of @p s marked SAFEMAP__ENTRY_DEFERRED (already
+ * finalized, unreferenced). Takes and releases @p s's write lock: the caller
+ * holds no lock of the map (refs.c). */
+SAFEMAP_HIDDEN void safemap__retired_drain(struct safemap *m, struct safemap_shard *s);
+
+/* For a last safemap_ref_put() of an entry of shard @p idx: true if this
+ * thread runs a foreach of @p m (the call comes from its callback): the
+ * entry is left to the walk, which frees it when it leaves the shard (it
+ * holds that one's read lock) or at its end, once it holds no shard of the
+ * map (any other shard: a wait for its write lock while holding a read lock
+ * could close a cycle with another walking thread). iter.c. */
+SAFEMAP_HIDDEN bool safemap__iter_defer_free(struct safemap *m, uint32_t idx);
+
 /* Drop the map's reference to @p e, just unlinked from @p s (write lock
- * held): finalize and free it now if nobody else holds it, else the last
- * safemap_ref_put() will. */
+ * held): finalize and free it now if nobody else holds it, else retire it
+ * (the last safemap_ref_put() will, or destroy). */
 static inline void safemap__entry_retire(struct safemap *m, struct safemap_shard *s,
 					 struct safemap_entry *e)
 {
-	if (SAFEMAP_LIKELY(safemap__entry_private(e)) ||
-	    __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		if (SAFEMAP_UNLIKELY(m->has_finalizer))
-			safemap__finalize(m, e);
-		safemap__entry_free(m, s, e);
+	if (SAFEMAP_UNLIKELY(!safemap__entry_private(e))) {
+		/* Clear the deferral mark before the decrement that lets a
+		 * last ref_put happen: one from a walk that does not hold this
+		 * shard marks the entry without our lock, maybe before we link
+		 * it below (the drain, under the lock, finds it on the list
+		 * either way). Any other last ref_put waits for our lock. */
+		__atomic_store_n(&e->spare, 0, __ATOMIC_RELAXED);
+		if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) != 0) {
+			safemap__retired_add(s, e);
+			return;
+		}
 	}
+	if (SAFEMAP_UNLIKELY(m->has_finalizer))
+		safemap__finalize(m, e);
+	safemap__entry_free(m, s, e);
 }
 
 /* The slow replace: a finalizer to run or references to the old value.

@@ -7,30 +7,45 @@
 #define FIRST_CHUNK_ENTRIES 8u
 #define MAX_CHUNK_BYTES (64u * 1024u)
 
+/* Chunks and pool blocks are 16-byte aligned: the allocator hook need not
+ * be (map.h), so each allocation asks for ALIGN_SLACK more and aligns
+ * inside it, keeping what the hook returned for the free (issue 13 item 5). */
+#define BLOCK_ALIGN 16u
+#define ALIGN_SLACK (BLOCK_ALIGN - 1)
+
+static void *align_up(void *raw)
+{
+	return (void *)(((uintptr_t)raw + ALIGN_SLACK) & ~(uintptr_t)ALIGN_SLACK);
+}
+
 struct safemap_chunk {
 	struct safemap_chunk *next;
-	size_t bytes;
+	size_t bytes;     /* what was allocated, at raw */
+	void *raw;        /* what the allocator returned */
 	/* entries follow, each m->entry_size bytes */
-	unsigned char data[] __attribute__((aligned(16)));
+	unsigned char data[] __attribute__((aligned(BLOCK_ALIGN)));
 };
 
 struct safemap_entry *safemap__slab_grow(struct safemap *m, struct safemap_shard *s)
 {
 	struct safemap_slab *sl = &s->slab;
 	size_t n = s->chunk_entries ? s->chunk_entries : FIRST_CHUNK_ENTRIES;
-	size_t bytes = sizeof(struct safemap_chunk) + n * m->entry_size;
-	struct safemap_chunk *c = safemap__malloc(m, bytes);
+	size_t bytes = sizeof(struct safemap_chunk) + n * m->entry_size + ALIGN_SLACK;
+	void *raw = safemap__malloc(m, bytes);
+	struct safemap_chunk *c;
 
-	if (!c)
+	if (!raw)
 		return NULL;
+	c = align_up(raw);
+	c->raw = raw;
 	c->bytes = bytes;
 	c->next = s->chunks;
 	s->chunks = c;
+	sl->next = c->data;
+	sl->end = c->data + n * m->entry_size;
 	if (n * 2 * m->entry_size <= MAX_CHUNK_BYTES)
 		n *= 2;
 	s->chunk_entries = (uint32_t)n;
-	sl->next = c->data;
-	sl->end = (unsigned char *)c + bytes;
 	return safemap__slab_carve(m, s);
 }
 
@@ -40,7 +55,7 @@ void safemap__slab_destroy(struct safemap *m, struct safemap_shard *s)
 
 	for (; c; c = next) {
 		next = c->next;
-		safemap__free(m, c, c->bytes);
+		safemap__free(m, c->raw, c->bytes);
 	}
 	s->slab = (struct safemap_slab){ .free = NULL };
 	s->chunks = NULL;
@@ -53,9 +68,9 @@ struct safemap_pool_block {
 	struct safemap_pool_block *next_free; /* in its bin, while pooled */
 	struct safemap_pool_block *next_all;
 	size_t size; /* what uthash asked for */
-	size_t pad;
+	void *raw;   /* what the allocator returned (sizeof(*b) + size + ALIGN_SLACK) */
 	/* the block uthash sees follows */
-	unsigned char data[] __attribute__((aligned(16)));
+	unsigned char data[] __attribute__((aligned(BLOCK_ALIGN)));
 };
 
 static unsigned bin_of(size_t size)
@@ -73,6 +88,7 @@ void *safemap__pool_malloc(struct safemap *m, size_t size)
 	struct safemap_pool *p = &m->pool;
 	struct safemap_pool_block **pb, *b;
 	unsigned i = bin_of(size);
+	void *raw;
 
 	pthread_mutex_lock(&p->lock);
 	for (pb = &p->bin[i]; (b = *pb); pb = &b->next_free) {
@@ -82,8 +98,10 @@ void *safemap__pool_malloc(struct safemap *m, size_t size)
 			return b->data;
 		}
 	}
-	b = safemap__malloc(m, sizeof(*b) + size);
+	raw = safemap__malloc(m, sizeof(*b) + size + ALIGN_SLACK);
+	b = raw ? align_up(raw) : NULL;
 	if (b) {
+		b->raw = raw;
 		b->size = size;
 		b->next_free = NULL;
 		b->next_all = p->all;
@@ -117,7 +135,7 @@ void safemap__pool_destroy(struct safemap *m)
 
 	for (; b; b = next) {
 		next = b->next_all;
-		safemap__free(m, b, sizeof(*b) + b->size);
+		safemap__free(m, b->raw, sizeof(*b) + b->size + ALIGN_SLACK);
 	}
 	m->pool.all = NULL;
 	pthread_mutex_destroy(&m->pool.lock);

@@ -30,6 +30,7 @@ cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
 cmake -S "$src" -B "$build" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DSAFEMAP_BUILD_TESTS=OFF -DSAFEMAP_BUILD_EXAMPLES=OFF -DSAFEMAP_BUILD_BENCH=OFF \
+	-DSAFEMAP_INSTALL_RPATH=OFF \
 	-DCMAKE_C_FLAGS="$cflags" -DCMAKE_EXE_LINKER_FLAGS="$ldflags" \
 	-DCMAKE_SHARED_LINKER_FLAGS="$ldflags" >"$T_TMP/configure.log" 2>&1 ||
 	{ cat "$T_TMP/configure.log" >&2; t_fail "configure"; }
