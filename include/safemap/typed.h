@@ -63,8 +63,11 @@
 #define SAFEMAP_TYPED_ARG_(name, T) typedef T name
 #define SAFEMAP_TYPED_P_(x) (x)
 #else
+/** @brief Internal: declare @p name, a parameter type that accepts a @p T
+ *         only (a GNU transparent union in C). Not for direct use. */
 #define SAFEMAP_TYPED_ARG_(name, T) \
 	typedef union { T p_; } __attribute__((transparent_union)) name
+/** @brief Internal: the pointer inside a SAFEMAP_TYPED_ARG_() parameter @p x. */
 #define SAFEMAP_TYPED_P_(x) ((x).p_)
 #endif
 
