@@ -130,7 +130,8 @@ int safemap_foreach(struct safemap *m, safemap_foreach_fn fn, void *ctx)
 	iter_top = &f;
 	for (i = 0; i <= m->shard_mask && !ret; i++) {
 		struct safemap_shard *s = &m->shards[i];
-		struct safemap_entry *e;
+		struct safemap_tbl_it it;
+		struct safemap_pos pos;
 
 		locked = safemap__iter_rdlock(m, i, outer_max);
 		if (locked < 0) {
@@ -138,8 +139,9 @@ int safemap_foreach(struct safemap *m, safemap_foreach_fn fn, void *ctx)
 			break;
 		}
 		f.shard = (int32_t)i;
-		for (e = s->head; e && !ret; e = e->hh.next)
-			ret = fn(e->data, safemap__entry_value(m, e), ctx);
+		safemap__tbl_it_init(s, &it);
+		while (!ret && safemap__tbl_it_next(m, &it, &pos))
+			ret = fn(safemap__tbl_key(m, &pos), safemap__tbl_value(m, &pos), ctx);
 		f.shard = -1;
 		if (locked)
 			safemap__shard_unlock(s);

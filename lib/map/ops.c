@@ -26,11 +26,6 @@ static void release_slot(struct safemap *m)
 		__atomic_fetch_sub(&m->total, 1, __ATOMIC_RELAXED);
 }
 
-static void shard_count_add(struct safemap_shard *s, long d)
-{
-	__atomic_store_n(&s->count, s->count + (size_t)d, __ATOMIC_RELAXED);
-}
-
 /* Insert a new entry for an absent key (shard write-locked). Inlined into
  * put; rmw.c gets it through safemap__insert(). */
 static inline __attribute__((always_inline)) int insert(struct safemap *m,
@@ -38,45 +33,25 @@ static inline __attribute__((always_inline)) int insert(struct safemap *m,
 							const void *key, const void *value,
 							uint64_t h)
 {
-	struct safemap_entry *e;
 	size_t total = 0;
-	int oomed = 0;
 
 	if (m->max_entries && !(total = reserve_slot(m)))
 		return -E2BIG;
-	e = safemap__entry_alloc(m, s);
-	if (!e) {
+	if (SAFEMAP_UNLIKELY(safemap__tbl_insert(m, s, key, value, h))) {
 		release_slot(m);
 		return -ENOMEM;
 	}
-	e->refs = 1; /* the map's */
-	safemap__copy(e->data, key, m->key_size);
-	safemap__copy(safemap__entry_value(m, e), value, m->value_size);
-	HASH_ADD_KEYPTR_BYHASHVALUE(hh, s->head, e->data, m->key_size, (unsigned)h, e);
-	if (oomed) {
-		safemap__entry_free(m, s, e);
-		release_slot(m);
-		return -ENOMEM;
-	}
-	safemap__table_grow(m, s);
-	shard_count_add(s, 1);
 	/* total is 0 in unbounded maps: one test of a register */
 	return SAFEMAP_UNLIKELY(total) && total == m->watermark ? SAFEMAP__CROSSED : 0;
 }
 
-/* Unlink @p e and drop the map's reference (shard write-locked). Inlined
- * into delete; rmw.c gets it through safemap__unlink(). */
+/* Erase the entry at @p pos (shard write-locked): its value leaves the map. */
 static inline __attribute__((always_inline)) void unlink_entry(struct safemap *m,
 							       struct safemap_shard *s,
-							       struct safemap_entry *e)
+							       struct safemap_pos *pos, uint64_t h)
 {
-	int oomed = 0;
-
-	HASH_DELETE(hh, s->head, e);
-	(void)oomed;
-	shard_count_add(s, -1);
+	safemap__tbl_erase(m, s, pos, h);
 	release_slot(m);
-	safemap__entry_retire(m, s, e);
 }
 
 int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
@@ -85,16 +60,18 @@ int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
 	return insert(m, s, key, value, h);
 }
 
-void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_entry *e)
+void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
+		     uint64_t h)
 {
-	unlink_entry(m, s, e);
+	unlink_entry(m, s, pos, h);
 }
 
 int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
 {
 	struct safemap_shard *s;
-	struct safemap_entry *e;
+	struct safemap_pos pos;
 	uint64_t h;
+	bool found;
 	int err = 0;
 
 	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
@@ -108,18 +85,19 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 	err = safemap__write_lock(m, s, SAFEMAP_OP_PUT, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	e = safemap__find(m, s, key, h);
-	if (e) {
+	found = safemap__tbl_find(m, s, key, h, &pos);
+	if (found) {
 		if (flags == SAFEMAP_NOEXIST)
 			err = -EEXIST;
 		else
-			err = safemap__entry_set(m, s, e, value);
+			err = safemap__tbl_set(m, s, &pos, h, value);
 	} else if (flags == SAFEMAP_EXIST) {
 		err = -ENOENT;
 	} else {
 		err = insert(m, s, key, value, h);
 	}
 	safemap__shard_unlock(s);
+	safemap__after_unlock(m, s);
 	if (SAFEMAP_LIKELY(!(err | m->notify)))
 		return 0;
 	if (err >= 0) {
@@ -131,26 +109,15 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 				       "map '%s': full (max_entries %zu)", m->name, m->max_entries);
 	if (err == -ENOMEM)
 		return safemap__errorf(err, "map '%s': out of memory on %s (map unchanged)", m->name,
-				       e ? "replace of a referenced value" : "insert");
+				       found ? "replace of a referenced value" : "insert");
 	return safemap__error(err);
-}
-
-/* Count a get: in this thread's slot of the map (a line no other thread
- * writes), or, for a thread without a slot, in the shard. */
-static inline void count_get(struct safemap *m, struct safemap_shard *s)
-{
-	uint64_t *c = safemap__thread_ops(m->tslots, SAFEMAP_OP_GET);
-
-	if (SAFEMAP_LIKELY(c))
-		safemap__stat_inc_excl(c);
-	else
-		safemap__stat_add(&s->stats.ops[SAFEMAP_OP_GET], 1);
 }
 
 int safemap_get(struct safemap *m, const void *key, void *value_out)
 {
 	struct safemap_shard *s;
-	struct safemap_entry *e;
+	struct safemap_tslot *t;
+	struct safemap_pos pos;
 	uint64_t h;
 	int found, locked;
 
@@ -158,9 +125,13 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 		return safemap__errorf(-EINVAL, "safemap_get: NULL argument");
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	found = SAFEMAP_OPTIMISTIC ? safemap__get_optimistic(m, s, key, h, value_out) : -1;
+	/* the thread's slot: its get counter (a line no other thread writes)
+	 * and its epoch; a thread without one reads under the lock */
+	t = safemap__tslot(m->tslots);
+	found = SAFEMAP_OPTIMISTIC && SAFEMAP_LIKELY(t) ?
+			safemap__tbl_get_optimistic(m, s, key, h, value_out, t) : -1;
 	if (SAFEMAP_LIKELY(found >= 0)) {
-		count_get(m, s);
+		safemap__stat_inc_excl(&t->ops[SAFEMAP_OP_GET]);
 	} else {
 		/* a writer kept the shard busy: the read lock (counts the get) */
 		locked = safemap__read_begin(m, s, SAFEMAP_OP_GET);
@@ -168,12 +139,11 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 			memset(value_out, 0, m->value_size);
 			return locked;
 		}
-		e = safemap__find(m, s, key, h);
-		if (e)
-			safemap__copy(value_out, safemap__entry_value(m, e), m->value_size);
+		found = safemap__tbl_find(m, s, key, h, &pos);
+		if (found)
+			safemap__copy(value_out, safemap__tbl_value(m, &pos), m->value_size);
 		if (SAFEMAP_LIKELY(locked))
 			safemap__shard_unlock(s);
-		found = e != NULL;
 	}
 	if (SAFEMAP_LIKELY(found))
 		return 0;
@@ -187,8 +157,9 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 static inline int delete_key(struct safemap *m, const void *key)
 {
 	struct safemap_shard *s;
-	struct safemap_entry *e;
+	struct safemap_pos pos;
 	uint64_t h;
+	bool found;
 	int err;
 
 	err = safemap__write_guard(m, SAFEMAP_OP_DELETE, key);
@@ -199,11 +170,12 @@ static inline int delete_key(struct safemap *m, const void *key)
 	err = safemap__write_lock(m, s, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	e = safemap__find(m, s, key, h);
-	if (e)
-		unlink_entry(m, s, e); /* frees it (under the lock) unless referenced */
+	found = safemap__tbl_find(m, s, key, h, &pos);
+	if (found)
+		unlink_entry(m, s, &pos, h); /* finalized now unless referenced */
 	safemap__shard_unlock(s);
-	if (!e)
+	safemap__after_unlock(m, s);
+	if (!found)
 		return safemap__error(-ENOENT);
 	if (SAFEMAP_UNLIKELY(m->notify))
 		safemap__after_write(m, SAFEMAP_OP_DELETE, key, 0);
