@@ -145,7 +145,7 @@ static struct safemap_node *side_detach(struct safemap *m, struct safemap_shard 
 }
 
 /* The value at @p pos leaves the map (write lock held; the slot is about to
- * be emptied or overwritten). */
+ * be emptied). */
 static void value_leaves(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
 			 uint64_t h)
 {
@@ -155,7 +155,7 @@ static void value_leaves(struct safemap *m, struct safemap_shard *s, struct safe
 		node_drop(m, s, safemap__slot_node(pos->slot));
 		return;
 	}
-	if (SAFEMAP_UNLIKELY(s->refnodes) && (n = side_detach(m, s, pos->slot, h))) {
+	if (SAFEMAP_UNLIKELY(*pos->tag & SAFEMAP_TAG_NODE) && (n = side_detach(m, s, pos->slot, h))) {
 		/* referenced: the copy carries the value; the last put finalizes */
 		if (__atomic_load_n(&n->refs, __ATOMIC_ACQUIRE) == 1 ||
 		    __atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) {
@@ -165,6 +165,38 @@ static void value_leaves(struct safemap *m, struct safemap_shard *s, struct safe
 		return;
 	}
 	finalize(m, pos->slot);
+}
+
+/* inline maps: replace the value at @p pos (write lock held) */
+static void inline_set(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
+		       uint64_t h, const void *value)
+{
+	struct safemap_node **pp, *n;
+
+	if (SAFEMAP_UNLIKELY(*pos->tag & SAFEMAP_TAG_NODE)) {
+		for (pp = &s->refnodes; (n = *pp); pp = (struct safemap_node **)&n->r.next)
+			if (n->hash == h && safemap__key_eq(m, n->data, pos->slot))
+				break;
+		if (n && __atomic_load_n(&n->refs, __ATOMIC_ACQUIRE) == 1) {
+			/* only the map holds the copy: it follows the slot */
+			finalize(m, pos->slot);
+			safemap__copy(n->data + m->value_off, value, m->value_size);
+			safemap__copy(pos->slot + m->value_off, value, m->value_size);
+			return;
+		}
+		if (n) {
+			*pp = (struct safemap_node *)n->r.next;
+			n->r.next = NULL;
+			if (__atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+				finalize(m, pos->slot);
+				safemap__free(m, n, n->r.bytes);
+			}
+		}
+		*pos->tag &= (uint8_t)~SAFEMAP_TAG_NODE;
+	} else {
+		finalize(m, pos->slot);
+	}
+	safemap__copy(pos->slot + m->value_off, value, m->value_size);
 }
 
 /* ---- placing and rehashing */
@@ -242,8 +274,8 @@ static uint32_t groups_half(size_t n)
 	return ng ? (uint32_t)ng : 1;
 }
 
-/* room for one more insert: a first table, a clean one of the same size
- * (erased slots of overflowed groups are not reused before), or a bigger one */
+/* room for one more insert: a first table, a bigger one, or a clean one of
+ * the same size (after many erasures from overflowed groups) */
 static int make_room(struct safemap *m, struct safemap_shard *s)
 {
 	uint32_t ng;
@@ -252,7 +284,8 @@ static int make_room(struct safemap *m, struct safemap_shard *s)
 		ng = m->presize_groups ? m->presize_groups : 1;
 	} else {
 		ng = s->tbl->ngroups;
-		if (s->count + 1 > capacity(ng) / 2) {
+		/* full, or nearly: grow; else the erasures made the room, clean up */
+		if (s->count + 1 > capacity(ng) - capacity(ng) / 16) {
 			if (ng > UINT32_MAX / 4 / m->group_size)
 				return -ENOMEM;
 			ng = ng < SMALL_GROUPS ? ng * 2 : ng + ng / 2;
@@ -299,7 +332,7 @@ void safemap__tbl_erase(struct safemap *m, struct safemap_shard *s, struct safem
 	s->growth_left++;
 	/* erasures from groups that overflowed keep probes long: after a quarter
 	 * of the capacity of them, the next insert rehashes */
-	if (pos->grp[15] && !--s->dirty_left)
+	if ((pos->grp[15] & safemap__overflow_bit(h)) && !--s->dirty_left)
 		s->growth_left = 0;
 	__atomic_store_n(&s->count, s->count - 1, __ATOMIC_RELAXED);
 	if (!s->count) {
@@ -317,8 +350,7 @@ int safemap__tbl_set(struct safemap *m, struct safemap_shard *s, struct safemap_
 	struct safemap_node *old, *n;
 
 	if (!m->nodes) {
-		value_leaves(m, s, pos, h);
-		safemap__copy(pos->slot + m->value_off, value, m->value_size);
+		inline_set(m, s, pos, h, value);
 		return 0;
 	}
 	old = safemap__slot_node(pos->slot);
@@ -363,15 +395,18 @@ struct safemap_node *safemap__tbl_ref(struct safemap *m, struct safemap_shard *s
 		n = safemap__slot_node(pos->slot);
 	} else {
 		reflock(s);
-		for (n = s->refnodes; n; n = (struct safemap_node *)n->r.next)
-			if (n->hash == h && safemap__key_eq(m, n->data, pos->slot))
-				break;
+		n = NULL;
+		if (__atomic_load_n(pos->tag, __ATOMIC_RELAXED) & SAFEMAP_TAG_NODE)
+			for (n = s->refnodes; n; n = (struct safemap_node *)n->r.next)
+				if (n->hash == h && safemap__key_eq(m, n->data, pos->slot))
+					break;
 		if (!n) {
 			/* the first reference: a copy of the entry, never written again */
 			n = node_new(m, pos->slot, pos->slot + m->value_off, h, 2);
 			if (n) {
 				n->r.next = (struct safemap_retired *)s->refnodes;
 				s->refnodes = n;
+				__atomic_fetch_or(pos->tag, (uint8_t)SAFEMAP_TAG_NODE, __ATOMIC_RELAXED);
 			} else {
 				*err = -ENOMEM;
 			}
@@ -401,7 +436,7 @@ size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s)
 		return 0;
 	safemap__tbl_it_init(s, &it);
 	while (safemap__tbl_it_next(m, &it, &pos)) {
-		value_leaves(m, s, &pos, s->refnodes ? slot_hash(m, pos.slot) : 0);
+		value_leaves(m, s, &pos, *pos.tag & SAFEMAP_TAG_NODE ? slot_hash(m, pos.slot) : 0);
 		n++;
 	}
 	__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);

@@ -8,15 +8,17 @@
  * never written after it is built, so readers' copies stay valid), then
  * ngroups groups. A group is 16 control bytes, then 15 slots of
  * m->slot_size bytes. Control bytes 0..14 are the slots' tags: 0 = empty,
- * else 8 bits of the key's hash (1..255). Byte 15 is the group's overflow bits: bit
+ * else bits 0-6 are 7 bits of the key's hash (1..127) and bit 7 is the
+ * slot's node bit (inline maps, below). Byte 15 is the group's overflow bits: bit
  * (hash >> 48) & 7 is set when an entry with such a hash was placed past
  * this group because it was full; a lookup stops at the first group on its
  * path without its bit (Boost's concurrent_flat_map does the same). Erasing
- * leaves no tombstone; erasures from overflowed groups (which keep probes
- * long) are counted, and after a quarter of the capacity of them the next
- * insert rehashes. One hash: shard from bits 32.., group from bits
+ * leaves no tombstone; erasures of entries whose overflow bit is set in
+ * their group (they keep probes long) are counted, and after a quarter of
+ * the capacity of them the next insert rehashes (at the same size, unless
+ * the table is nearly full). One hash: shard from bits 32.., group from bits
  * 0-31 (multiply-shift onto any group count), overflow bit from 48-50, tag
- * from 56-63. A lookup matches a group's 15 tags in one SSE2 compare (or
+ * from 57-63. A lookup matches a group's 15 tags in one SSE2 compare (or
  * two 64-bit SWAR steps without SSE2).
  *
  * Slots. Small entries (key rounded to 8 + value rounded to 8 <= 32 bytes:
@@ -27,12 +29,15 @@
  * References need bytes that never change. In a node map a reference holds
  * the node itself (node->refs; the map holds 1 while the node is linked). In
  * an inline map the first reference to an entry copies it into a node on the
- * shard's list of referenced entries (s->refnodes, found by hash and key;
- * writers look there only while the list is not empty); the slot stays
+ * shard's list of referenced entries (s->refnodes, found by hash and key)
+ * and sets the slot's node bit (the only write done under a read lock, by
+ * get_ref holding s->reflock; lookups ignore the bit); the slot stays
  * inline, so readers never see it change. A write that replaces or erases such an entry detaches its
  * node: the map's share of node->refs goes, and whoever drops the last one
  * finalizes the node's copy (which is the value that left the map) and frees
- * it. Optimistic readers never read those nodes, so they are freed at once.
+ * it. A replace while only the map holds the node updates the node too and
+ * keeps it (the next reference finds the same bytes at the same address).
+ * Optimistic readers never read those nodes, so they are freed at once.
  *
  * Sizing. At most 7/8 of the slots are used (s->growth_left counts what is
  * left before a rehash). Growth doubles small tables (< 512 groups) and adds
@@ -64,6 +69,7 @@ struct safemap_shard;
 
 #define SAFEMAP_GROUP_SLOTS 15
 #define SAFEMAP_INLINE_MAX 32 /* largest inline slot */
+#define SAFEMAP_TAG_NODE 0x80u
 #define SAFEMAP_LIMBO_BYTES (64u * 1024u) /* retired nodes before a grace period */
 #define SAFEMAP_SLOTS_MASK 0x7fffu
 
@@ -96,7 +102,7 @@ struct safemap_pos {
 
 static inline uint8_t safemap__tag(uint64_t h)
 {
-	uint8_t t = (uint8_t)(h >> 56);
+	uint8_t t = (uint8_t)(h >> 57);
 
 	return (uint8_t)(t + !t);
 }
@@ -111,12 +117,36 @@ static inline uint32_t safemap__group_of(uint64_t h, uint32_t ngroups)
 	return (uint32_t)(((uint64_t)(uint32_t)h * ngroups) >> 32);
 }
 
-#if defined(__SSE2__)
-/* slots whose tag is @p t */
+#if defined(SAFEMAP_TSAN)
+/* ThreadSanitizer builds: get_ref sets node bits under a read lock while
+ * other read-lock holders match tags, so tags are read one atomic byte at a
+ * time (optimistic gets are compiled out there). */
+static inline uint32_t safemap__match(const uint8_t *ctrl, uint8_t t)
+{
+	uint32_t r = 0;
+	unsigned i;
+
+	for (i = 0; i < SAFEMAP_GROUP_SLOTS; i++)
+		r |= (uint32_t)((__atomic_load_n(&ctrl[i], __ATOMIC_RELAXED) & 0x7f) == t) << i;
+	return r;
+}
+
+static inline uint32_t safemap__match_empty(const uint8_t *ctrl)
+{
+	uint32_t r = 0;
+	unsigned i;
+
+	for (i = 0; i < SAFEMAP_GROUP_SLOTS; i++)
+		r |= (uint32_t)(__atomic_load_n(&ctrl[i], __ATOMIC_RELAXED) == 0) << i;
+	return r;
+}
+#elif defined(__SSE2__)
+/* slots whose tag (node bit ignored) is @p t */
 static inline uint32_t safemap__match(const uint8_t *ctrl, uint8_t t)
 {
 	__m128i c = _mm_loadu_si128((const __m128i *)(const void *)ctrl);
 
+	c = _mm_and_si128(c, _mm_set1_epi8(0x7f));
 	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8((char)t))) &
 	       SAFEMAP_SLOTS_MASK;
 }
@@ -150,8 +180,8 @@ static inline uint32_t safemap__match(const uint8_t *ctrl, uint8_t t)
 
 	memcpy(&a, ctrl, 8);
 	memcpy(&b, ctrl + 8, 8);
-	a ^= ones * t;
-	b ^= ones * t;
+	a = (a & 0x7f7f7f7f7f7f7f7full) ^ (ones * t);
+	b = (b & 0x7f7f7f7f7f7f7f7full) ^ (ones * t);
 	return (safemap__gather(safemap__zero_bytes(a)) |
 		safemap__gather(safemap__zero_bytes(b)) << 8) & SAFEMAP_SLOTS_MASK;
 }

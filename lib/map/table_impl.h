@@ -90,7 +90,7 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
 		uint8_t *grp = safemap__group(m, it->t, it->g);
 
 		for (; it->i < SAFEMAP_GROUP_SLOTS; it->i++) {
-			if (grp[it->i]) {
+			if (__atomic_load_n(&grp[it->i], __ATOMIC_RELAXED)) {
 				pos->grp = grp;
 				pos->tag = grp + it->i;
 				pos->slot = safemap__slot(m, grp, it->i);
