@@ -6,8 +6,10 @@ median Mops/s of libsafemap and of each listed peer, and the median of the
 per-round ratios build/first-build (same round, so load noise cancels).
 
 usage: bench/ab.py [--rounds N] [--ops N] [--threads 1,2] [--workloads a,b]
-                   [--peers "TBB chm,libcuckoo"] [--clock cpu|wall] BUILD_DIR...
-(--clock cpu, the default here: per-thread CPU time, see bench_maps --help)
+                   [--peers "TBB chm,libcuckoo"] [--clock cpu|wall]
+                   [--presize no|yes] BUILD_DIR...
+(--clock cpu, the default here: per-thread CPU time, see bench_maps --help;
+--presize no, the default here: one mode per A/B, no memory measurement)
 """
 import argparse, statistics, subprocess, sys, re
 
@@ -18,12 +20,19 @@ ap.add_argument('--threads', default='1,2')
 ap.add_argument('--workloads', default='read-heavy,exchange,rapid-grow,read-heavy-small,exchange-small,rapid-grow-small')
 ap.add_argument('--peers', default='')
 ap.add_argument('--clock', default='cpu')
+ap.add_argument('--presize', default='no', choices=['no', 'yes'])
 ap.add_argument('builds', nargs='+')
 a = ap.parse_args()
 
+def new_flags(build):
+    """--presize/--memory if this build's bench_maps has them (older ones: neither,
+    and they ran every map as create(key space), which only liburcu's honoured)"""
+    usage = subprocess.run([build + '/bench/bench_maps', '--help'], capture_output=True, text=True).stderr
+    return ['--presize', a.presize, '--memory', 'no'] if '--presize' in usage else []
+
 def run(build, maps):
     cmd = [build + '/bench/bench_maps', '--reps', '1', '--ops', a.ops, '--threads', a.threads,
-           '--workloads', a.workloads, '--maps', ','.join(maps), '--clock', a.clock]
+           '--workloads', a.workloads, '--maps', ','.join(maps), '--clock', a.clock] + new_flags(build)
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode:
         sys.exit('bench_maps failed: ' + out.stderr[-2000:])

@@ -8,7 +8,13 @@
 namespace {
 using map_t = absl::flat_hash_map<uint64_t, uint64_t>;
 
-void *create(size_t) { return new map_t; }
+void *create(size_t expected)
+{
+	auto *m = new map_t;
+
+	m->reserve(expected); /* 0: nothing */
+	return m;
+}
 void destroy(void *m) { delete static_cast<map_t *>(m); }
 
 bool get(void *m, uint64_t k, uint64_t *v)
@@ -40,6 +46,6 @@ size_t size(void *m) { return static_cast<map_t *>(m)->size(); }
 } // namespace
 
 extern "C" const struct bench_map bench_absl = {
-	"absl (1T)", BENCH_SINGLE_THREAD, create, destroy, nullptr, nullptr,
-	get, insert, remove, update, size,
+	"absl (1T)", BENCH_SINGLE_THREAD | BENCH_PRESIZE, create, destroy, nullptr, nullptr,
+	get, insert, remove, update, size, nullptr,
 };

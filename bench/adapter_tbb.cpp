@@ -7,7 +7,14 @@
 namespace {
 using map_t = tbb::concurrent_hash_map<uint64_t, uint64_t>;
 
-void *create(size_t) { return new map_t; }
+void *create(size_t expected)
+{
+	auto *m = new map_t;
+
+	if (expected)
+		m->rehash(expected); /* buckets for @expected entries */
+	return m;
+}
 void destroy(void *m) { delete static_cast<map_t *>(m); }
 
 bool get(void *m, uint64_t k, uint64_t *v)
@@ -41,5 +48,5 @@ size_t size(void *m) { return static_cast<map_t *>(m)->size(); }
 } // namespace
 
 extern "C" const struct bench_map bench_tbb = {
-	"TBB chm", 0, create, destroy, nullptr, nullptr, get, insert, remove, update, size,
+	"TBB chm", BENCH_PRESIZE, create, destroy, nullptr, nullptr, get, insert, remove, update, size, nullptr,
 };

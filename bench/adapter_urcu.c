@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* liburcu's lock-free resizable hash table (cds_lfht), default RCU flavor,
- * pre-sized to the key space (auto-resize alone runs at a third of the
- * speed). Deleted nodes are freed after a grace period by call_rcu's
+ * auto-resizing. Pre-sized: its initial (and least) bucket count is the key
+ * space rounded up to a power of two. Not pre-sized: 4096 buckets, a small
+ * fixed start that does not know the key space (from 1 bucket, the lazy
+ * resize, done by liburcu's worker thread, falls behind the inserts on a
+ * loaded machine, chains grow with the table, and a 1M prefill took over 6
+ * minutes of CPU: 4096 bounds that). Deleted nodes are freed after a grace period by call_rcu's
  * reclamation thread; update stores the value in place atomically. */
 #include <stdlib.h>
 
@@ -9,6 +13,8 @@
 #include <urcu/rculfhash.h>
 
 #include "bench_maps.h"
+
+#define LF_DEFAULT_BUCKETS 4096ul
 
 struct lf_node {
 	uint64_t key, value;
@@ -37,10 +43,12 @@ static void lf_free(struct rcu_head *head)
 
 static void *lf_create(size_t expected)
 {
-	unsigned long size = 1;
+	unsigned long size = LF_DEFAULT_BUCKETS;
 
 	while (size < expected)
 		size <<= 1;
+	/* not pre-sized (@expected 0): the table grows and shrinks on its
+	 * own from LF_DEFAULT_BUCKETS; pre-sized: never below the key space */
 	return cds_lfht_new(size, size, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 }
 
@@ -56,6 +64,12 @@ static void lf_destroy(void *ht)
 	rcu_read_unlock();
 	rcu_barrier();
 	cds_lfht_destroy(ht, NULL);
+}
+
+static void lf_quiesce(void *ht)
+{
+	(void)ht;
+	rcu_barrier(); /* every call_rcu'd node freed */
 }
 
 static void lf_thread_enter(void) { rcu_register_thread(); }
@@ -141,6 +155,7 @@ static size_t lf_size(void *ht)
 
 const struct bench_map bench_urcu = {
 	.name = "urcu lfht",
+	.flags = BENCH_PRESIZE,
 	.create = lf_create,
 	.destroy = lf_destroy,
 	.thread_enter = lf_thread_enter,
@@ -150,4 +165,5 @@ const struct bench_map bench_urcu = {
 	.remove = lf_remove,
 	.update = lf_update,
 	.size = lf_size,
+	.quiesce = lf_quiesce,
 };

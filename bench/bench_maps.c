@@ -4,9 +4,14 @@
  * For each workload and thread count: generate one op stream per thread
  * (before timing), then for each repetition run every map on the same
  * streams, threads pinned, each map called through the same function
- * pointers. Every run is checked against a reference replay of the same
- * streams (exactly at 1 thread, statistically at more), so a fast wrong map
- * cannot win. Prints median Mops/s and libsafemap's ratio to each peer as
+ * pointers, each map both not pre-sized (create(0): its own initial size)
+ * and pre-sized for the key space (create(key space), for the maps that
+ * have such an option: BENCH_PRESIZE), the two modes interleaved. Every
+ * run is checked against a reference replay of the same streams (exactly at
+ * 1 thread, statistically at more), so a fast wrong map cannot win. Then,
+ * each map in a fresh process of its own (bench_memory.c), the memory it
+ * takes for 1M 8/8 entries and what it keeps after deleting them. Prints
+ * median Mops/s, libsafemap's ratio to each peer, and the memory figures as
  * Markdown tables. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,11 +40,21 @@ static const struct bench_map *const maps[] = {
 	&bench_uthash,
 	&bench_absl,
 	&bench_proto_oa, /* libsafemap's core on another table: bench/proto_oa.c */
+#ifdef SAFEMAP_BENCH_BOOST
+	&bench_boost, /* a local reference from newer Boost sources (BENCH_LOCAL) */
+#endif
 };
 #define NMAPS (sizeof(maps) / sizeof(maps[0]))
 #define MAX_THREADS 256
 #define MAX_TCOUNTS 16
 #define MAX_REPS 64
+
+enum { MODE_NOSIZE, MODE_PRESIZE, NMODES };
+static const char *const mode_title[NMODES] = {
+	"not presized: create() with no size hint",
+	"presized: create() sized for the key space",
+};
+static const char *const mode_short[NMODES] = { "not presized", "presized" };
 
 struct config {
 	size_t ops;                 /* total per run, split over the threads */
@@ -48,6 +63,10 @@ struct config {
 	int threads[MAX_TCOUNTS];
 	bool quick;
 	bool cpu_clock;             /* --clock cpu: per-thread CPU time, not wall time */
+	unsigned modes;             /* 1 << MODE_*: --presize no / yes / both */
+	bool timed;                 /* the timed runs (not --memory only) */
+	bool memory;                /* --memory yes: the memory measurement */
+	size_t mem_entries;         /* entries in the memory measurement */
 	const char *only_maps;      /* comma-separated names, NULL = all */
 	const char *only_workloads; /* comma-separated names, NULL = all */
 };
@@ -132,9 +151,9 @@ static void *worker_main(void *arg)
 
 static int cpus[MAX_THREADS], ncpus;
 
-static void *make_map(const struct bench_map *bm, const struct bench_workload *wl)
+static void *make_map(const struct bench_map *bm, const struct bench_workload *wl, size_t expected)
 {
-	void *m = bm->create(wl->key_space);
+	void *m = bm->create(expected);
 	size_t i;
 
 	for (i = 0; m && i < wl->prefill; i++) {
@@ -155,7 +174,7 @@ static void *make_map(const struct bench_map *bm, const struct bench_workload *w
 /* One timed run of @bm on @nt streams. The calling thread does the prefill.
  * The time is from the first thread's start to the last one's end, taken by
  * the workers themselves (the calling thread may be descheduled). */
-static void run_timed(const struct bench_map *bm, const struct bench_workload *wl,
+static void run_timed(const struct bench_map *bm, const struct bench_workload *wl, size_t expected,
 		      const struct bench_stream *streams, int nt, struct result *out)
 {
 	struct worker w[MAX_THREADS];
@@ -167,7 +186,7 @@ static void run_timed(const struct bench_map *bm, const struct bench_workload *w
 
 	if (bm->thread_enter)
 		bm->thread_enter();
-	m = make_map(bm, wl);
+	m = make_map(bm, wl, expected);
 	pthread_barrier_init(&start, NULL, (unsigned)nt + 1);
 	for (i = 0; i < nt; i++) {
 		pthread_attr_t attr;
@@ -210,7 +229,7 @@ static void run_reference(const struct bench_workload *wl, const struct bench_st
 			  int nt, struct result *out)
 {
 	const struct bench_map *bm = &bench_uthash;
-	void *m = make_map(bm, wl);
+	void *m = make_map(bm, wl, 0);
 	size_t i, n = streams[0].n;
 	int t;
 
@@ -225,20 +244,21 @@ static void run_reference(const struct bench_workload *wl, const struct bench_st
 static const char *const op_names[OP_COUNT] = { "get", "insert", "remove", "update" };
 
 /* 0 if @r is a correct outcome of the run whose reference is @ref. */
-static int check(const struct bench_map *bm, const struct bench_workload *wl, int nt,
+static int check(const struct bench_map *bm, const struct bench_workload *wl, int nt, int mode,
 		 const struct bench_stream *streams, const struct result *r,
 		 const struct result *ref)
 {
+	const char *ms = mode_short[mode];
 	int k, t, bad = 0;
 
 	if (r->bad_values) {
-		fprintf(stderr, "MISMATCH %s %s %dT: %zu gets returned another key's value\n",
-			bm->name, wl->name, nt, r->bad_values);
+		fprintf(stderr, "MISMATCH %s %s %dT %s: %zu gets returned another key's value\n",
+			bm->name, wl->name, nt, ms, r->bad_values);
 		bad = 1;
 	}
 	if (r->size != wl->prefill + r->ok[OP_INSERT] - r->ok[OP_REMOVE]) {
-		fprintf(stderr, "MISMATCH %s %s %dT: final size %zu != prefill %zu + inserts %zu - "
-			"removes %zu\n", bm->name, wl->name, nt, r->size, wl->prefill,
+		fprintf(stderr, "MISMATCH %s %s %dT %s: final size %zu != prefill %zu + inserts %zu - "
+			"removes %zu\n", bm->name, wl->name, nt, ms, r->size, wl->prefill,
 			r->ok[OP_INSERT], r->ok[OP_REMOVE]);
 		bad = 1;
 	}
@@ -253,14 +273,14 @@ static int check(const struct bench_map *bm, const struct bench_workload *wl, in
 		slack = nt == 1 ? 0 : total / 50 + 50;
 		diff = r->ok[k] > ref->ok[k] ? r->ok[k] - ref->ok[k] : ref->ok[k] - r->ok[k];
 		if (diff > slack || r->ok[k] > total) {
-			fprintf(stderr, "MISMATCH %s %s %dT: %zu successful %s of %zu, reference %zu\n",
-				bm->name, wl->name, nt, r->ok[k], op_names[k], total, ref->ok[k]);
+			fprintf(stderr, "MISMATCH %s %s %dT %s: %zu successful %s of %zu, reference %zu\n",
+				bm->name, wl->name, nt, ms, r->ok[k], op_names[k], total, ref->ok[k]);
 			bad = 1;
 		}
 	}
 	if (nt == 1 && (r->get_sum != ref->get_sum || r->size != ref->size)) {
-		fprintf(stderr, "MISMATCH %s %s 1T: get checksum %llx / size %zu, reference %llx / %zu\n",
-			bm->name, wl->name, (unsigned long long)r->get_sum, r->size,
+		fprintf(stderr, "MISMATCH %s %s 1T %s: get checksum %llx / size %zu, reference %llx / %zu\n",
+			bm->name, wl->name, ms, (unsigned long long)r->get_sum, r->size,
 			(unsigned long long)ref->get_sum, ref->size);
 		bad = 1;
 	}
@@ -320,18 +340,45 @@ static void print_machine(const struct config *c)
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M %Z", localtime(&t));
 	printf("machine: %s, %ld online CPUs, %d usable by this process; %s %s %s\n", model,
 	       sysconf(_SC_NPROCESSORS_ONLN), ncpus, u.sysname, u.release, u.machine);
-	printf("run: %s; %zu ops per run split over the threads, median of %d rep%s%s%s\n", date,
+	printf("run: %s; %zu ops per run split over the threads, median of %d rep%s; %s%s%s\n", date,
 	       c->ops, c->reps, c->reps == 1 ? "" : "s",
+	       c->modes == 3 ? "not presized and presized, interleaved" :
+	       c->modes & 1 << MODE_PRESIZE ? "presized only" : "not presized only",
 	       c->cpu_clock ? "; --clock cpu: Mops/s per CPU second, summed over threads" : "",
 	       c->quick ? "; --quick: results checked, timings not meaningful" : "");
 }
 
-static void print_tables(const struct config *c, double mops[][MAX_TCOUNTS][NMAPS][MAX_REPS])
+/* Below a presized table: which maps have no pre-size option. */
+static void print_presize_note(const struct config *c, int mode)
+{
+	const char *sep = "";
+	size_t i;
+
+	if (mode != MODE_PRESIZE)
+		return;
+	printf("\nNo pre-size option (create() ignores the size; %s): ",
+	       c->modes == 3 ? "their figures are the not-presized run's, same repetitions" :
+	       "run as in the not-presized mode");
+	for (i = 0; i < NMAPS; i++)
+		if (!(maps[i]->flags & BENCH_PRESIZE) && listed(c->only_maps, maps[i]->name)) {
+			printf("%s%s", sep, maps[i]->name);
+			sep = ", ";
+		}
+	printf("%s.\n", *sep ? "" : "none");
+}
+
+static bool counts_as_peer(const struct bench_map *bm)
+{
+	return !(bm->flags & (BENCH_SINGLE_THREAD | BENCH_VARIANT | BENCH_LOCAL));
+}
+
+static void print_tables(const struct config *c, int mode,
+			 double mops[][MAX_TCOUNTS][NMAPS][MAX_REPS])
 {
 	size_t w, i;
 	int t;
 
-	printf("\n### Mops/s (median)\n\n| workload | threads |");
+	printf("\n### Mops/s (median), %s\n\n| workload | threads |", mode_title[mode]);
 	for (i = 0; i < NMAPS; i++)
 		printf(" %s |", maps[i]->name);
 	printf("\n|---|---|");
@@ -350,9 +397,10 @@ static void print_tables(const struct config *c, double mops[][MAX_TCOUNTS][NMAP
 					printf(" – |");
 			printf("\n");
 		}
+	print_presize_note(c, mode);
 
-	printf("\n### libsafemap / peer (ratio of medians from the same run; > 1: libsafemap faster)\n\n"
-	       "| workload | threads |");
+	printf("\n### libsafemap / peer, %s (ratio of medians from the same run; > 1: libsafemap "
+	       "faster)\n\n| workload | threads |", mode_short[mode]);
 	for (i = 1; i < NMAPS; i++)
 		printf(" %s |", maps[i]->name);
 	printf(" best concurrent peer |\n|---|---|");
@@ -381,7 +429,7 @@ static void print_tables(const struct config *c, double mops[][MAX_TCOUNTS][NMAP
 				}
 				p = median(mops[w][t][i], c->reps);
 				printf(" %.2f |", sm / p);
-				if (!(maps[i]->flags & (BENCH_SINGLE_THREAD | BENCH_VARIANT)) && p > best) {
+				if (counts_as_peer(maps[i]) && p > best) {
 					best = p;
 					best_name = maps[i]->name;
 				}
@@ -393,12 +441,114 @@ static void print_tables(const struct config *c, double mops[][MAX_TCOUNTS][NMAP
 		}
 }
 
+/* ---- memory: every selected map in both modes, one child process each */
+
+static struct bench_memory mem[NMODES][NMAPS];
+static bool mem_ok[NMODES][NMAPS];
+
+static int run_memory(const struct config *c)
+{
+	size_t i, n = c->mem_entries;
+	int mode, failed = 0;
+
+	fprintf(stderr, "memory, %zu entries:", n);
+	for (i = 0; i < NMAPS; i++) {
+		if (!listed(c->only_maps, maps[i]->name))
+			continue;
+		for (mode = 0; mode < NMODES; mode++) {
+			int err;
+
+			if (!(c->modes & 1u << mode))
+				continue;
+			if (mode == MODE_PRESIZE && c->modes == 3 && !(maps[i]->flags & BENCH_PRESIZE)) {
+				mem[mode][i] = mem[MODE_NOSIZE][i]; /* no pre-size option */
+				mem_ok[mode][i] = mem_ok[MODE_NOSIZE][i];
+				continue;
+			}
+			err = bench_memory_measure(maps[i], n, mode == MODE_PRESIZE ? 2 * n : 0,
+						   &mem[mode][i]);
+			if (err < 0) {
+				fprintf(stderr, "\n%s: the memory child failed: %s\n", maps[i]->name,
+					strerror(-err));
+				return 2;
+			}
+			mem_ok[mode][i] = err == 0;
+			failed |= err;
+			fprintf(stderr, " .");
+		}
+	}
+	fprintf(stderr, "\n");
+	return failed;
+}
+
+static void print_memory(const struct config *c)
+{
+	size_t i, n = c->mem_entries;
+	int mode;
+
+	printf("\n### Memory: %zu entries of 8-byte keys and 8-byte values\n\n"
+	       "Each map in a fresh process of its own (bench_maps re-executed), one thread: RSS "
+	       "(/proc/self/statm) before create(), after inserting the %zu entries (keys as the "
+	       "mixes': splitmix64 of 0..N-1), and after deleting every one of them, the adapter's "
+	       "quiesce (RCU: rcu_barrier) and malloc_trim(0). bytes/entry = RSS growth at the peak / "
+	       "N (everything the map allocated, resident); kept = RSS growth left after delete-all / "
+	       "growth at the peak. Presized: create(%zu), as the large mixes (%zu of %zu keys).%s\n\n"
+	       "| map |", n, n, 2 * n, n, 2 * n,
+	       c->quick ? " --quick: a small N, checked (sizes, values, >= 16 bytes/entry), "
+			  "figures not meaningful." : "");
+	for (mode = 0; mode < NMODES; mode++)
+		if (c->modes & 1u << mode)
+			printf(" %s: bytes/entry | kept after delete-all |", mode_short[mode]);
+	printf(" peak RSS growth (MiB, %s) |\n|---|", c->modes & 1 ? "not presized" : "presized");
+	for (mode = 0; mode < NMODES; mode++)
+		if (c->modes & 1u << mode)
+			printf("---:|---:|");
+	printf("---:|\n");
+	for (i = 0; i < NMAPS; i++) {
+		const struct bench_memory *first = NULL;
+
+		if (!listed(c->only_maps, maps[i]->name))
+			continue;
+		printf("| %s |", maps[i]->name);
+		for (mode = 0; mode < NMODES; mode++) {
+			if (!(c->modes & 1u << mode))
+				continue;
+			if (!mem_ok[mode][i]) {
+				printf(" (mismatch) | |");
+				continue;
+			}
+			first = first ? first : &mem[mode][i];
+			printf(" %.1f | %.0f%% |", mem[mode][i].bytes_per_entry, 100 * mem[mode][i].kept);
+		}
+		if (first)
+			printf(" %.1f |\n", (double)(first->peak - first->rss0) / (1 << 20));
+		else
+			printf(" – |\n");
+	}
+	if (c->modes & 1 << MODE_PRESIZE)
+		print_presize_note(c, MODE_PRESIZE);
+
+	for (mode = 0; mode < NMODES; mode++) {
+		if (!(c->modes & 1u << mode))
+			continue;
+		printf("\n#### Memory, %s (%zu entries, 8-byte keys and values)\n\n"
+		       "| map | bytes/entry | kept after delete-all |\n|---|---:|---:|\n",
+		       mode_short[mode], n);
+		for (i = 0; i < NMAPS; i++)
+			if (listed(c->only_maps, maps[i]->name) && mem_ok[mode][i])
+				printf("| %s | %.1f | %.0f%% |\n", maps[i]->name,
+				       mem[mode][i].bytes_per_entry, 100 * mem[mode][i].kept);
+	}
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--quick] [--threads 1,2] [--reps N] [--ops N]\n"
 		"          [--maps NAME,...] [--workloads NAME,...] [--clock wall|cpu]\n"
-		"  --quick      every workload briefly (1 rep, 100000 ops): checks results, no timing claims\n"
+		"          [--presize no|yes|both] [--memory yes|no|only] [--mem-entries N]\n"
+		"  --quick      every workload briefly (1 rep, 100000 ops; memory with 100000\n"
+		"               entries): checks results, no timing claims\n"
 		"  --threads    thread counts to run (default 1,2)\n"
 		"  --reps       repetitions; the tables show medians (default 5)\n"
 		"  --ops        ops per run, split over the threads (default 3000000)\n"
@@ -407,15 +557,24 @@ static void usage(const char *prog)
 		"  --clock      wall (default): ops / wall time from the first thread's start to the\n"
 		"               last one's end; cpu: the sum over threads of ops / thread CPU time\n"
 		"               (less sensitive to other load on a shared machine)\n"
+		"  --presize    no: every map created with no size hint; yes: sized for the key space\n"
+		"               (maps that have such an option); both (default): both, interleaved,\n"
+		"               one pair of tables each\n"
+		"  --memory     yes (default): also measure each map's memory (RSS growth per entry,\n"
+		"               kept after delete-all; one fresh process per map); no; only: skip\n"
+		"               the timed runs\n"
+		"  --mem-entries  entries in the memory measurement (default 1000000)\n"
 		"Exit status: 0 all results correct, 1 a result mismatch, 2 usage or setup error.\n",
 		prog);
 }
 
 static void parse_args(int argc, char **argv, struct config *c)
 {
+	bool mem_n_given = false;
 	int i;
 
-	*c = (struct config){ .ops = 3000000, .reps = 5, .nthreads = 2, .threads = { 1, 2 } };
+	*c = (struct config){ .ops = 3000000, .reps = 5, .nthreads = 2, .threads = { 1, 2 },
+			      .modes = 3, .memory = true, .timed = true, .mem_entries = 1000000 };
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -440,6 +599,17 @@ static void parse_args(int argc, char **argv, struct config *c)
 			c->cpu_clock = !strcmp(v, "cpu");
 		} else if (!strcmp(a, "--workloads")) {
 			c->only_workloads = v;
+		} else if (!strcmp(a, "--presize") &&
+			   (!strcmp(v, "no") || !strcmp(v, "yes") || !strcmp(v, "both"))) {
+			c->modes = !strcmp(v, "no") ? 1u << MODE_NOSIZE :
+				   !strcmp(v, "yes") ? 1u << MODE_PRESIZE : 3;
+		} else if (!strcmp(a, "--memory") &&
+			   (!strcmp(v, "yes") || !strcmp(v, "no") || !strcmp(v, "only"))) {
+			c->memory = strcmp(v, "no");
+			c->timed = strcmp(v, "only");
+		} else if (!strcmp(a, "--mem-entries")) {
+			c->mem_entries = strtoul(v, NULL, 0);
+			mem_n_given = true;
 		} else if (!strcmp(a, "--threads")) {
 			char *end;
 
@@ -457,21 +627,89 @@ static void parse_args(int argc, char **argv, struct config *c)
 			exit(2);
 		}
 	}
-	if (c->reps < 1 || c->reps > MAX_REPS || c->ops < 1 || c->nthreads < 1) {
+	if (c->quick && !mem_n_given)
+		c->mem_entries = 100000;
+	if (c->reps < 1 || c->reps > MAX_REPS || c->ops < 1 || c->nthreads < 1 ||
+	    c->mem_entries < 1000 || c->mem_entries > (size_t)1 << 40) {
 		usage(argv[0]);
 		exit(2);
 	}
 }
 
+/* bench_maps --memory-child NAME N EXPECTED: one memory measurement (bench_memory.c) */
+static int memory_child(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc != 5)
+		return 2;
+	for (i = 0; i < NMAPS; i++)
+		if (!strcmp(maps[i]->name, argv[2]))
+			return bench_memory_child(maps[i], strtoul(argv[3], NULL, 0),
+						  strtoul(argv[4], NULL, 0));
+	fprintf(stderr, "memory child: no map named %s\n", argv[2]);
+	return 2;
+}
+
+/* One workload at one thread count: every rep, both modes, every map. */
+static int run_workload(const struct config *c, size_t w, int t,
+			double mops[NMODES][BENCH_NWORKLOADS][MAX_TCOUNTS][NMAPS][MAX_REPS])
+{
+	static struct bench_stream streams[MAX_THREADS];
+	const struct bench_workload *wl = &bench_workloads[w];
+	int nt = c->threads[t], rep, k, mode, failed = 0;
+	struct result ref, r;
+	size_t i;
+
+	for (i = 0; i < (size_t)nt; i++)
+		if (bench_stream_make(&streams[i], wl, c->ops / (size_t)nt, w * 1000003 + i)) {
+			fprintf(stderr, "out of memory for the op streams\n");
+			exit(2);
+		}
+	run_reference(wl, streams, nt, &ref);
+	fprintf(stderr, "%s, %d thread%s:", wl->name, nt, nt == 1 ? "" : "s");
+	for (rep = 0; rep < c->reps; rep++)
+		for (k = 0; k < NMODES; k++) {
+			mode = rep % 2 ? NMODES - 1 - k : k; /* alternate which mode goes first */
+			if (!(c->modes & 1u << mode))
+				continue;
+			for (i = 0; i < NMAPS; i++) {
+				if (!runs(maps[i], nt, c))
+					continue;
+				/* a map with no pre-size option: its not-presized run stands */
+				if (mode == MODE_PRESIZE && c->modes == 3 &&
+				    !(maps[i]->flags & BENCH_PRESIZE))
+					continue;
+				run_timed(maps[i], wl, mode == MODE_PRESIZE ? wl->key_space : 0,
+					  streams, nt, &r);
+				mops[mode][w][t][i][rep] =
+					c->cpu_clock ? r.cpu_mops :
+					(double)(streams[0].n * (size_t)nt) / r.secs / 1e6;
+				failed |= check(maps[i], wl, nt, mode, streams, &r, &ref);
+				fprintf(stderr, " .");
+			}
+		}
+	if (c->modes == 3)
+		for (i = 0; i < NMAPS; i++)
+			if (!(maps[i]->flags & BENCH_PRESIZE))
+				memcpy(mops[MODE_PRESIZE][w][t][i], mops[MODE_NOSIZE][w][t][i],
+				       sizeof(mops[0][0][0][0]));
+	fprintf(stderr, "\n");
+	for (i = 0; i < (size_t)nt; i++)
+		bench_stream_free(&streams[i]);
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
-	static double mops[BENCH_NWORKLOADS][MAX_TCOUNTS][NMAPS][MAX_REPS];
-	struct bench_stream streams[MAX_THREADS];
+	static double mops[NMODES][BENCH_NWORKLOADS][MAX_TCOUNTS][NMAPS][MAX_REPS];
 	struct config c;
 	cpu_set_t set;
-	int t, rep, nt, failed = 0;
+	int t, mode, failed = 0, mem_failed = 0;
 	size_t w, i;
 
+	if (argc > 1 && !strcmp(argv[1], "--memory-child"))
+		return memory_child(argc, argv);
 	parse_args(argc, argv, &c);
 	sched_getaffinity(0, sizeof(set), &set);
 	for (i = 0; i < CPU_SETSIZE && ncpus < MAX_THREADS; i++)
@@ -480,43 +718,28 @@ int main(int argc, char **argv)
 	print_machine(&c);
 	fflush(stdout);
 
-	for (w = 0; w < BENCH_NWORKLOADS; w++) {
-		const struct bench_workload *wl = &bench_workloads[w];
-
-		if (!listed(c.only_workloads, wl->name))
-			continue;
-		for (t = 0; t < c.nthreads; t++) {
-			struct result ref, r;
-
-			nt = c.threads[t];
-			for (i = 0; i < (size_t)nt; i++)
-				if (bench_stream_make(&streams[i], wl, c.ops / (size_t)nt,
-						      w * 1000003 + i)) {
-					fprintf(stderr, "out of memory for the op streams\n");
-					return 2;
-				}
-			run_reference(wl, streams, nt, &ref);
-			fprintf(stderr, "%s, %d thread%s:", wl->name, nt, nt == 1 ? "" : "s");
-			for (rep = 0; rep < c.reps; rep++)
-				for (i = 0; i < NMAPS; i++) {
-					if (!runs(maps[i], nt, &c))
-						continue;
-					run_timed(maps[i], wl, streams, nt, &r);
-					mops[w][t][i][rep] =
-						c.cpu_clock ? r.cpu_mops :
-						(double)(streams[0].n * (size_t)nt) / r.secs / 1e6;
-					failed |= check(maps[i], wl, nt, streams, &r, &ref);
-					fprintf(stderr, " .");
-				}
-			fprintf(stderr, "\n");
-			for (i = 0; i < (size_t)nt; i++)
-				bench_stream_free(&streams[i]);
-		}
+	if (c.timed) {
+		for (w = 0; w < BENCH_NWORKLOADS; w++)
+			if (listed(c.only_workloads, bench_workloads[w].name))
+				for (t = 0; t < c.nthreads; t++)
+					failed |= run_workload(&c, w, t, mops);
+		for (mode = 0; mode < NMODES; mode++)
+			if (c.modes & 1u << mode)
+				print_tables(&c, mode, mops[mode]);
 	}
-	print_tables(&c, mops);
-	printf("\nresults: %s\n", failed ? "MISMATCH (see the messages above)" :
-	       "every map matched the reference (1 thread: exact hit/miss counts, get checksum "
-	       "and final size; more threads: final size = prefill + inserts - removes, success "
-	       "counts within 2% of the reference)");
-	return failed ? 1 : 0;
+	if (c.memory) {
+		mem_failed = run_memory(&c);
+		if (mem_failed == 2)
+			return 2;
+		print_memory(&c);
+	}
+	if (failed || mem_failed)
+		printf("\nresults: MISMATCH (see the messages above)\n");
+	else
+		printf("\nresults: %s%s%s\n", c.timed ? "every map matched the reference (1 thread: "
+		       "exact hit/miss counts, get checksum and final size; more threads: final size "
+		       "= prefill + inserts - removes, success counts within 2% of the reference)" : "",
+		       c.timed && c.memory ? "; " : "", c.memory ? "memory runs checked (every value "
+		       "read back, every delete done, sizes N then 0, >= 16 bytes/entry resident)" : "");
+	return failed || mem_failed ? 1 : 0;
 }

@@ -17,6 +17,10 @@ extern "C" {
 enum {
 	BENCH_SINGLE_THREAD = 1u << 0, /* unsynchronized: a 1-thread ceiling, never run with more */
 	BENCH_VARIANT = 1u << 1,       /* a libsafemap prototype, not a peer: never the "best peer" */
+	BENCH_PRESIZE = 1u << 2,       /* create() pre-sizes for @expected > 0 (without this flag the
+					* map has no pre-size option: create ignores @expected) */
+	BENCH_LOCAL = 1u << 3,         /* a local reference built from sources outside Debian: shown
+					* beside the peers, never the "best peer" */
 };
 
 /* The same C ABI for every map, 64-bit keys and values. Every operation
@@ -26,8 +30,10 @@ enum {
 struct bench_map {
 	const char *name;
 	unsigned flags;
-	/* @expected: most keys the map will hold (the key space); an adapter
-	 * may pre-size with it where its users must (liburcu's lfht). */
+	/* @expected: 0 = not pre-sized (the map's own initial size, as users
+	 * who do not know their size get it); > 0 = the most keys the map will
+	 * hold (the key space): a map with BENCH_PRESIZE sizes itself for them
+	 * up front with its own option (reserve, rehash, initial size). */
 	void *(*create)(size_t expected);
 	void (*destroy)(void *m);
 	/* optional: called on every thread before its first / after its last
@@ -39,6 +45,10 @@ struct bench_map {
 	bool (*remove)(void *m, uint64_t k);
 	bool (*update)(void *m, uint64_t k, uint64_t v);
 	size_t (*size)(void *m); /* called with no concurrent writer */
+	/* optional: finish deferred reclamation (memory of deleted entries
+	 * waiting for a grace period) before the memory measurement reads
+	 * RSS; called with no other call in flight */
+	void (*quiesce)(void *m);
 };
 
 extern const struct bench_map bench_safemap;
@@ -50,6 +60,7 @@ extern const struct bench_map bench_cuckoo;
 extern const struct bench_map bench_uthash;
 extern const struct bench_map bench_absl;
 extern const struct bench_map bench_proto_oa;
+extern const struct bench_map bench_boost; /* only with SAFEMAP_BENCH_BOOST (CMake option) */
 
 /* ---- workloads */
 
@@ -86,6 +97,25 @@ static inline uint64_t bench_value(uint64_t key, uint64_t pos)
 {
 	return key ^ (BENCH_VALUE_TAG | (pos & ((1ull << 56) - 1)));
 }
+
+/* ---- memory (bench_memory.c): RSS growth of one map in a fresh process */
+
+struct bench_memory {
+	size_t n, expected;     /* entries inserted; create()'s @expected */
+	size_t rss0, peak, end; /* RSS before create, after the prefill, after delete-all + trim */
+	double bytes_per_entry; /* (peak - rss0) / n */
+	double kept;            /* (end - rss0) / (peak - rss0): 0..1 (more if deleting allocated) */
+};
+
+/* Measure @bm in a child process (bench_maps re-executed with
+ * --memory-child): insert @n entries into create(@expected), delete them
+ * all. 0 and *@out filled; 1 a result mismatch (message printed);
+ * negative errno if the child could not run. */
+int bench_memory_measure(const struct bench_map *bm, size_t n, size_t expected,
+			 struct bench_memory *out);
+/* The child's side: measure, print "rss0 peak end" on stdout; the exit
+ * status (0, 1 mismatch, 2 setup error). */
+int bench_memory_child(const struct bench_map *bm, size_t n, size_t expected);
 
 #ifdef __cplusplus
 }
