@@ -109,6 +109,13 @@ struct safemap_opts {
 	 *  nanoseconds, striped per shard group), exported by the metrics; off
 	 *  by default (it reads the clock twice per delete). */
 	bool delete_latency;
+	/** Entries the map is expected to hold (a sizing hint, not a bound):
+	 *  each shard's first table has room for its share, so filling the
+	 *  map to this size rehashes nothing. 0 = grow from small tables (a
+	 *  bounded map starts with room for its share of max_entries, up to
+	 *  65536 entries for the whole map). Tables still shrink when entries
+	 *  are deleted, but not below this share while the shard has any. */
+	size_t expected_entries;
 };
 
 /**

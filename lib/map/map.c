@@ -36,16 +36,24 @@ static uint64_t random_seed(const void *salt)
  * PRESIZE_MAX entries (beyond, shards grow as they fill): a huge bound
  * costs nothing up front. 0 when unbounded. */
 #define PRESIZE_MAX 65536u
-static uint32_t presize_groups(size_t max_entries, unsigned shards)
+static uint64_t groups_for(uint64_t share)
+{
+	return (share * 10 + 8 * SAFEMAP_GROUP_SLOTS - 1) / (8 * SAFEMAP_GROUP_SLOTS);
+}
+
+static uint32_t presize_groups(size_t max_entries, size_t expected, unsigned shards)
 {
 	uint64_t share = ((uint64_t)max_entries + shards - 1) / shards;
 	uint64_t cap = PRESIZE_MAX / shards ? PRESIZE_MAX / shards : 1;
+	uint64_t g = 0, want;
 
-	if (!max_entries)
-		return 0;
-	if (share > cap)
-		share = cap;
-	return (uint32_t)((share * 10 + 8 * SAFEMAP_GROUP_SLOTS - 1) / (8 * SAFEMAP_GROUP_SLOTS));
+	if (max_entries)
+		g = groups_for(share < cap ? share : cap);
+	/* the explicit hint: its whole share (a table of at most 2^28 groups) */
+	want = groups_for(((uint64_t)expected + shards - 1) / shards);
+	if (want > g)
+		g = want;
+	return (uint32_t)(g < (1u << 28) ? g : (1u << 28));
 }
 
 static int check_opts(const struct safemap_opts *o)
@@ -140,7 +148,7 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 		safemap_destroy(m);
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
-	m->presize_groups = presize_groups(m->max_entries, m->shard_mask + 1);
+	m->presize_groups = presize_groups(m->max_entries, o.expected_entries, m->shard_mask + 1);
 	*out = m;
 	return 0;
 }

@@ -339,8 +339,12 @@ void safemap__tbl_erase(struct safemap *m, struct safemap_shard *s, struct safem
 		__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);
 		s->growth_left = 0;
 		retire(m, s, &t->r, true);
-	} else if (t->ngroups >= SHRINK_MIN_GROUPS && s->count < capacity(t->ngroups) / 8) {
-		(void)rehash(m, s, groups_half(s->count)); /* no memory: keep the table */
+	} else if (t->ngroups >= SHRINK_MIN_GROUPS && s->count < capacity(t->ngroups) / 8 &&
+		   t->ngroups > m->presize_groups) {
+		uint32_t ng = groups_half(s->count);
+
+		/* no memory: keep the table */
+		(void)rehash(m, s, ng > m->presize_groups ? ng : m->presize_groups);
 	}
 }
 
