@@ -72,11 +72,12 @@ static inline size_t safemap__retire(struct safemap_retired **top, size_t *bytes
 				     struct safemap_retired *r)
 {
 	struct safemap_retired *old = __atomic_load_n(top, __ATOMIC_RELAXED);
+	size_t n = r->bytes; /* once pushed, another thread may reclaim r */
 
 	do
 		r->next = old;
 	while (!__atomic_compare_exchange_n(top, &old, r, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-	return __atomic_add_fetch(bytes, r->bytes, __ATOMIC_RELAXED);
+	return __atomic_add_fetch(bytes, n, __ATOMIC_RELAXED);
 }
 
 #endif /* SAFEMAP_LIB_MAP_EPOCH_H */
