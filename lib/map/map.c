@@ -148,6 +148,9 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 		safemap_destroy(m);
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
+	/* quotas (ops.c) stay below the watermark and max_entries */
+	m->portion_limit = m->watermark && m->watermark - 1 < m->max_entries ? m->watermark - 1
+									     : m->max_entries;
 	m->presize_groups = presize_groups(m->max_entries, o.expected_entries, m->shard_mask + 1);
 	*out = m;
 	return 0;

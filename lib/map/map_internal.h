@@ -35,7 +35,7 @@ struct safemap_shard {
 	struct safemap_node *refnodes;    /* table.h: referenced entries of an inline map */
 	struct safemap_tslot *tslots;     /* the map's thread slots */
 	uint32_t reclaim;                 /* retired memory waits: reclaim after unlock */
-	uint32_t spare;
+	uint32_t quota;                   /* bounded maps: entries reserved for this shard (ops.c) */
 	/* cold */
 	struct safemap_retired *limbo __attribute__((aligned(SAFEMAP_CACHELINE))); /* epoch.h */
 	size_t limbo_bytes;
@@ -65,8 +65,10 @@ struct safemap {
 	struct safemap__hist *delete_hist; /* NULL unless opts.delete_latency */
 	/* written by inserts and deletes only when max_entries != 0; read by
 	 * inserts after they reserved their slot */
-	size_t total __attribute__((aligned(SAFEMAP_CACHELINE)));
+	size_t total __attribute__((aligned(SAFEMAP_CACHELINE))); /* entries + shard quotas */
 	size_t watermark;          /* total that emits WATERMARK when reached upwards; 0 = none */
+	size_t portion_limit;      /* quotas only while total + margin stays below (ops.c) */
+	uint32_t quota_out;        /* some shard may hold a quota */
 	uint32_t presize_groups;   /* a shard's first table has this many groups (bounded maps) */
 	uint32_t node_size;        /* bytes of a node (table.h) */
 	/* cold */

@@ -4,25 +4,77 @@
 
 #include "refs.h"
 
-/* Claim one slot of max_entries, or fail when the map is full. A CAS loop,
- * never an optimistic add-then-undo, so a failing insert cannot make a
- * concurrent one fail spuriously. Only bounded maps touch this line.
- * Returns the new total, 0 when full. */
-static size_t reserve_slot(struct safemap *m)
-{
-	size_t cur = __atomic_load_n(&m->total, __ATOMIC_RELAXED);
+/* max_entries without one shared line per insert: a shard reserves
+ * SAFEMAP_PORTION entries at once from m->total (its quota, s->quota, taken
+ * under its write lock) while the map is far from its limits (total plus a
+ * margin of a portion per shard stays at or below m->portion_limit: the
+ * watermark - 1, or max_entries). Near them every insert reserves exactly
+ * one entry with a compare-and-swap, after the quotas came back (drain), so
+ * the map never holds more than max_entries, refuses only when it holds
+ * exactly that many, and the watermark is crossed by exactly one insert.
+ * Deletes give an entry back to their shard's quota while quotas are out
+ * (at most 2 portions kept), else to m->total. */
+#define SAFEMAP_PORTION 32u
+#define RESERVED_QUOTA ((size_t)-1)
 
-	do {
-		if (cur >= m->max_entries)
-			return 0;
-	} while (!__atomic_compare_exchange_n(&m->total, &cur, cur + 1, true, __ATOMIC_RELAXED,
-					      __ATOMIC_RELAXED));
-	return cur + 1;
+static void drain_quotas(struct safemap *m)
+{
+	uint32_t i;
+	size_t n = 0;
+
+	__atomic_store_n(&m->quota_out, 0, __ATOMIC_SEQ_CST);
+	for (i = 0; i <= m->shard_mask; i++)
+		if (__atomic_load_n(&m->shards[i].quota, __ATOMIC_RELAXED))
+			n += __atomic_exchange_n(&m->shards[i].quota, 0, __ATOMIC_ACQ_REL);
+	if (n)
+		__atomic_fetch_sub(&m->total, n, __ATOMIC_RELAXED);
 }
 
-static void release_slot(struct safemap *m)
+/* Reserve one entry of max_entries for an insert into @p s (its write lock
+ * held): RESERVED_QUOTA (from a quota), the new total (exact), or 0 (full). */
+static size_t reserve_slot(struct safemap *m, struct safemap_shard *s)
 {
-	if (m->max_entries)
+	size_t margin = (size_t)(m->shard_mask + 2) * SAFEMAP_PORTION, cur;
+	uint32_t q = __atomic_load_n(&s->quota, __ATOMIC_RELAXED);
+
+	while (q)
+		if (__atomic_compare_exchange_n(&s->quota, &q, q - 1, true, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return RESERVED_QUOTA;
+	cur = __atomic_load_n(&m->total, __ATOMIC_RELAXED);
+	while (cur + margin <= m->portion_limit) {
+		if (__atomic_compare_exchange_n(&m->total, &cur, cur + SAFEMAP_PORTION, true,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			if (!__atomic_load_n(&m->quota_out, __ATOMIC_RELAXED))
+				__atomic_store_n(&m->quota_out, 1, __ATOMIC_SEQ_CST);
+			__atomic_fetch_add(&s->quota, SAFEMAP_PORTION - 1, __ATOMIC_RELAXED);
+			return RESERVED_QUOTA;
+		}
+	}
+	for (;;) {
+		if (__atomic_load_n(&m->quota_out, __ATOMIC_SEQ_CST))
+			drain_quotas(m);
+		cur = __atomic_load_n(&m->total, __ATOMIC_RELAXED);
+		do {
+			if (cur >= m->max_entries)
+				break;
+		} while (!__atomic_compare_exchange_n(&m->total, &cur, cur + 1, true,
+						      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+		if (cur < m->max_entries)
+			return cur + 1;
+		if (!__atomic_load_n(&m->quota_out, __ATOMIC_SEQ_CST))
+			return 0;
+	}
+}
+
+static void release_slot(struct safemap *m, struct safemap_shard *s)
+{
+	if (!m->max_entries)
+		return;
+	if (__atomic_load_n(&m->quota_out, __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&s->quota, __ATOMIC_RELAXED) < 2 * SAFEMAP_PORTION)
+		__atomic_fetch_add(&s->quota, 1, __ATOMIC_RELAXED);
+	else
 		__atomic_fetch_sub(&m->total, 1, __ATOMIC_RELAXED);
 }
 
@@ -35,10 +87,10 @@ static inline __attribute__((always_inline)) int insert(struct safemap *m,
 {
 	size_t total = 0;
 
-	if (m->max_entries && !(total = reserve_slot(m)))
+	if (m->max_entries && !(total = reserve_slot(m, s)))
 		return -E2BIG;
 	if (SAFEMAP_UNLIKELY(safemap__tbl_insert(m, s, key, value, h))) {
-		release_slot(m);
+		release_slot(m, s);
 		return -ENOMEM;
 	}
 	/* total is 0 in unbounded maps: one test of a register */
@@ -51,7 +103,7 @@ static inline __attribute__((always_inline)) void unlink_entry(struct safemap *m
 							       struct safemap_pos *pos, uint64_t h)
 {
 	safemap__tbl_erase(m, s, pos, h);
-	release_slot(m);
+	release_slot(m, s);
 }
 
 int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
