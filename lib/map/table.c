@@ -8,6 +8,7 @@
 #include "map_internal.h"
 
 #define SMALL_GROUPS 512u  /* below: tables double; above: they grow by half */
+#define FIRST_GROUPS 4u    /* an unbounded shard's first table */
 #define SHRINK_MIN_GROUPS 16u
 
 void safemap__tbl_layout(struct safemap *m)
@@ -261,8 +262,8 @@ static int rehash(struct safemap *m, struct safemap_shard *s, uint32_t ng)
 	__atomic_store_n(&s->tbl, t, __ATOMIC_RELEASE);
 	s->growth_left = (uint32_t)(capacity(ng) - s->count);
 	s->dirty_left = (uint32_t)(capacity(ng) / 4 + 1);
-	if (old)
-		retire(m, s, &old->r, true);
+	if (old) /* small arrays wait for company: one grace period for several */
+		retire(m, s, &old->r, old->r.bytes >= SAFEMAP_LIMBO_BYTES);
 	return 0;
 }
 
@@ -281,7 +282,7 @@ static int make_room(struct safemap *m, struct safemap_shard *s)
 	uint32_t ng;
 
 	if (!s->tbl) {
-		ng = m->presize_groups ? m->presize_groups : 1;
+		ng = m->presize_groups ? m->presize_groups : FIRST_GROUPS;
 	} else {
 		ng = s->tbl->ngroups;
 		/* full, or nearly: grow; else the erasures made the room, clean up */

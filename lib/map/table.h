@@ -70,7 +70,7 @@ struct safemap_shard;
 #define SAFEMAP_GROUP_SLOTS 15
 #define SAFEMAP_INLINE_MAX 32 /* largest inline slot */
 #define SAFEMAP_TAG_NODE 0x80u
-#define SAFEMAP_LIMBO_BYTES (64u * 1024u) /* retired nodes before a grace period */
+#define SAFEMAP_LIMBO_BYTES (16u * 1024u) /* retired bytes before a grace period */
 #define SAFEMAP_SLOTS_MASK 0x7fffu
 
 struct safemap_tbl {
