@@ -205,9 +205,14 @@ struct safemap_ref {
  *        (the value is then finalized when the last reference goes).
  * @param ref receives the reference; empty on error.
  * @return 0; -ENOENT (absent); -EOVERFLOW (2^31 references to one entry);
- *         -EINVAL (NULL argument).
+ *         -ENOMEM (the first reference to an entry of a map whose entries
+ *         live in the table's slots, key + value up to 32 bytes: it copies
+ *         the entry to a node of its own; map unchanged); -EINVAL (NULL
+ *         argument).
  *
- * Concurrency: takes the key's shard read lock briefly; never allocates.
+ * Concurrency: takes the key's shard read lock briefly. Allocates only for
+ * the first reference to a small (inline) entry; later references to it,
+ * and every reference in maps of larger entries, never allocate.
  * The referenced bytes are never written again by the map, so any number of
  * threads may read them without a lock. Do not write through the pointers.
  * Every reference must be dropped before safemap_destroy().
