@@ -16,6 +16,11 @@ if(CMAKE_LIBRARY_ARCHITECTURE)
   set(SAFEMAP_BPF_SYSINC -I/usr/include/${CMAKE_LIBRARY_ARCHITECTURE}) # asm/types.h
 endif()
 
+# The flags of every object (the pre-commit hook, scripts/safemap-precommit,
+# uses the same; tests/tools/test_precommit.sh compares them).
+set(SAFEMAP_BPF_OBJECT_CFLAGS -O2 -g -Wall -Werror -target bpf
+    -D__TARGET_ARCH_${SAFEMAP_BPF_ARCH} ${SAFEMAP_BPF_SYSINC})
+
 function(safemap_bpf_object out_var src)
   cmake_parse_arguments(ARG "" "" "INCLUDES;DEPENDS" ${ARGN})
   get_filename_component(name ${src} NAME_WE)
@@ -26,9 +31,7 @@ function(safemap_bpf_object out_var src)
     list(APPEND incs -I${d})
   endforeach()
   add_custom_command(OUTPUT ${out}
-    COMMAND ${SAFEMAP_CLANG} -O2 -g -Wall -Werror -target bpf
-            -D__TARGET_ARCH_${SAFEMAP_BPF_ARCH} ${SAFEMAP_BPF_SYSINC} ${incs}
-            -c ${abs} -o ${out}
+    COMMAND ${SAFEMAP_CLANG} ${SAFEMAP_BPF_OBJECT_CFLAGS} ${incs} -c ${abs} -o ${out}
     DEPENDS ${abs} ${ARG_DEPENDS}
     COMMENT "BPF ${name}.bpf.o"
     VERBATIM)

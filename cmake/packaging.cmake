@@ -15,7 +15,7 @@ install(EXPORT safemapTargets NAMESPACE safemap::
 # relocatable: the prefix is found from where the .pc file lies
 file(RELATIVE_PATH SAFEMAP_PC_TO_PREFIX
   "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
-set(SAFEMAP_PC_REQUIRES_PRIVATE "${SAFEMAP_PC_REQUIRES_PRIVATE}")
+set(SAFEMAP_PC_REQUIRES_PRIVATE "${SAFEMAP_PC_REQUIRES_PRIVATE} zlib") # snapshot files
 configure_file(cmake/safemap.pc.in ${PROJECT_BINARY_DIR}/safemap.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/safemap.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

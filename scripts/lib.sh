@@ -21,6 +21,8 @@ SAFEMAP_TEST_DEPS=(clang libclang-rt-14-dev)
 # containers without an init system its service is not started).
 SAFEMAP_BUILD_DEPS+=(libmicrohttpd-dev)
 SAFEMAP_TEST_DEPS+=(curl jq prometheus)
+# the pre-commit hook's test runs the pre-commit framework (and git)
+SAFEMAP_TEST_DEPS+=(pre-commit git)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -43,6 +43,8 @@ struct agent {
 	double duration;
 	bool json;
 	const char *metrics_path; /* --metrics FILE: Prometheus text each tick */
+	const char *state_path;   /* --state FILE: 'procs' kept across restarts */
+	size_t restored;          /* processes loaded from the state file */
 	bool quiet_top;
 
 	/* BPF */
@@ -61,6 +63,8 @@ struct agent {
 	uint32_t dead[2][SYSCOUNT_MAX_ENTRIES * 2]; /* per thread: exited processes seen */
 	unsigned ndead[2];
 	uint64_t thread_updates[2];
+	double fold_secs[2];         /* time in the fold (batch get + put) */
+	uint64_t folded[2];          /* kernel entries folded */
 	uint64_t gone_procs, gone_calls; /* evicted from 'procs' (exited) */
 
 	/* events: this tick's, and totals by source and reason */
@@ -90,6 +94,10 @@ double agent_now(void);
 
 /* output.c */
 void agent_sink(const struct safemap_event *ev, void *ctx);
+/* --state FILE (state.c): load 'procs' after it is made, save it at the end. */
+void agent_state_load(struct agent *a);
+void agent_state_save(struct agent *a);
+
 void agent_say(struct agent *a, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void agent_flush_events(struct agent *a);
@@ -102,6 +110,11 @@ void agent_collect_stop(struct agent *a);
 void agent_evict_exited(struct agent *a);
 void agent_print_tick(struct agent *a, unsigned tick);
 void agent_print_summary(struct agent *a);
+
+/* precheck.c: safemap_objcheck_object() on the skeleton's object before
+ * load; 0, or -1 (reported) when the agent must not load it */
+struct bpf_object;
+int agent_precheck(struct agent *a, const struct bpf_object *obj);
 
 /* scenes.c */
 int agent_scene_mismatch(struct agent *a);

@@ -10,29 +10,29 @@
 
 #include "agent.h"
 
+/* One aggregator thread's round: the kernel entries of its processes (tgid
+ * parity), as the BPF batch lookup delivered them, then folded into 'procs'
+ * in two batch calls. */
 struct walk {
 	struct agent *a;
 	unsigned idx;
+	unsigned n;
+	uint32_t tgid[SYSCOUNT_MAX_ENTRIES];
+	struct proc_stat stat[SYSCOUNT_MAX_ENTRIES];
 };
 
-/* safemap_update() callback: add the kernel entry's growth since the last
- * round. A kernel count below the last one means the entry was removed and
- * made again (the process's pid was reused): count it from zero. */
-static int fold(const void *key, void *value, bool present, void *ctx)
+/* Add the kernel entry's growth since the last round to @p t (zeroes when
+ * the process is new). A kernel count below the last one means the entry
+ * was removed and made again (the process's pid was reused): count it from
+ * zero. */
+static void fold(struct proc_total *t, const struct proc_stat *k)
 {
-	const struct proc_stat *k = ctx;
-	struct proc_total *t = value;
-	uint64_t delta;
+	uint64_t delta = k->calls >= t->last_bpf ? k->calls - t->last_bpf : k->calls;
 
-	(void)key;
-	if (!present)
-		memset(t, 0, sizeof(*t));
-	delta = k->calls >= t->last_bpf ? k->calls - t->last_bpf : k->calls;
 	t->calls += delta;
 	t->last_bpf = k->calls;
 	memcpy(t->comm, k->comm, sizeof(t->comm));
 	t->comm[sizeof(t->comm) - 1] = '\0';
-	return SAFEMAP_UPDATE_STORE;
 }
 
 static int visit(const void *key, const void *value, void *ctx)
@@ -40,30 +40,51 @@ static int visit(const void *key, const void *value, void *ctx)
 	struct walk *w = ctx;
 	struct agent *a = w->a;
 	uint32_t tgid;
-	struct proc_stat s;
 
 	memcpy(&tgid, key, sizeof(tgid));
-	if (tgid % 2 != w->idx)
+	if (tgid % 2 != w->idx || w->n == SYSCOUNT_MAX_ENTRIES)
 		return 0;
-	memcpy(&s, value, sizeof(s));
-	/* -E2BIG when 'procs' is full: the library reports it as a capacity
-	 * event (the sink) and counts it; the process stays untracked. */
-	if (safemap_update(a->procs, &tgid, fold, &s, SAFEMAP_ANY) == 0)
-		a->thread_updates[w->idx]++;
+	w->tgid[w->n] = tgid;
+	memcpy(&w->stat[w->n++], value, sizeof(w->stat[0]));
 	if (kill((pid_t)tgid, 0) && errno == ESRCH &&
 	    a->ndead[w->idx] < sizeof(a->dead[0]) / sizeof(a->dead[0][0]))
 		a->dead[w->idx][a->ndead[w->idx]++] = tgid;
 	return 0;
 }
 
+/* The fold: one get_batch of the current totals, one put_batch of the new
+ * ones. Each thread owns its processes (parity) and eviction runs between
+ * rounds, so the two calls need no lock around them. A process that does
+ * not fit (-E2BIG: 'procs' is full) is reported by the library as a
+ * capacity event and stays untracked. */
+static void fold_round(struct walk *w)
+{
+	struct proc_total t[SYSCOUNT_MAX_ENTRIES];
+	int res[SYSCOUNT_MAX_ENTRIES], stored;
+	unsigned i;
+	double t0 = agent_now();
+
+	safemap_get_batch(w->a->procs, w->tgid, t, w->n, res);
+	for (i = 0; i < w->n; i++)
+		fold(&t[i], &w->stat[i]);
+	stored = safemap_put_batch(w->a->procs, w->tgid, t, w->n, SAFEMAP_ANY, res);
+	if (stored > 0)
+		w->a->thread_updates[w->idx] += (uint64_t)stored;
+	w->a->fold_secs[w->idx] += agent_now() - t0;
+	w->a->folded[w->idx] += w->n;
+}
+
 static void *collector(void *arg)
 {
-	struct walk w = { .a = arg };
+	static struct walk walks[2];
+	struct walk *w;
 	struct agent *a = arg;
 	unsigned seen = 0;
 
 	pthread_mutex_lock(&a->lock);
-	w.idx = a->done++; /* thread 0, then thread 1 */
+	w = &walks[a->done]; /* thread 0, then thread 1 */
+	w->a = a;
+	w->idx = a->done++;
 	pthread_cond_broadcast(&a->cond);
 	for (;;) {
 		while (a->round == seen && !a->stop_threads)
@@ -73,8 +94,10 @@ static void *collector(void *arg)
 		seen = a->round;
 		pthread_mutex_unlock(&a->lock);
 
-		a->ndead[w.idx] = 0;
-		safemap_bpf_foreach(a->map, 0, visit, &w);
+		a->ndead[w->idx] = 0;
+		w->n = 0;
+		safemap_bpf_foreach(a->map, 0, visit, w);
+		fold_round(w);
 
 		pthread_mutex_lock(&a->lock);
 		a->done++;
@@ -267,6 +290,9 @@ void agent_print_summary(struct agent *a)
 	struct rows rs;
 	size_t i;
 
+	uint64_t folded = a->folded[0] + a->folded[1];
+	double fold_ns = folded ? (a->fold_secs[0] + a->fold_secs[1]) * 1e9 / (double)folded : 0;
+
 	read_rows(a, &rs);
 	safemap_audit_get_stats(a->audit, &as);
 	safemap_bpf_get_stats(a->map, &bs);
@@ -277,7 +303,8 @@ void agent_print_summary(struct agent *a)
 		       "\"illegal_write_reported\":%s,\"mismatch_refused\":%s,"
 		       "\"capacity_events\":{\"bpf_map\":%llu,\"map\":%llu},"
 		       "\"watermark_events\":%llu,\"kernel_refused\":%llu,"
-		       "\"bpf_capacity_violations\":%llu,\"updates_by_thread\":[%llu,%llu],\"top\":[",
+		       "\"bpf_capacity_violations\":%llu,\"updates_by_thread\":[%llu,%llu],"
+		       "\"fold_entries\":%llu,\"fold_ns_per_entry\":%.1f,\"top\":[",
 		       agent_now() - a->t0, (unsigned long long)rs.total, rs.n,
 		       (unsigned long long)a->gone_procs, (unsigned long long)as.reports, (unsigned long long)as.lost, (int)a->intruder,
 		       a->intruder_reported ? "true" : "false", a->mismatch_refused ? "true" : "false",
@@ -288,7 +315,8 @@ void agent_print_summary(struct agent *a)
 		       (unsigned long long)a->kernel_refused,
 		       (unsigned long long)bs.capacity_violations,
 		       (unsigned long long)a->thread_updates[0],
-		       (unsigned long long)a->thread_updates[1]);
+		       (unsigned long long)a->thread_updates[1], (unsigned long long)folded,
+		       fold_ns);
 		for (i = 0; i < rs.n && i < 3; i++) {
 			printf("%s{\"pid\":%u,\"comm\":", i ? "," : "", rs.r[i].tgid);
 			json_str(stdout, rs.r[i].comm);
@@ -306,6 +334,8 @@ void agent_print_summary(struct agent *a)
 	for (i = 0; i < rs.n && i < 3; i++)
 		printf("  top %zu   %s (pid %u): %llu calls\n", i + 1, rs.r[i].comm, rs.r[i].tgid,
 		       (unsigned long long)rs.r[i].calls);
+	printf("  fold: %llu kernel entries folded into 'procs' (batch get + batch put), %.0f ns each\n",
+	       (unsigned long long)folded, fold_ns);
 	printf("  illegal write by child %d: %s\n", (int)a->intruder,
 	       a->intruder_reported ? "reported by the audit probe" : "NOT reported");
 	printf("  audit: %llu report%s, %llu lost\n", (unsigned long long)as.reports,

@@ -73,7 +73,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static int usage(FILE *f, int status)
 {
 	fprintf(f,
-		"usage: safemap-agent [--duration SECONDS] [--json] [--metrics FILE]\n"
+		"usage: safemap-agent [--duration SECONDS] [--json] [--metrics FILE] [--state FILE]\n"
 		"  Counts system calls per process with a BPF program into a bounded kernel\n"
 		"  map, aggregates them into a libsafemap map from two threads, guards the\n"
 		"  kernel map with the audit probe, and prints a top table and the events\n"
@@ -82,6 +82,8 @@ static int usage(FILE *f, int status)
 		"  --json         JSON lines instead of text\n"
 		"  --metrics FILE write the Prometheus text exposition to FILE every second\n"
 		"                 (atomically: FILE.tmp, then rename)\n"
+		"  --state FILE   keep the user-space map 'procs' across restarts: load FILE at\n"
+		"                 start (a corrupt or mismatched file is refused), save it at the end\n"
 		"exit status: 0 done, 1 a setup step failed, 2 bad arguments,\n"
 		"             77 not root (or the kernel refuses BPF)\n");
 	return status;
@@ -93,6 +95,7 @@ static int parse(struct agent *a, int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "state", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,7 +104,7 @@ static int parse(struct agent *a, int argc, char **argv)
 
 	a->duration = 10;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "d:jm:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:jm:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			a->duration = strtod(optarg, &end);
@@ -113,6 +116,7 @@ static int parse(struct agent *a, int argc, char **argv)
 			break;
 		case 'j': a->json = true; break;
 		case 'm': a->metrics_path = optarg; break;
+		case 's': a->state_path = optarg; break;
 		case 'h': return usage(stdout, 0) ? 0 : -1;
 		default:
 			fprintf(stderr, "safemap-agent: bad option '%s' (try --help)\n",
@@ -139,9 +143,16 @@ static int setup(struct agent *a)
 	SAFEMAP_OPTS(safemap_audit_opts, ao, .event_fn = agent_sink, .event_ctx = a);
 	int err;
 
-	a->skel = syscount_bpf__open_and_load();
+	a->skel = syscount_bpf__open();
 	if (!a->skel) {
-		agent_say(a, "error", "loading syscount.bpf.o: %s", strerror(errno));
+		agent_say(a, "error", "opening syscount.bpf.o: %s", strerror(errno));
+		return -1;
+	}
+	if (agent_precheck(a, a->skel->obj)) /* the pre-load check (precheck.c) */
+		return -1;
+	err = syscount_bpf__load(a->skel);
+	if (err) {
+		agent_say(a, "error", "loading syscount.bpf.o: %s", strerror(-err));
 		return -1;
 	}
 	err = syscount_bpf__attach(a->skel);
@@ -170,6 +181,7 @@ static int setup(struct agent *a)
 	agent_say(a, "map", "user-space map 'procs': %u shards, max_entries %u (watermark event "
 		  "at 90%%), fed by 2 aggregator threads", safemap_shard_count(a->procs),
 		  AGENT_PROCS_MAX);
+	agent_state_load(a);
 	err = safemap_audit_open(&ao, &a->audit);
 	if (err) {
 		agent_say(a, "error", "safemap_audit_open: %s", safemap_last_error());
@@ -190,6 +202,7 @@ static void teardown(struct agent *a)
 {
 	safemap_audit_close(a->audit);
 	safemap_bpf_put(a->map);
+	agent_state_save(a);
 	safemap_destroy(a->procs);
 	syscount_bpf__destroy(a->skel);
 }

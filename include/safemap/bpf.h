@@ -320,6 +320,15 @@ enum safemap_objcheck_kind {
 	SAFEMAP_FIND_VALUE_SIZE,      /**< value size differs from the policy */
 	SAFEMAP_FIND_MAP_TYPE,        /**< map type differs from the policy */
 	SAFEMAP_FIND_MISSING_MAP,     /**< a map the policy names is not in the object */
+	/* issue 17: the fix before load, the check against pinned maps */
+	SAFEMAP_FIND_FIXED,           /**< opts.fix raised max_entries to the policy's
+	                                   minimum (expected: the new bound, actual: the old) */
+	SAFEMAP_FIND_PIN_REUSE,       /**< the map pinned by this name differs in type, key or
+	                                   value size, max_entries, flags or map_extra (or is
+	                                   not a map): libbpf cannot reuse it (expected: the
+	                                   pinned map's value, actual: the object's) */
+	SAFEMAP_FIND_PIN_LAYOUT,      /**< the pinned map's key or value layout (its BTF)
+	                                   differs from the object's; the message names the field */
 };
 
 /** One finding. */
@@ -341,19 +350,81 @@ struct safemap_objcheck_map {
 	const char *value_type;
 };
 
+/** One map of the object compared with a pinned map (opts.pins_dir / pins_own). */
+struct safemap_objcheck_pin {
+	const char *map;   /**< the object's map */
+	const char *path;  /**< where its pinned map was looked for */
+	uint32_t id;       /**< the pinned map's id; 0: nothing pinned there (libbpf would
+	                        create a new map) */
+	bool btf;          /**< both sides have BTF: the key/value layouts were compared */
+	size_t nfindings;  /**< pin_reuse and pin_layout findings about this map */
+};
+
 /** The checker's report; free with safemap_objcheck_free(). */
 struct safemap_objcheck {
-	const char *path;
+	const char *path;  /**< the file, or the object's name (safemap_objcheck_object()) */
 	size_t nmaps;
 	const struct safemap_objcheck_map *maps;
 	size_t nfindings;
 	const struct safemap_objcheck_finding *findings;
+	size_t npins;      /**< maps compared with pinned maps (opts.pins_dir / pins_own) */
+	const struct safemap_objcheck_pin *pins;
 };
 
-/** Options for safemap_objcheck_file(); SAFEMAP_OPTS(safemap_objcheck_opts, o, ...). */
+/** A policy built in code (or loaded from a file): the rules of the policy
+ *  file format, one per map. Made by safemap_objcheck_policy_new() or
+ *  safemap_objcheck_policy_load(), freed by safemap_objcheck_policy_free(). */
+struct safemap_objcheck_policy;
+
+/** One rule of a policy; SAFEMAP_OPTS(safemap_objcheck_rule, r, .map = "flows", ...).
+ *  Zero fields demand nothing. */
+struct safemap_objcheck_rule {
+	size_t sz;
+	const char *map;          /**< the map's name, or "*" for every map no rule names */
+	uint32_t map_type;        /**< enum bpf_map_type; 0 = any */
+	uint32_t key_size;        /**< exact bytes; 0 = any */
+	uint32_t value_size;      /**< exact bytes; 0 = any */
+	uint32_t min_max_entries; /**< max_entries must be at least this; 0 = no minimum */
+	bool key_padding_ok;      /**< padding holes in this map's key are not findings */
+	bool optional;            /**< no missing_map finding when the object lacks the map */
+};
+
+/** @brief An empty policy. @return 0 or -ENOMEM. Free with safemap_objcheck_policy_free(). */
+SAFEMAP_API int safemap_objcheck_policy_new(struct safemap_objcheck_policy **out);
+
+/** @brief Parse a policy file (format in README.md). @return 0; -ENOENT,
+ *         -EACCES; -EINVAL (the detail message names the line); -ENOMEM.
+ *         Free with safemap_objcheck_policy_free(). */
+SAFEMAP_API int safemap_objcheck_policy_load(const char *path,
+					     struct safemap_objcheck_policy **out);
+
+/** @brief Append @p rule (copied; the name too) to @p p. In messages a rule
+ *         added here is "line N" for the policy's N-th rule.
+ *  @return 0; -EINVAL (NULL, no or too long a name, bad sz); -ENOMEM. */
+SAFEMAP_API int safemap_objcheck_policy_add(struct safemap_objcheck_policy *p,
+					    const struct safemap_objcheck_rule *rule);
+
+/** @brief Free a policy. Accepts NULL. */
+SAFEMAP_API void safemap_objcheck_policy_free(struct safemap_objcheck_policy *p);
+
+/** Options for safemap_objcheck_file() and safemap_objcheck_object();
+ *  SAFEMAP_OPTS(safemap_objcheck_opts, o, ...). */
 struct safemap_objcheck_opts {
 	size_t sz;
 	const char *policy_path; /**< policy file (format in README.md); NULL = none */
+	/** a policy built in code, read during the call only (not with policy_path) */
+	const struct safemap_objcheck_policy *policy;
+	/** raise each max_entries below the policy's minimum with
+	 *  bpf_map__set_max_entries() (safemap_objcheck_object() on an object not
+	 *  loaded yet): a 'fixed' finding instead of a 'max_entries' one */
+	bool fix;
+	/** compare each map with the map pinned at PINS_DIR/NAME (needs root):
+	 *  what libbpf's reuse checks (type, key/value size, max_entries, flags,
+	 *  map_extra) and the key/value layouts field by field from both BTFs */
+	const char *pins_dir;
+	/** the same for each map with a pin path of its own (__uint(pinning,
+	 *  LIBBPF_PIN_BY_NAME), at the object's pin_root_path), at that path */
+	bool pins_own;
 };
 
 /**
@@ -363,15 +434,43 @@ struct safemap_objcheck_opts {
  *        max_entries below the policy, sizes or types other than the policy's,
  *        maps the policy names that the object lacks.
  * @param out receives the report; free it with safemap_objcheck_free().
+ *        With @c opts->pins_dir (or pins_own) each map is also compared
+ *        with the map pinned by its name (pin_reuse, pin_layout findings,
+ *        the report's pins; needs the privileges to open pins).
  * @return 0 (findings are in the report, not errors); -ENOENT, -EINVAL (not
- *         a BPF object, bad policy line: the detail message names the line),
- *         -ENOMEM.
+ *         a BPF object, bad policy line: the detail message names the line;
+ *         opts->fix, which needs safemap_objcheck_object()); -ENOENT/-ENOTDIR
+ *         (pins_dir), -EPERM/-EACCES (a pin cannot be opened); -ENOMEM.
  *
  * Concurrency: thread-safe, shares nothing (libbpf may print warnings
  * through its own print callback, see libbpf_set_print()).
  */
 SAFEMAP_API int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *opts,
 				      struct safemap_objcheck **out);
+
+struct bpf_object; /* libbpf's */
+
+/**
+ * @brief The same checks as safemap_objcheck_file() on an object that is
+ *        opened but not loaded yet (a skeleton's @c obj after __open()), so
+ *        that a program can refuse to load (or fix) maps that break its
+ *        policy. With @c opts->fix, each max_entries below the policy's
+ *        minimum is raised with bpf_map__set_max_entries() and reported as a
+ *        SAFEMAP_FIND_FIXED finding: the maps of @p obj change (libbpf's map
+ *        iterator hands out writable maps of a const object).
+ * @param out receives the report (path: the object's name); free it with
+ *        safemap_objcheck_free().
+ * @return 0 (findings are in the report); -EINVAL (NULL argument, bad opts,
+ *         both policy_path and policy); -EBUSY (fix on a loaded object);
+ *         errors of the policy file; -EPERM, -ENOENT... of pins_dir; -ENOMEM.
+ *
+ * Concurrency: no other thread may use @p obj during the call (libbpf
+ * objects are not thread-safe); @c opts->policy may be shared by concurrent
+ * calls (it is copied).
+ */
+SAFEMAP_API int safemap_objcheck_object(const struct bpf_object *obj,
+					const struct safemap_objcheck_opts *opts,
+					struct safemap_objcheck **out);
 
 /** @brief Free a report. Accepts NULL. */
 SAFEMAP_API void safemap_objcheck_free(struct safemap_objcheck *r);

@@ -443,6 +443,179 @@ SAFEMAP_API int safemap_snapshot_get(const struct safemap_snap *snap, const void
 SAFEMAP_API int safemap_snapshot_foreach(const struct safemap_snap *snap,
 					 safemap_foreach_fn fn, void *ctx);
 
+/* ---- batch operations (batch) --------------------------------------------- */
+
+/**
+ * @brief Look up @p n keys in one call: element i as safemap_get() of key i.
+ * @param keys @p n keys of key_size bytes back to back
+ * @param values receives @p n values of value_size bytes back to back; the
+ *        value of a key not found is zero-filled
+ * @param n number of keys; 0 returns 0 and touches nothing
+ * @param results NULL, or @p n ints: what safemap_get() would have returned
+ *        for element i (0, -ENOENT, -EDEADLK)
+ * @return the number of keys found (0..n); -EINVAL (NULL map, NULL
+ *         @p keys / @p values with n > 0, or n > INT_MAX: nothing is done).
+ *
+ * The batch hashes its keys and prefetches their places in the table
+ * before it probes, so the cache misses of independent keys overlap: on a
+ * map larger than the caches it is several times faster per key than a loop
+ * of safemap_get(). Concurrency: as safemap_get() for each element; the
+ * batch as a whole is not atomic (each element sees the map at its own
+ * instant, as consecutive single calls would). Counted in the metrics as
+ * @p n gets.
+ */
+SAFEMAP_API int safemap_get_batch(struct safemap *m, const void *keys, void *values, size_t n,
+				  int *results);
+
+/**
+ * @brief Store @p n entries in one call: element i as safemap_put() of key i
+ *        with value i, in array order (a key given twice ends with the later
+ *        value).
+ * @param flags SAFEMAP_ANY, SAFEMAP_NOEXIST or SAFEMAP_EXIST, for every element
+ * @param results NULL, or @p n ints: what safemap_put() would have returned
+ *        for element i (0, -EEXIST, -ENOENT, -E2BIG, -EPERM, -EDEADLK, -ENOMEM)
+ * @return the number of elements stored (0..n); -EINVAL (NULL map, NULL
+ *         @p keys / @p values with n > 0, n > INT_MAX, unknown @p flags:
+ *         nothing is done).
+ *
+ * Every element emits the events, updates the metrics and watermark, obeys
+ * the freeze and walk guards and runs the finalizers exactly as its single
+ * call would. Not atomic: a failing element does not undo the others, and
+ * concurrent calls see the elements appear one by one. Concurrency: as
+ * safemap_put() for each element.
+ */
+SAFEMAP_API int safemap_put_batch(struct safemap *m, const void *keys, const void *values,
+				  size_t n, unsigned flags, int *results);
+
+/**
+ * @brief Delete @p n keys in one call: element i as safemap_delete() of key i.
+ * @param results NULL, or @p n ints: what safemap_delete() would have
+ *        returned for element i (0, -ENOENT, -EPERM, -EDEADLK)
+ * @return the number of keys deleted (0..n); -EINVAL (NULL map, NULL
+ *         @p keys with n > 0, or n > INT_MAX: nothing is done).
+ *
+ * Not atomic; each element exactly as its single call (events, metrics,
+ * finalizers, guards). Concurrency: as safemap_delete() for each element.
+ */
+SAFEMAP_API int safemap_delete_batch(struct safemap *m, const void *keys, size_t n,
+				     int *results);
+
+/* ---- saving and loading (persist) ----------------------------------------- */
+
+/** Options of safemap_snapshot_save(); NULL = all defaults. */
+struct safemap_save_opts {
+	size_t sz;        /**< sizeof(struct safemap_save_opts) (SAFEMAP_OPTS sets it) */
+	int compression;  /**< zlib level 1..9 for the entry blocks; 0 = none (default) */
+	unsigned mode;    /**< permission bits of the file (& 07777); 0 = 0600 */
+};
+
+/**
+ * @brief Write @p snap to the file @p path, crash-consistently.
+ *
+ * The file is written as `PATH.tmp.PID.N` in the same directory, fsync'ed,
+ * renamed over @p path, and the directory fsync'ed: a crash (or SIGKILL) at
+ * any moment leaves either the old complete file at @p path or the new
+ * complete one, never a mix. A process killed while saving leaves its
+ * temporary file behind; the next save to the same @p path removes such
+ * files of processes that no longer run (and never touches one of a live
+ * process). The format (docs/snapshot-format.md) holds the key and value
+ * sizes, the map's type names, the entries in CRC32-checked blocks and a
+ * trailer with the count and a CRC of the whole file.
+ *
+ * @param snap a snapshot from safemap_snapshot() (it holds the map's type names)
+ * @param path the file; its directory must exist and be writable
+ * @param opts NULL, or options (see struct safemap_save_opts)
+ * @return 0; -EINVAL (NULL argument, compression outside 0..9, bad opts, a
+ *         type name over 4095 bytes); -ENOMEM; or the negative errno of the
+ *         failing open/write/fsync/rename (the temporary file is removed and
+ *         @p path is as it was). A detail message names the step and path.
+ *
+ * Concurrency: reads only @p snap (any number of threads may save one
+ * snapshot at once, to different paths; two saves to one path each leave a
+ * complete file, the later rename wins). Blocks on file I/O; takes no lock
+ * of any map.
+ */
+SAFEMAP_API int safemap_snapshot_save(const struct safemap_snap *snap, const char *path,
+				      const struct safemap_save_opts *opts);
+
+/** Options of safemap_load(); NULL = all defaults. */
+struct safemap_load_opts {
+	size_t sz;      /**< sizeof(struct safemap_load_opts) (SAFEMAP_OPTS sets it) */
+	unsigned flags; /**< SAFEMAP_ANY (default: replace present keys) or SAFEMAP_NOEXIST */
+};
+
+/**
+ * @brief Load a file written by safemap_snapshot_save() into @p m, all or
+ *        nothing.
+ *
+ * First the whole file is read and validated, before the map is touched:
+ * magic, version, every length, every block's CRC32 and the whole file's,
+ * the trailer's count. Then the file's key and value sizes, and its type
+ * names where both the file and the map name them, must be the map's. Then
+ * every entry is stored with safemap_put() (so events, metrics, watermarks,
+ * the freeze and walk guards and finalizers are exactly those of single
+ * puts): first as new keys (SAFEMAP_NOEXIST), then, with SAFEMAP_ANY, the
+ * keys that were present get their values replaced. If a put fails, the
+ * load undoes what it did: it deletes the keys it added and puts the old
+ * bytes back into the values it replaced (their finalizer ran when they were
+ * replaced, as with any put: load maps whose finalizer frees resources with
+ * SAFEMAP_NOEXIST), and returns the error; the map then holds what it held
+ * before. A freeze that begins during a load fails the load with -EPERM and
+ * leaves what it stored so far (a frozen map takes no deletes); a detail
+ * message says how many.
+ *
+ * @param m the map
+ * @param path the file
+ * @param opts NULL, or options (see struct safemap_load_opts)
+ * @return 0 (every entry stored); -EINVAL (NULL argument, bad flags or
+ *         opts, not a regular file); -EBADMSG (not a snapshot file,
+ *         unknown version, truncated, trailing bytes, a CRC mismatch or a
+ *         bad length: the detail names the offset; map unchanged); -EPROTO
+ *         (key/value size or type names differ from the map's: a
+ *         SAFEMAP_REASON_TYPE_MISMATCH event, op SAFEMAP_OP_OPEN, names both;
+ *         map unchanged); -EEXIST (SAFEMAP_NOEXIST and a key is present);
+ *         -E2BIG (the map's max_entries reached); -EPERM (frozen);
+ *         -EDEADLK (called from inside a foreach callback of @p m);
+ *         -ENOMEM; or the negative errno of open/read. Except where said
+ *         above, the map is as before on every error.
+ *
+ * Concurrency: safe against every call on @p m but destroy; the entries
+ * appear one by one (concurrent readers may see a part of the file loaded,
+ * and, when the load fails, see it removed again). Concurrent writers of
+ * the same keys race with the load as with any put (and with its undo).
+ */
+SAFEMAP_API int safemap_load(struct safemap *m, const char *path,
+			     const struct safemap_load_opts *opts);
+
+/** What safemap_snapshot_inspect() found in a snapshot file. */
+struct safemap_snapshot_info {
+	size_t sz;               /**< sizeof(struct safemap_snapshot_info): set it before the call */
+	uint32_t version;        /**< format version (1) */
+	uint32_t flags;          /**< format flags: bit 0 = zlib-compressed blocks */
+	uint32_t key_size;       /**< bytes per key */
+	uint32_t value_size;     /**< bytes per value */
+	uint64_t count;          /**< entries the header announces */
+	uint64_t blocks;         /**< entry blocks read (all CRCs held when valid) */
+	uint64_t file_size;      /**< bytes */
+	uint64_t bad_offset;     /**< where validation failed (invalid files), else 0 */
+	char key_type[4096];     /**< the key's type name, "" when unnamed or unread */
+	char value_type[4096];   /**< the value's type name, "" when unnamed or unread */
+};
+
+/**
+ * @brief Read and validate a snapshot file without loading it: the header,
+ *        every block's CRC (and, when compressed, its inflated length) and
+ *        the trailer, as safemap_load() does.
+ * @param info receives what was read (as far as it was read on -EBADMSG);
+ *        its @c sz must be set by the caller (SAFEMAP_OPTS_INIT works)
+ * @return 0 (valid); -EBADMSG (corrupt: the detail message and
+ *         @c bad_offset say where); -EINVAL (NULL, bad @c sz, not a regular
+ *         file); -ENOMEM; the negative errno of open/read (unreadable).
+ *
+ * Concurrency: touches no map; thread-safe.
+ */
+SAFEMAP_API int safemap_snapshot_inspect(const char *path, struct safemap_snapshot_info *info);
+
 #ifdef __cplusplus
 }
 #endif

@@ -140,6 +140,7 @@
 		return safemap_count(prefix##_map(t));                                         \
 	}                                                                                      \
 	SAFEMAP_DEFINE_TYPED_FOREACH_(prefix, K, V)                                           \
+	SAFEMAP_DEFINE_TYPED_BATCH_(prefix, K, V)                                             \
 	struct prefix##_semicolon_
 
 /* prefix_foreach: safemap_foreach() with typed key and value. */
@@ -162,6 +163,25 @@
 		if (!fn)                                                                       \
 			return safemap_foreach(prefix##_map(t), 0, 0);                         \
 		return safemap_foreach(prefix##_map(t), prefix##_foreach_tramp_, &f_);         \
+	}
+
+/* prefix_get_batch / put_batch / delete_batch: arrays of K and V. */
+#define SAFEMAP_DEFINE_TYPED_BATCH_(prefix, K, V)                                              \
+	static inline __attribute__((unused)) int prefix##_get_batch(                          \
+		struct prefix *t, const K *keys_, V *values_, size_t n_, int *results_)        \
+	{                                                                                      \
+		return safemap_get_batch(prefix##_map(t), keys_, values_, n_, results_);       \
+	}                                                                                      \
+	static inline __attribute__((unused)) int prefix##_put_batch(                          \
+		struct prefix *t, const K *keys_, const V *values_, size_t n_, unsigned flags_, \
+		int *results_)                                                                 \
+	{                                                                                      \
+		return safemap_put_batch(prefix##_map(t), keys_, values_, n_, flags_, results_); \
+	}                                                                                      \
+	static inline __attribute__((unused)) int prefix##_delete_batch(                       \
+		struct prefix *t, const K *keys_, size_t n_, int *results_)                    \
+	{                                                                                      \
+		return safemap_delete_batch(prefix##_map(t), keys_, n_, results_);             \
 	}
 
 #endif /* SAFEMAP_TYPED_H */

@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "objcheck_internal.h"
 #include "policy.h"
 
 /* The report and everything it points to, freed in one place. */
@@ -70,20 +71,17 @@ static void finding(struct report *r, enum safemap_objcheck_kind kind, const cha
 		    uint32_t off, uint32_t len, uint64_t expected, uint64_t actual,
 		    const char *fmt, ...) SAFEMAP_PRINTF(8, 9);
 
-static void finding(struct report *r, enum safemap_objcheck_kind kind, const char *map,
-		    uint32_t off, uint32_t len, uint64_t expected, uint64_t actual,
-		    const char *fmt, ...)
+static void vfinding(struct report *r, enum safemap_objcheck_kind kind, const char *map,
+		     uint32_t off, uint32_t len, uint64_t expected, uint64_t actual,
+		     const char *fmt, va_list ap)
 {
 	struct safemap_objcheck_finding *f;
 	char msg[512];
-	va_list ap;
 
 	f = grow(r, (void **)&r->findings, r->pub.nfindings, &r->cap_findings, sizeof(*f));
 	if (!f)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	f->kind = kind;
 	f->map = keep(r, map);
 	f->offset = off;
@@ -93,6 +91,17 @@ static void finding(struct report *r, enum safemap_objcheck_kind kind, const cha
 	f->message = keep(r, msg);
 	r->pub.nfindings++;
 	r->pub.findings = r->findings;
+}
+
+static void finding(struct report *r, enum safemap_objcheck_kind kind, const char *map,
+		    uint32_t off, uint32_t len, uint64_t expected, uint64_t actual,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfinding(r, kind, map, off, len, expected, actual, fmt, ap);
+	va_end(ap);
 }
 
 struct hole_ctx {
@@ -202,9 +211,6 @@ int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *
 	struct safemap_objcheck_opts o;
 	struct safemap__policy policy = { 0 };
 	struct bpf_object *obj;
-	struct bpf_map *map;
-	struct report *r;
-	size_t i;
 	int err;
 
 	if (!path || !out)
@@ -213,9 +219,11 @@ int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *
 	err = safemap__opts_copy(&o, sizeof(o), user_opts, "safemap_objcheck_opts");
 	if (err)
 		return err;
+	if (o.fix) /* issue 17: the fix is for objects to be loaded, safemap_objcheck_object() */
+		return safemap__errorf(-EINVAL, "safemap_objcheck_file: opts.fix needs an object to load (safemap_objcheck_object())");
 	if ((err = check_elf(path)))
 		return err;
-	if (o.policy_path && (err = safemap__policy_load(o.policy_path, &policy)))
+	if ((err = safemap__objcheck_policy(&o, &policy))) /* policy_path, or opts.policy */
 		return err;
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj) {
@@ -225,34 +233,70 @@ int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *
 				       "'%s' is not a BPF object file libbpf can open: %s", path,
 				       strerror(-err));
 	}
+	err = safemap__objcheck_report(obj, path, &o, &policy, out);
+	bpf_object__close(obj);
+	safemap__policy_free(&policy);
+	return err;
+}
+
+/* ---- shared with objcheck_object.c and pincheck.c (issue 17): the report
+ * of one opened object, and findings added to it from outside this file ---- */
+
+int safemap__objcheck_report(const struct bpf_object *obj, const char *path,
+			     const struct safemap_objcheck_opts *o, struct safemap__policy *policy,
+			     struct safemap_objcheck **out)
+{
+	struct bpf_map *map;
+	struct report *r;
+	size_t i;
+	int err;
+
 	r = calloc(1, sizeof(*r));
-	if (!r) {
-		bpf_object__close(obj);
-		safemap__policy_free(&policy);
+	if (!r)
 		return safemap__errorf(-ENOMEM, "out of memory");
-	}
 	r->pub.path = keep(r, path);
 	bpf_object__for_each_map(map, obj) {
 		if (bpf_map__is_internal(map)) /* .data, .rodata, .bss, .kconfig */
 			continue;
-		add_map(r, map, bpf_object__btf(obj), o.policy_path ? &policy : NULL);
+		add_map(r, map, bpf_object__btf(obj), policy->n ? policy : NULL);
 	}
-	for (i = 0; i < policy.n; i++) {
-		const struct safemap__policy_rule *rule = &policy.rules[i];
+	for (i = 0; i < policy->n; i++) {
+		const struct safemap__policy_rule *rule = &policy->rules[i];
 
 		if (!rule->seen && !rule->optional && strcmp(rule->name, "*"))
 			finding(r, SAFEMAP_FIND_MISSING_MAP, rule->name, 0, 0, 0, 0,
 				"map '%s' named by the policy (line %u) is not in the object",
 				rule->name, rule->line);
 	}
-	bpf_object__close(obj);
-	safemap__policy_free(&policy);
-	if (r->err) {
+	/* issue 17: the fix (max_entries raised) and the check against pinned maps */
+	err = r->err ? 0 : safemap__objcheck_gates(&r->pub, obj, o, policy);
+	if (err || r->err) {
 		safemap_objcheck_free(&r->pub);
-		return safemap__errorf(-ENOMEM, "'%s': out of memory", path);
+		return err ? err : safemap__errorf(-ENOMEM, "'%s': out of memory", path);
 	}
 	*out = &r->pub;
 	return 0;
+}
+
+void safemap__objcheck_finding(struct safemap_objcheck *pub, enum safemap_objcheck_kind kind,
+			       const char *map, uint64_t expected, uint64_t actual,
+			       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfinding((struct report *)pub, kind, map, 0, 0, expected, actual, fmt, ap);
+	va_end(ap);
+}
+
+const char *safemap__objcheck_keep(struct safemap_objcheck *pub, const char *s)
+{
+	return keep((struct report *)pub, s);
+}
+
+int safemap__objcheck_err(const struct safemap_objcheck *pub)
+{
+	return ((const struct report *)pub)->err;
 }
 
 void safemap_objcheck_free(struct safemap_objcheck *pub)
@@ -267,5 +311,6 @@ void safemap_objcheck_free(struct safemap_objcheck *pub)
 	free(r->strs);
 	free(r->maps);
 	free(r->findings);
+	free((void *)r->pub.pins); /* pincheck.c's array */
 	free(r);
 }

@@ -4,6 +4,7 @@
  * entries are copied into one block, the locks are released; the block then
  * gets its own open-addressing index and is read with no lock at all. */
 #include "map_internal.h"
+#include "snapshot.h"
 
 struct safemap_snap {
 	struct safemap_alloc alloc; /* the map's allocator, copied: frees the block */
@@ -13,6 +14,8 @@ struct safemap_snap {
 	size_t slot_mask;           /* index slots - 1 */
 	size_t *index;              /* slot -> record number + 1; 0 = empty */
 	unsigned char *records;     /* count records of `stride` bytes: key, value */
+	const char *key_type;       /* the map's type names, copied into the block */
+	const char *value_type;
 	uint64_t seed;
 	uint32_t key_size, value_size, value_off, stride;
 };
@@ -31,11 +34,13 @@ static struct safemap_snap *snap_alloc(struct safemap *m, size_t cap)
 {
 	struct safemap_snap *sn;
 	size_t stride = (m->value_off + m->value_size + 7) & ~(size_t)7, rec, idx, size;
+	size_t klen = strlen(m->key_type) + 1, vlen = strlen(m->value_type) + 1;
+	char *names;
 
 	if (__builtin_mul_overflow(cap, stride, &rec) ||
 	    __builtin_mul_overflow(slots_for(cap), sizeof(size_t), &idx) ||
 	    __builtin_add_overflow(rec, idx, &size) ||
-	    __builtin_add_overflow(size, sizeof(*sn), &size))
+	    __builtin_add_overflow(size, sizeof(*sn) + klen + vlen, &size))
 		return NULL;
 	sn = safemap__malloc(m, size);
 	if (!sn)
@@ -46,6 +51,9 @@ static struct safemap_snap *snap_alloc(struct safemap *m, size_t cap)
 	sn->block_size = size;
 	sn->records = (unsigned char *)(sn + 1);
 	sn->index = (size_t *)(sn->records + rec);
+	names = (char *)(sn->index + slots_for(cap));
+	sn->key_type = memcpy(names, m->key_type, klen);
+	sn->value_type = memcpy(names + klen, m->value_type, vlen);
 	sn->seed = m->seed;
 	sn->key_size = m->key_size;
 	sn->value_size = m->value_size;
@@ -184,4 +192,16 @@ int safemap_snapshot_foreach(const struct safemap_snap *sn, safemap_foreach_fn f
 			return ret;
 	}
 	return 0;
+}
+
+void safemap__snap_view(const struct safemap_snap *sn, struct safemap__snap_view *v)
+{
+	v->records = sn->records;
+	v->count = sn->count;
+	v->stride = sn->stride;
+	v->key_size = sn->key_size;
+	v->value_size = sn->value_size;
+	v->value_off = sn->value_off;
+	v->key_type = sn->key_type;
+	v->value_type = sn->value_type;
 }

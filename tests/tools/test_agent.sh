@@ -22,6 +22,8 @@ t_expect "$out" "\[capacity\] (bpf_map|map) refused map=(syscount|procs) .*reaso
 t_expect "$out" "\[watermark\] map event map=procs .*reason=watermark" "watermark event"
 t_expect "$out" "refused +open of mismatched pinned map refused .*field 'calls' at offset 16 in the kernel, 0 here" \
 	"mismatched pinned map refused, naming the field"
+t_expect "$out" "objcheck +'syscount_bpf' checked before load \(safemap_objcheck_object, policy: syscount hash, key 4, value 24, max_entries >= 64; fix on\): 1 map, 0 findings$" \
+	"the skeleton's object checked before load"
 t_expect "$out" "^\[ 1s\] kernel map 'syscount' [0-9]+/64 \([0-9]+% full\)" "tick line with the fill ratio"
 t_expect "$out" "^ +pid +process +calls +share$" "top table"
 t_expect "$out" "^  illegal write by child $child: reported by the audit probe$" "summary"

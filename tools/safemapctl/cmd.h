@@ -13,5 +13,6 @@ int cmd_check(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 #endif /* SAFEMAPCTL_CMD_H */

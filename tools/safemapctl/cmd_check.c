@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* safemapctl check OBJ.bpf.o... [--policy FILE] [--json]: the static
- * checker over BPF object files (safemap_objcheck_file()), as text or JSON.
+/* safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own]
+ * [--json]: the static checker over BPF object files (safemap_objcheck_file()),
+ * as text or JSON; with --pins, each map also against the map pinned at
+ * DIR/NAME (--pins-own: at the object's own pin paths), before a deploy.
  * Exit 0: no findings; 1: findings; 2: usage error or an unreadable object. */
 #include <getopt.h>
 #include <stdio.h>
@@ -21,6 +23,9 @@ static const char *kind_name(enum safemap_objcheck_kind k)
 	case SAFEMAP_FIND_VALUE_SIZE: return "value_size";
 	case SAFEMAP_FIND_MAP_TYPE: return "map_type";
 	case SAFEMAP_FIND_MISSING_MAP: return "missing_map";
+	case SAFEMAP_FIND_FIXED: return "fixed";
+	case SAFEMAP_FIND_PIN_REUSE: return "pin_reuse";
+	case SAFEMAP_FIND_PIN_LAYOUT: return "pin_layout";
 	}
 	return "unknown";
 }
@@ -41,6 +46,45 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* --pins: one line per map compared with a pinned map (issue 17). */
+static void print_pins_text(const struct safemap_objcheck *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->npins; i++) {
+		const struct safemap_objcheck_pin *p = &r->pins[i];
+
+		printf("  pinned %-9s %s: ", p->map, p->path);
+		if (!p->id)
+			printf("nothing pinned (libbpf would create the map)\n");
+		else if (p->nfindings)
+			printf("id %u, %zu finding%s\n", p->id, p->nfindings,
+			       p->nfindings == 1 ? "" : "s");
+		else
+			printf("id %u, reusable: %s\n", p->id,
+			       p->btf ? "sizes, flags and key/value layouts match"
+				      : "sizes and flags match (no BTF to compare the layouts)");
+	}
+}
+
+static void print_pins_json(const struct safemap_objcheck *r)
+{
+	size_t i;
+
+	printf(",\"pins\":[");
+	for (i = 0; i < r->npins; i++) {
+		const struct safemap_objcheck_pin *p = &r->pins[i];
+
+		printf("%s{\"map\":", i ? "," : "");
+		json_str(p->map);
+		printf(",\"path\":");
+		json_str(p->path);
+		printf(",\"id\":%u,\"btf\":%s,\"findings\":%zu}", p->id, p->btf ? "true" : "false",
+		       p->nfindings);
+	}
+	putchar(']');
+}
+
 static void print_text(const struct safemap_objcheck *r)
 {
 	size_t i;
@@ -56,6 +100,7 @@ static void print_text(const struct safemap_objcheck *r)
 			printf(" flags 0x%x", m->map_flags);
 		putchar('\n');
 	}
+	print_pins_text(r);
 	for (i = 0; i < r->nfindings; i++)
 		printf("  finding %s: %s\n", kind_name(r->findings[i].kind), r->findings[i].message);
 	printf("%s: %zu finding%s\n", r->path, r->nfindings, r->nfindings == 1 ? "" : "s");
@@ -83,7 +128,10 @@ static void print_json(const struct safemap_objcheck *r)
 		json_str(m->value_type);
 		putchar('}');
 	}
-	printf("],\"findings\":[");
+	putchar(']');
+	if (r->npins)
+		print_pins_json(r);
+	printf(",\"findings\":[");
 	for (i = 0; i < r->nfindings; i++) {
 		const struct safemap_objcheck_finding *f = &r->findings[i];
 
@@ -112,11 +160,13 @@ int cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pins", required_argument, NULL, 'P' },
+		{ "pins-own", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *policy = NULL;
-	bool json = false;
+	const char *policy = NULL, *pins = NULL;
+	bool json = false, pins_own = false;
 	size_t findings = 0;
 	int c, i, status = CTL_OK;
 
@@ -125,22 +175,25 @@ int cmd_check(int argc, char **argv)
 		switch (c) {
 		case 'p': policy = optarg; break;
 		case 'j': json = true; break;
+		case 'P': pins = optarg; break;
+		case 'O': pins_own = true; break;
 		case 'h':
-			printf("usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--json]\n");
+			printf("usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json]\n");
 			return CTL_OK;
 		default:
 			return CTL_ERROR;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--json]\n");
+		fprintf(stderr, "usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json]\n");
 		return CTL_ERROR;
 	}
 	libbpf_set_print(libbpf_print);
 	if (json)
 		printf("{\"objects\":[");
 	for (i = optind; i < argc; i++) {
-		SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy_path = policy);
+		SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy_path = policy, .pins_dir = pins,
+			     .pins_own = pins_own);
 		struct safemap_objcheck *r = NULL;
 		int err = safemap_objcheck_file(argv[i], &o, &r);
 

@@ -14,9 +14,11 @@ static const struct {
 	const char *help;
 } cmds[] = {
 	{ "check", cmd_check,
-	  "check OBJ.bpf.o... [--policy FILE] [--json]\n"
+	  "check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json]\n"
 	  "        list the maps of BPF object files (without loading them) and report\n"
-	  "        key padding holes and departures from a policy; exit 1 on findings" },
+	  "        key padding holes and departures from a policy; --pins: maps pinned\n"
+	  "        under DIR by the same name that the object could not reuse, or would\n"
+	  "        reuse with another key/value layout (root); exit 1 on findings" },
 	{ "maps", cmd_maps,
 	  "maps [--map ID]... [--pin PATH]... [--type TYPE] [--warn RATIO] [--json]\n"
 	  "        every BPF map with type, key/value size, max_entries, entries and fill\n"
@@ -30,6 +32,10 @@ static const struct {
 	  "        --textfile PATH [--interval S]] [--json]\n"
 	  "        Prometheus text exposition of BPF maps (and the audit probe): once on\n"
 	  "        stdout, served on GET /metrics, or written atomically for node_exporter" },
+	{ "snapshot", cmd_snapshot,
+	  "snapshot inspect FILE [--json]\n"
+	  "        header, entry count and CRC check of a file written by\n"
+	  "        safemap_snapshot_save(); exit 1 if it is corrupt" },
 };
 
 static int usage(FILE *f, int status)
