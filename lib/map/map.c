@@ -158,22 +158,24 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 
 void safemap_destroy(struct safemap *m)
 {
-	size_t referenced = 0;
+	size_t referenced = 0, retired = 0, refs = 0;
 	uint32_t i;
 
 	if (!m)
 		return;
-	/* finalize the values, free tables, nodes and retired memory */
+	/* finalize the values (and those that left the map while referenced),
+	 * free tables, nodes and retired memory */
 	for (i = 0; i <= m->shard_mask; i++) {
 		struct safemap_shard *s = &m->shards[i];
 
-		referenced += safemap__tbl_destroy(m, s);
+		safemap__tbl_destroy(m, s, &referenced, &refs, &retired);
 		safemap__lock_destroy(&s->lock);
 	}
 	if (referenced)
 		safemap__log(SAFEMAP_LOG_WARN,
-			     "safemap_destroy: map '%s': %zu entries still referenced (safemap_ref_put() missing)",
-			     m->name, referenced);
+			     "safemap_destroy: map '%s': %zu entries still referenced (%zu references not dropped; "
+			     "%zu of the entries deleted, replaced or cleared): safemap_ref_put() missing",
+			     m->name, referenced, refs, retired);
 	safemap__type_fini(m);
 	safemap__hist_destroy(m);
 	safemap__free(m, m->shards_raw, m->shards_raw_size);

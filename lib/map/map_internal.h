@@ -39,6 +39,7 @@ struct safemap_shard {
 	/* cold */
 	struct safemap_retired *limbo __attribute__((aligned(SAFEMAP_CACHELINE))); /* epoch.h */
 	size_t limbo_bytes;
+	struct safemap_node *retired;     /* table.h: left the map while referenced */
 	struct safemap_shard_stats stats;
 } __attribute__((aligned(SAFEMAP_CACHELINE)));
 

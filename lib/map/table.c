@@ -82,9 +82,10 @@ static struct safemap_node *node_new(struct safemap *m, const void *key, const v
 		return NULL;
 	n->r.next = NULL;
 	n->r.bytes = m->node_size;
+	n->rnext = NULL;
 	n->hash = h;
 	n->refs = refs;
-	n->spare = 0;
+	n->dead = 0;
 	safemap__copy(n->data, key, m->key_size);
 	safemap__copy(n->data + m->value_off, value, m->value_size);
 	return n;
@@ -101,6 +102,31 @@ static void node_free(struct safemap *m, struct safemap_shard *s, struct safemap
 		safemap__free(m, n, n->r.bytes);
 }
 
+/* Free the dead nodes on @p s's retired list (write lock held). */
+static void sweep_retired(struct safemap *m, struct safemap_shard *s)
+{
+	struct safemap_node **pp = &s->retired, *n;
+
+	while ((n = *pp)) {
+		if (__atomic_load_n(&n->dead, __ATOMIC_ACQUIRE)) {
+			*pp = n->rnext;
+			node_free(m, s, n);
+		} else {
+			pp = &n->rnext;
+		}
+	}
+}
+
+/* @p n left the map while referenced (write lock held; the map's share is
+ * gone): its last reference will finalize it. */
+static void retire_referenced(struct safemap *m, struct safemap_shard *s, struct safemap_node *n)
+{
+	if (s->retired)
+		sweep_retired(m, s);
+	n->rnext = s->retired;
+	s->retired = n;
+}
+
 /* The map's share of @p n goes (write lock held, @p n just unlinked or
  * detached): the value leaves the map. No reference but the map's: the
  * value dies now. Acquire pairs with the release of safemap__node_put(). */
@@ -110,6 +136,8 @@ static void node_drop(struct safemap *m, struct safemap_shard *s, struct safemap
 	    __atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		finalize(m, n->data);
 		node_free(m, s, n);
+	} else {
+		retire_referenced(m, s, n);
 	}
 }
 
@@ -120,10 +148,19 @@ void safemap__node_put(struct safemap *m, struct safemap_node *n)
 	if (__atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	/* the last reference of a value the map no longer holds: nobody else
-	 * can reach it (no lock needed) */
+	 * can reach it; it sits on its shard's retired list */
 	finalize(m, n->data);
 	s = safemap__shard_of(m, n->hash);
-	node_free(m, s, n);
+	__atomic_store_n(&n->dead, 1, __ATOMIC_RELEASE);
+	/* free it now if that needs no wait; never from inside a walk of the
+	 * map (the walk may hold this shard, or another: no lock order) */
+	if ((__atomic_load_n(&m->guard, __ATOMIC_RELAXED) & SAFEMAP__GUARD_ITER) &&
+	    safemap__iterating(m))
+		return;
+	if (!safemap__lock_trywr(&s->lock))
+		return;
+	sweep_retired(m, s);
+	safemap__lock_wrunlock(&s->lock);
 	if (__atomic_load_n(&s->reclaim, __ATOMIC_RELAXED))
 		safemap__tbl_reclaim(m, s);
 }
@@ -162,6 +199,8 @@ static void value_leaves(struct safemap *m, struct safemap_shard *s, struct safe
 		    __atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 			finalize(m, pos->slot);
 			safemap__free(m, n, n->r.bytes);
+		} else {
+			retire_referenced(m, s, n);
 		}
 		return;
 	}
@@ -191,6 +230,8 @@ static void inline_set(struct safemap *m, struct safemap_shard *s, struct safema
 			if (__atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 				finalize(m, pos->slot);
 				safemap__free(m, n, n->r.bytes);
+			} else {
+				retire_referenced(m, s, n);
 			}
 		}
 		*pos->tag &= (uint8_t)~SAFEMAP_TAG_NODE;
@@ -261,7 +302,7 @@ static int rehash(struct safemap *m, struct safemap_shard *s, uint32_t ng)
 	}
 	__atomic_store_n(&s->tbl, t, __ATOMIC_RELEASE);
 	s->growth_left = (uint32_t)(capacity(ng) - s->count);
-	s->dirty_left = (uint32_t)(capacity(ng) / 4 + 1);
+	s->dirty_left = (uint32_t)(capacity(ng) / 2 + 1);
 	if (old) /* small arrays wait for company: one grace period for several */
 		retire(m, s, &old->r, old->r.bytes >= SAFEMAP_LIMBO_BYTES);
 	return 0;
@@ -331,7 +372,7 @@ void safemap__tbl_erase(struct safemap *m, struct safemap_shard *s, struct safem
 	value_leaves(m, s, pos, h);
 	__atomic_store_n(pos->tag, 0, __ATOMIC_RELAXED);
 	s->growth_left++;
-	/* erasures from groups that overflowed keep probes long: after a quarter
+	/* erasures from groups that overflowed keep probes long: after half
 	 * of the capacity of them, the next insert rehashes */
 	if ((pos->grp[15] & safemap__overflow_bit(h)) && !--s->dirty_left)
 		s->growth_left = 0;
@@ -451,28 +492,57 @@ size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s)
 	return n;
 }
 
-size_t safemap__tbl_destroy(struct safemap *m, struct safemap_shard *s)
+#define DESTROY_LOG_ENTRIES 32
+
+/* destroy's line for one entry still referenced (@p refs not dropped) */
+static void report_referenced(struct safemap *m, struct safemap_shard *s, uint32_t refs,
+			      bool retired, size_t *entries)
+{
+	if (++*entries <= DESTROY_LOG_ENTRIES)
+		safemap__log(SAFEMAP_LOG_WARN,
+			     "safemap_destroy: map '%s': %u reference%s not dropped to an entry of shard %u (%s; finalized now)",
+			     m->name, refs, refs == 1 ? "" : "s", (unsigned)(s - m->shards),
+			     retired ? "deleted, replaced or cleared" : "still in the map");
+}
+
+void safemap__tbl_destroy(struct safemap *m, struct safemap_shard *s, size_t *entries,
+			  size_t *refs, size_t *retired)
 {
 	struct safemap_retired *r, *next;
 	struct safemap_tbl_it it;
 	struct safemap_pos pos;
 	struct safemap_node *n;
-	size_t referenced = 0;
 
 	safemap__tbl_it_init(s, &it);
 	while (safemap__tbl_it_next(m, &it, &pos)) {
 		if (m->nodes) {
 			n = safemap__slot_node(pos.slot);
-			referenced += n->refs != 1;
+			if (n->refs != 1) {
+				*refs += n->refs - 1;
+				report_referenced(m, s, n->refs - 1, false, entries);
+			}
 			finalize(m, n->data);
 			safemap__free(m, n, n->r.bytes);
 		} else {
 			finalize(m, pos.slot);
 		}
 	}
-	while ((n = s->refnodes)) { /* references not dropped: destroy's caller broke the contract */
+	while ((n = s->refnodes)) { /* inline entries' copies: the slot was finalized */
 		s->refnodes = (struct safemap_node *)n->r.next;
-		referenced += n->refs != 1;
+		if (n->refs != 1) {
+			*refs += n->refs - 1;
+			report_referenced(m, s, n->refs - 1, false, entries);
+		}
+		safemap__free(m, n, n->r.bytes);
+	}
+	while ((n = s->retired)) { /* values that left the map while referenced */
+		s->retired = n->rnext;
+		if (!n->dead) {
+			*refs += n->refs;
+			++*retired;
+			report_referenced(m, s, n->refs, true, entries);
+			finalize(m, n->data);
+		}
 		safemap__free(m, n, n->r.bytes);
 	}
 	if (s->tbl)
@@ -484,5 +554,4 @@ size_t safemap__tbl_destroy(struct safemap *m, struct safemap_shard *s)
 	}
 	s->limbo = NULL;
 	s->limbo_bytes = 0;
-	return referenced;
 }

@@ -14,7 +14,7 @@
  * this group because it was full; a lookup stops at the first group on its
  * path without its bit (Boost's concurrent_flat_map does the same). Erasing
  * leaves no tombstone; erasures of entries whose overflow bit is set in
- * their group (they keep probes long) are counted, and after a quarter of
+ * their group (they keep probes long) are counted, and after half of
  * the capacity of them the next insert rehashes (at the same size, unless
  * the table is nearly full). One hash: shard from bits 32.., group from bits
  * 0-31 (multiply-shift onto any group count), overflow bit from 48-50, tag
@@ -35,7 +35,12 @@
  * inline, so readers never see it change. A write that replaces or erases such an entry detaches its
  * node: the map's share of node->refs goes, and whoever drops the last one
  * finalizes the node's copy (which is the value that left the map) and frees
- * it. A replace while only the map holds the node updates the node too and
+ * it. A node that leaves the map while referenced goes on its shard's list
+ * s->retired (write lock); its last reference finalizes it and marks it
+ * dead, and whoever next holds the shard's write lock (that last put itself
+ * if it can take it without waiting and is not inside a walk of the map, or
+ * the next writer that retires a node) frees it; destroy finalizes what is
+ * still referenced there and reports it. A replace while only the map holds the node updates the node too and
  * keeps it (the next reference finds the same bytes at the same address).
  * Optimistic readers never read those nodes, so they are freed at once.
  *
@@ -73,21 +78,25 @@ struct safemap_shard;
 #define SAFEMAP_LIMBO_BYTES (16u * 1024u) /* retired bytes before a grace period */
 #define SAFEMAP_SLOTS_MASK 0x7fffu
 
+/* no alignment beyond 8 is assumed: allocator hooks need not give more */
 struct safemap_tbl {
 	struct safemap_retired r; /* r.bytes: the allocation's size */
 	uint32_t ngroups;
 	uint32_t spare;
 	unsigned char pad[40];
-	unsigned char groups[] __attribute__((aligned(64)));
+	unsigned char groups[]; /* at offset 64: a line of its own for the header */
 };
+
+_Static_assert(__builtin_offsetof(struct safemap_tbl, groups) == 64, "table header: 64 bytes");
 
 /* An entry out of line: a node map's entry, or an inline map's referenced
  * copy. refs: see above. */
 struct safemap_node {
 	struct safemap_retired r; /* r.next: limbo, or s->refnodes while attached */
+	struct safemap_node *rnext; /* s->retired: left the map while referenced */
 	uint64_t hash;
 	uint32_t refs;
-	uint32_t spare;
+	uint32_t dead;              /* on s->retired: the last reference is gone */
 	unsigned char data[] __attribute__((aligned(8))); /* key, value at m->value_off */
 };
 
@@ -231,9 +240,13 @@ SAFEMAP_HIDDEN struct safemap_node *safemap__tbl_ref(struct safemap *m, struct s
 SAFEMAP_HIDDEN void safemap__node_put(struct safemap *m, struct safemap_node *n);
 /* Remove every entry (write lock); returns how many. Frees the table. */
 SAFEMAP_HIDDEN size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s);
-/* The map is being destroyed: finalize what is in @p s, free everything;
- * returns how many entries were still referenced. */
-SAFEMAP_HIDDEN size_t safemap__tbl_destroy(struct safemap *m, struct safemap_shard *s);
+/* The map is being destroyed: finalize what is in @p s and what left it
+ * while referenced, free everything; counts what was still referenced in
+ * @p entries, @p refs (references not dropped) and @p retired (of those
+ * entries, the ones no longer in the map), logging a line for each of the
+ * first 32. */
+SAFEMAP_HIDDEN void safemap__tbl_destroy(struct safemap *m, struct safemap_shard *s,
+					 size_t *entries, size_t *refs, size_t *retired);
 /* Hand retired memory of @p s back once no reader can hold it (no lock
  * held); writers call it after unlocking when s->reclaim is set. */
 SAFEMAP_HIDDEN void safemap__tbl_reclaim(struct safemap *m, struct safemap_shard *s);
