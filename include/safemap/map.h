@@ -2,7 +2,8 @@
 /**
  * @file safemap/map.h
  * @brief The concurrent map: fixed-size byte keys and values, sharded, each
- *        shard a cache-line-aligned reader-writer lock over a uthash table.
+ *        shard a cache-line-aligned reader-writer lock over the map's own
+ *        open-addressing table.
  *
  * Concurrency contract (applies to every call below unless it says otherwise):
  * - any number of threads may call put/get/delete/count on one map at once;
@@ -37,13 +38,15 @@ extern "C" {
 struct safemap;
 
 /**
- * Allocator hook. Every allocation the map makes goes through it (chunks of
- * entries, bucket arrays, table headers). @c free receives the size that was
- * allocated. The map keeps what it allocated (freed entries and replaced
- * bucket arrays are reused, never returned) until safemap_destroy(), which
- * frees it all: a map holds on to its peak memory. @c malloc is called with a
- * shard lock held, from any thread that writes: both must be thread-safe and
- * must not call into the map.
+ * Allocator hook. Every allocation the map makes goes through it (table
+ * arrays, nodes of large or referenced entries). @c free receives the size
+ * that was allocated. Memory goes back as the map shrinks: a replaced table
+ * array or a deleted node is freed once no lock-free reader can still be
+ * reading it (a grace period; at the latest by safemap_destroy()). Only 8-byte
+ * alignment is assumed. @c malloc and @c free are called with a shard lock
+ * held or not, from any thread that uses the map (also from safemap_get_ref()
+ * and safemap_ref_put()): both must be thread-safe and must not call into the
+ * map.
  */
 struct safemap_alloc {
 	void *(*malloc)(size_t size, void *ctx);
