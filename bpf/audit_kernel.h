@@ -64,12 +64,14 @@ struct bpf_map___sm {
 /* The syscall registers the raw tracepoints sys_enter/sys_exit pass. */
 #if defined(__TARGET_ARCH_x86)
 struct pt_regs___sm {
-	unsigned long di;
+	unsigned long dx;
 	unsigned long si;
+	unsigned long di;
 	unsigned long orig_ax;
 } SM_CORE;
 #define SM_SYSCALL_ARG1(r) BPF_CORE_READ(r, di)
 #define SM_SYSCALL_ARG2(r) BPF_CORE_READ(r, si)
+#define SM_SYSCALL_ARG3(r) BPF_CORE_READ(r, dx)
 #define SM_SYSCALL_NR(r) BPF_CORE_READ(r, orig_ax)
 #define SM_NR_BPF 321
 #elif defined(__TARGET_ARCH_arm64)
@@ -80,6 +82,7 @@ struct pt_regs___sm {
 } SM_CORE;
 #define SM_SYSCALL_ARG1(r) BPF_CORE_READ(r, orig_x0)
 #define SM_SYSCALL_ARG2(r) BPF_CORE_READ(r, regs[1])
+#define SM_SYSCALL_ARG3(r) BPF_CORE_READ(r, regs[2])
 #define SM_SYSCALL_NR(r) BPF_CORE_READ(r, syscallno)
 #define SM_NR_BPF 280
 #else

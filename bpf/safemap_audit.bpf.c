@@ -9,10 +9,10 @@
  * resolves the fd the caller passed to the map it names, in the kernel, from
  * the calling task's own fd table (CO-RE: task->files->fdt->fd[fd] ->
  * private_data), looks the map id up in the policy map, and if the writer is
- * not allowed it parks a report in a per-task hash keyed by pid_tgid. On exit
+ * not allowed it parks a report in the writing task's storage. On exit
  * it adds the syscall's result and sends the report through a ring buffer.
- * A report that finds no room (ring buffer full, or too many writes in
- * flight) is counted in sm_lost, never silently dropped.
+ * A report that finds no room (ring buffer full, or no task storage for
+ * it) is counted in sm_lost, never silently dropped.
  *
  * This reports; it does not block: refusing a write needs a BPF LSM program
  * on security_bpf, which the library probes for separately.
@@ -40,13 +40,31 @@ struct {
 	__type(value, struct sm_policy);
 } sm_policy SEC(".maps");
 
-/* Reports between sys_enter and sys_exit, keyed by pid_tgid. */
+/* A report between sys_enter and sys_exit: in the writing task's own
+ * storage (created at its first illegal write, freed with the task), which
+ * costs a fraction of a hash map's update + lookup + delete keyed by
+ * pid_tgid; armed says whether it holds a report. */
+struct sm_slot {
+	struct sm_report r;
+	__u32 armed;
+	__u32 pad;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct sm_report);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sm_slot);
 } sm_pending SEC(".maps");
+
+/* The allowed cgroups of all policies (sm_policy.cgroup_slots index it),
+ * filled by the library with cgroup directory fds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, SM_AUDIT_CGROUP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sm_cgroups SEC(".maps");
 
 /* Reports to user space. Sized by the library before load. */
 struct {
@@ -55,10 +73,28 @@ struct {
 } sm_reports SEC(".maps");
 
 /* Global state (.bss, mmapped by the library). */
-__u64 sm_lost;          /* reports dropped: ring buffer or pending map full */
+__u64 sm_lost;          /* reports dropped: ring buffer full, or no task storage */
 __u64 sm_nr_pending;    /* entries in sm_pending: lets sys_exit skip the lookup */
 __u32 sm_nr_guarded;    /* entries in sm_policy, set by the library */
+__u64 sm_guard_words[SM_GUARD_WORDS]; /* the guarded-id filter (safemap_audit.h) */
 __u64 sm_map_fops;      /* f_op of BPF map files, learned on first sight */
+
+/* Waking the reader: a flood of reports must not wake it for each one (the
+ * wakeup, an irq_work and a context switch, cost more than the report).
+ * A report wakes it when none did for SM_WAKE_NS (so a lone report is
+ * delivered at once), or after SM_WAKE_EVERY reports sent without one, or
+ * when the ring holds sm_wake_bytes or more (set by the library to a
+ * quarter of the ring, so a slow reader is woken before the ring fills);
+ * the others go with BPF_RB_NO_WAKEUP and the library's poll picks them up
+ * at its next tick (SAFEMAP_AUDIT_TICK_MS in safemap/audit.h), which bounds
+ * their latency. The three globals are updated without atomics: a race
+ * costs one wakeup too many or too few, never a report. */
+#define SM_WAKE_NS 1000000ull
+#define SM_WAKE_EVERY 128
+const volatile __u64 sm_wake_bytes = 64 * 1024;
+__u64 sm_last_wake_ns;
+__u64 sm_unwoken;       /* reports sent since the last wakeup */
+__u64 sm_wakeups;       /* wakeups asked for (bench/bench_audit.c prints it) */
 
 static __always_inline void count_lost(void)
 {
@@ -114,26 +150,68 @@ static __always_inline int is_map_file(struct file___sm *file, const void *fop)
 	return 1;
 }
 
-/* The map behind @fd in the calling task's fd table, or NULL. */
+/* The map behind @fd in the calling task's fd table, or NULL.
+ *
+ * The cheapest walk this kernel allows: the task is a BTF pointer
+ * (bpf_get_current_task_btf), so task->files->fdt->{max_fds,fd} are plain
+ * loads the JIT guards with an exception table, not helper calls; the fd
+ * slot is an array of pointers (a scalar to the verifier), so fd[fd] is one
+ * bpf_probe_read_kernel, f_op and private_data one more (they are 16 bytes
+ * apart: one read of the span, offsets from CO-RE), the map's id a third. */
+#define SM_FILE_SPAN 32
 static __always_inline struct bpf_map___sm *fd_to_map(__u32 fd)
 {
-	struct task_struct___sm *task = (void *)bpf_get_current_task();
-	struct fdtable___sm *fdt = BPF_CORE_READ(task, files, fdt);
+	struct task_struct___sm *task = (void *)bpf_get_current_task_btf();
+	struct fdtable___sm *fdt = task->files->fdt;
 	struct file___sm **fds, *file = NULL;
+	__u64 span[SM_FILE_SPAN / 8];
+	__u32 op_off = bpf_core_field_offset(struct file___sm, f_op);
+	__u32 priv_off = bpf_core_field_offset(struct file___sm, private_data);
 	const void *fop;
+	void *priv;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = fdt->fd;
 	if (!fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
 		return NULL;
-	fop = BPF_CORE_READ(file, f_op);
+	if (priv_off > op_off && priv_off - op_off <= SM_FILE_SPAN - 8 && !(op_off & 7) &&
+	    !(priv_off & 7)) {
+		if (bpf_probe_read_kernel(span, sizeof(span), (char *)file + op_off))
+			return NULL;
+		fop = (const void *)span[0];
+		priv = (void *)span[((priv_off - op_off) / 8) & (SM_FILE_SPAN / 8 - 1)];
+	} else { /* another layout: two reads */
+		fop = BPF_CORE_READ(file, f_op);
+		priv = BPF_CORE_READ(file, private_data);
+	}
 	if (!fop || !is_map_file(file, fop))
 		return NULL;
-	return BPF_CORE_READ(file, private_data);
+	return priv;
 }
 
-static __always_inline int allowed(const struct sm_policy *p, __u32 tgid, __u32 uid)
+/* In an allowed cgroup or below it? The exact cgroup costs a compare;
+ * a descendant one helper call per allowed cgroup (the kernel walks the
+ * task's cgroup ancestors). */
+static __always_inline int cgroup_allowed(const struct sm_policy *p, __u64 cgid)
+{
+	__u32 i, n = p->n_cgroups;
+
+#pragma unroll
+	for (i = 0; i < SM_AUDIT_MAX_CGROUPS; i++)
+		if (i < n && p->cgroup_ids[i] == cgid)
+			return 1;
+#pragma unroll
+	for (i = 0; i < SM_AUDIT_MAX_CGROUPS; i++)
+		if (i < n && bpf_current_task_under_cgroup(&sm_cgroups, p->cgroup_slots[i]) == 1)
+			return 1;
+	return 0;
+}
+
+/* Is the writer allowed? *cgid gets the writer's cgroup id when the
+ * policy names cgroups (else it stays 0: only a report needs it, and an
+ * allowed writer of a policy without cgroups pays no helper call for it). */
+static __always_inline int allowed(const struct sm_policy *p, __u32 tgid, __u32 uid, __u64 *cgid)
 {
 	__u32 i, n;
 
@@ -151,7 +229,10 @@ static __always_inline int allowed(const struct sm_policy *p, __u32 tgid, __u32 
 	for (i = 0; i < SM_AUDIT_MAX_ALLOWED; i++)
 		if (i < n && p->uids[i] == uid)
 			return 1;
-	return 0;
+	if (!p->n_cgroups)
+		return 0;
+	*cgid = bpf_get_current_cgroup_id();
+	return cgroup_allowed(p, *cgid);
 }
 
 /* Copy up to SM_AUDIT_KEY_BYTES of the user's key. */
@@ -185,70 +266,118 @@ _Static_assert(__builtin_offsetof(union bpf_attr, batch.count) ==
 _Static_assert(__builtin_offsetof(union bpf_attr, batch.map_fd) ==
 	       __builtin_offsetof(struct sm_attr, batch_map_fd), "batch.map_fd");
 
-static __always_inline int on_enter(long cmd, __u64 uattr)
+/* bench/bench_audit.c measures each step of on_enter by loading this
+ * object with sm_stop_after set (the verifier prunes what follows): 1 = the
+ * "guarded at all" and "write command" tests, 2 = + reading the fd from
+ * the attr, 3 = + the fd-to-map walk, 4 = + the guarded-id filter, 5 = +
+ * the policy lookup. 0 (the library's value) runs everything. */
+const volatile __u32 sm_stop_after = 0;
+#define SM_STOP(step) (sm_stop_after && sm_stop_after <= (step))
+
+static __always_inline int on_enter(long cmd, __u64 uattr, __u64 usize)
 {
 	struct bpf_map___sm *map;
 	const struct sm_policy *pol;
-	struct sm_report r = {};
-	struct sm_attr attr;
+	struct sm_slot *slot;
+	struct sm_report *r;
+	struct sm_attr attr = {};
 	__u64 pid_tgid;
-	__u32 id, fd;
+	__u32 id, fd, bit, uid;
+	__u64 cgid = 0;
 	int batch;
 
-	if (!is_write_cmd(cmd) || !sm_nr_guarded)
+	/* cheapest first: nothing guarded (one load), not a write (a compare) */
+	if (!sm_nr_guarded || !is_write_cmd(cmd) || SM_STOP(1))
 		return 0;
 	batch = is_batch_cmd(cmd);
-	if (bpf_probe_read_user(&attr, sizeof(attr), (const void *)uattr))
+	/* the attr prefix in one read (as cheap as the fd alone): at most the
+	 * size the caller passed, as the kernel copies no more */
+	if (usize > sizeof(attr))
+		usize = sizeof(attr);
+	if (usize < sizeof(__u32) || bpf_probe_read_user(&attr, usize, (const void *)uattr))
 		return 0; /* the kernel's copy fails too: nothing is written */
 	fd = batch ? attr.batch_map_fd : attr.map_fd;
+	if (SM_STOP(2))
+		return 0;
 	map = fd_to_map(fd);
 	if (!map)
 		return 0; /* not a map: the kernel refuses it (-EBADF/-EINVAL) */
 	id = BPF_CORE_READ(map, id);
+	if (SM_STOP(3))
+		return 0;
+	bit = sm_guard_bit(id);
+	if (!(sm_guard_words[(bit / 64) & (SM_GUARD_WORDS - 1)] & (1ull << (bit & 63))))
+		return 0; /* not guarded: no lookup */
+	if (SM_STOP(4))
+		return 0;
 	pol = bpf_map_lookup_elem(&sm_policy, &id);
-	if (!pol)
+	if (!pol || SM_STOP(5))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
-	r.uid = (__u32)bpf_get_current_uid_gid();
-	r.pid = pid_tgid >> 32;
-	r.tid = (__u32)pid_tgid;
-	if (allowed(pol, r.pid, r.uid))
+	uid = (__u32)bpf_get_current_uid_gid();
+	if (allowed(pol, pid_tgid >> 32, uid, &cgid))
 		return 0;
+	if (!cgid)
+		cgid = bpf_get_current_cgroup_id();
 
-	r.ts_ns = bpf_ktime_get_ns();
-	r.uattr = uattr;
-	r.map_id = id;
-	r.cmd = cmd;
-	r.fd = fd;
-	r.key_size = BPF_CORE_READ(map, key_size);
-	bpf_get_current_comm(r.comm, sizeof(r.comm));
-	bpf_core_read(r.map_name, sizeof(r.map_name), &map->name);
-	if (batch)
-		r.count = attr.batch_count;
-	if (cmd != BPF_MAP_FREEZE && cmd != BPF_MAP_LOOKUP_AND_DELETE_BATCH)
-		read_key(&r, batch ? attr.batch_keys : attr.key); /* an output there */
-	if (bpf_map_update_elem(&sm_pending, &pid_tgid, &r, BPF_ANY)) {
-		count_lost();
+	slot = bpf_task_storage_get(&sm_pending, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!slot) {
+		count_lost(); /* no memory for the task's slot */
 		return 0;
 	}
-	__sync_fetch_and_add(&sm_nr_pending, 1);
+	r = &slot->r;
+	r->uid = uid;
+	r->pid = pid_tgid >> 32;
+	r->tid = (__u32)pid_tgid;
+	r->ts_ns = bpf_ktime_get_ns();
+	r->uattr = uattr;
+	r->cgroup_id = cgid;
+	r->map_id = id;
+	r->cmd = cmd;
+	r->ret = 0;
+	r->fd = fd;
+	r->key_size = BPF_CORE_READ(map, key_size);
+	r->key_len = 0;
+	r->count = batch ? attr.batch_count : 0;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bpf_core_read(r->map_name, sizeof(r->map_name), &map->name);
+	if (cmd != BPF_MAP_FREEZE && cmd != BPF_MAP_LOOKUP_AND_DELETE_BATCH)
+		read_key(r, batch ? attr.batch_keys : attr.key); /* an output there */
+	if (!slot->armed)
+		__sync_fetch_and_add(&sm_nr_pending, 1);
+	slot->armed = 1;
 	return 0;
+}
+
+/* @now: the report's syscall entry time (a few microseconds old at most:
+ * close enough for SM_WAKE_NS, one clock read fewer) */
+static __always_inline __u64 wake_flags(__u64 now)
+{
+	if (now - sm_last_wake_ns >= SM_WAKE_NS || ++sm_unwoken >= SM_WAKE_EVERY ||
+	    bpf_ringbuf_query(&sm_reports, BPF_RB_AVAIL_DATA) >= sm_wake_bytes) {
+		sm_last_wake_ns = now;
+		sm_unwoken = 0;
+		sm_wakeups++;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline int on_exit(long ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct sm_report *r, *out;
+	struct sm_slot *slot;
+	struct sm_report *out;
 	struct sm_attr attr;
 
-	r = bpf_map_lookup_elem(&sm_pending, &pid_tgid);
-	if (!r)
+	slot = bpf_task_storage_get(&sm_pending, bpf_get_current_task_btf(), 0, 0);
+	if (!slot || !slot->armed)
 		return 0;
 	out = bpf_ringbuf_reserve(&sm_reports, sizeof(*out), 0);
 	if (!out) {
 		count_lost();
 	} else {
-		__builtin_memcpy(out, r, sizeof(*out));
+		__builtin_memcpy(out, &slot->r, sizeof(*out));
 		out->ret = ret;
 		if (is_batch_cmd(out->cmd) &&
 		    bpf_probe_read_user(&attr, sizeof(attr), (const void *)out->uattr) == 0) {
@@ -256,17 +385,17 @@ static __always_inline int on_exit(long ret)
 			if (out->cmd == BPF_MAP_LOOKUP_AND_DELETE_BATCH && attr.batch_count)
 				read_key(out, attr.batch_keys);
 		}
-		bpf_ringbuf_submit(out, 0);
+		bpf_ringbuf_submit(out, wake_flags(out->ts_ns));
 	}
-	if (bpf_map_delete_elem(&sm_pending, &pid_tgid) == 0)
-		__sync_fetch_and_sub(&sm_nr_pending, 1);
+	slot->armed = 0;
+	__sync_fetch_and_sub(&sm_nr_pending, 1);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_bpf")
 int sm_tp_enter(struct sm_tp_sys_enter *ctx)
 {
-	return on_enter((long)ctx->args[0], ctx->args[1]);
+	return on_enter((long)ctx->args[0], ctx->args[1], ctx->args[2]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_bpf")
@@ -284,7 +413,7 @@ int sm_raw_enter(struct bpf_raw_tracepoint_args *ctx)
 
 	if (ctx->args[1] != SM_NR_BPF)
 		return 0;
-	return on_enter((long)SM_SYSCALL_ARG1(regs), SM_SYSCALL_ARG2(regs));
+	return on_enter((long)SM_SYSCALL_ARG1(regs), SM_SYSCALL_ARG2(regs), SM_SYSCALL_ARG3(regs));
 }
 
 SEC("raw_tp/sys_exit")

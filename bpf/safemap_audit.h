@@ -11,6 +11,21 @@
 #define SM_AUDIT_KEY_BYTES 16     /* key bytes copied into a report */
 #define SM_AUDIT_COMM_LEN 16
 #define SM_AUDIT_NAME_LEN 16      /* BPF_OBJ_NAME_LEN */
+#define SM_AUDIT_MAX_CGROUPS 8    /* allowed cgroups per policy */
+#define SM_AUDIT_CGROUP_SLOTS 64  /* sm_cgroups entries: distinct allowed cgroups in all */
+
+/* The guarded-id filter: a bitmap in the probe's .bss, one bit per hash of
+ * a map id, set by the library for every guarded map before its policy
+ * goes in. A clear bit means "not guarded" without the policy lookup; a set
+ * bit (a guarded map, or another id hashing there: 1,024 guarded maps make
+ * about 1.6% of other ids pass) goes on to the lookup. */
+#define SM_GUARD_BITS_LOG2 16
+#define SM_GUARD_WORDS ((1u << SM_GUARD_BITS_LOG2) / 64)
+
+static inline __u32 sm_guard_bit(__u32 map_id)
+{
+	return (__u32)(((__u64)map_id * 0x9e3779b97f4a7c15ull) >> (64 - SM_GUARD_BITS_LOG2));
+}
 
 /* sm_policy.flags */
 #define SM_POL_READ_ONLY (1u << 0) /* no user-space writer at all */
@@ -23,6 +38,13 @@ struct sm_policy {
 	__u32 n_uids;
 	__u32 tgids[SM_AUDIT_MAX_ALLOWED];
 	__u32 uids[SM_AUDIT_MAX_ALLOWED];
+	__u32 n_cgroups;
+	__u32 pad;
+	/* allowed cgroups (and their descendants): the id, for the exact
+	 * match without a helper call, and the slot in sm_cgroups (a cgroup
+	 * array) for bpf_current_task_under_cgroup */
+	__u64 cgroup_ids[SM_AUDIT_MAX_CGROUPS];
+	__u32 cgroup_slots[SM_AUDIT_MAX_CGROUPS];
 };
 
 /* One illegal write, as the ring buffer carries it (and as the per-task
@@ -30,6 +52,7 @@ struct sm_policy {
 struct sm_report {
 	__u64 ts_ns;              /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 uattr;              /* the user's union bpf_attr (for the exit) */
+	__u64 cgroup_id;          /* the writer's cgroup v2 id (bpf_get_current_cgroup_id) */
 	__u32 pid;                /* tgid */
 	__u32 tid;
 	__u32 uid;

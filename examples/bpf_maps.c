@@ -32,7 +32,6 @@
 #define SAFEMAP_EXAMPLE_BPF_OBJ "bpf_maps.bpf.o"
 #endif
 #define PIN_DIR "/sys/fs/bpf"
-#define PIN PIN_DIR "/safemap-example-stats"
 
 static void on_event(const struct safemap_event *ev, void *ctx)
 {
@@ -129,31 +128,31 @@ static int pinned_grown(struct bpf_object *obj)
 		     .value_layout = SAFEMAP_LAYOUT(struct flow_stats, packets, bytes, hist, drops));
 	SAFEMAP_OPTS(safemap_bpf_opts, o, .spec = &spec, .event_fn = on_event);
 	struct safemap_bpf *h = NULL;
-	bool mounted = false;
 	struct statfs st;
+	char pin[64];
 	int err;
 
+	/* a pin of this process's own (another copy may run at the same time);
+	 * a bpffs mounted here stays mounted: another process may use it now */
+	snprintf(pin, sizeof(pin), PIN_DIR "/safemap-example-%d-stats", (int)getpid());
 	if (statfs(PIN_DIR, &st) || st.f_type != 0xcafe4a11 /* BPF_FS_MAGIC */) {
 		mkdir(PIN_DIR, 0700);
 		if (mount("bpf", PIN_DIR, "bpf", 0, "mode=0700")) {
 			fprintf(stderr, "mount bpffs: %s\n", strerror(errno));
 			return -1;
 		}
-		mounted = true;
 	}
-	unlink(PIN);
-	if (bpf_map__pin(bpf_object__find_map_by_name(obj, "stats"), PIN)) {
+	unlink(pin);
+	if (bpf_map__pin(bpf_object__find_map_by_name(obj, "stats"), pin)) {
 		fprintf(stderr, "pin: %s\n", strerror(errno));
 		return -1;
 	}
-	err = safemap_bpf_open_pinned(PIN, &o, &h);
+	err = safemap_bpf_open_pinned(pin, &o, &h);
 	if (err == -EPROTO)
 		printf("  refused (%s): %s\n", safemap_strerror(err), safemap_last_error());
 	else
 		safemap_bpf_put(h);
-	unlink(PIN);
-	if (mounted)
-		umount(PIN_DIR);
+	unlink(pin);
 	return err == -EPROTO ? 0 : -1;
 }
 

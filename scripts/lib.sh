@@ -21,8 +21,13 @@ SAFEMAP_TEST_DEPS=(clang libclang-rt-14-dev)
 # containers without an init system its service is not started).
 SAFEMAP_BUILD_DEPS+=(libmicrohttpd-dev)
 SAFEMAP_TEST_DEPS+=(curl jq prometheus)
+# pahole (dwarves) cross-checks the object checker's bitfield hole.
+SAFEMAP_TEST_DEPS+=(dwarves)
 # the pre-commit hook's test runs the pre-commit framework (and git)
 SAFEMAP_TEST_DEPS+=(pre-commit git)
+# issue 14's tests drive sockets, check strict UTF-8 and run the soak with
+# Python's standard library
+SAFEMAP_TEST_DEPS+=(python3)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -33,7 +33,8 @@ struct proc_total {
 struct agent_event {
 	struct safemap_event ev; /* pointers below redirected to the copies */
 	char map_name[32];
-	char detail[320];
+	char detail[512];
+	char cgroup[256];        /* the writer's cgroup path (audit reports) */
 	uint32_t key32;
 	unsigned repeat;         /* further events of the same kind this tick */
 };
@@ -102,6 +103,8 @@ void agent_say(struct agent *a, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void agent_flush_events(struct agent *a);
 void json_str(FILE *f, const char *s);
+/* @p s text-escaped into @p buf (controls, invalid UTF-8 as \\xNN); returns buf. */
+const char *text_str(char *buf, size_t len, const char *s);
 
 /* collect.c */
 int agent_collect_start(struct agent *a);

@@ -247,6 +247,7 @@ void agent_print_tick(struct agent *a, unsigned tick)
 {
 	struct rows rs;
 	size_t entries = 0, i, top = 5;
+	char esc[4 * 16 + 1];
 	double fill;
 
 	safemap_bpf_count(a->map, &entries);
@@ -275,7 +276,8 @@ void agent_print_tick(struct agent *a, unsigned tick)
 		       AGENT_PROCS_MAX, (unsigned long long)rs.total);
 		printf("      %7s  %-16s %10s  %6s\n", "pid", "process", "calls", "share");
 		for (i = 0; i < rs.n && i < top; i++)
-			printf("      %7u  %-16s %10llu  %5.1f%%\n", rs.r[i].tgid, rs.r[i].comm,
+			printf("      %7u  %-16s %10llu  %5.1f%%\n", rs.r[i].tgid,
+			       text_str(esc, sizeof(esc), rs.r[i].comm),
 			       (unsigned long long)rs.r[i].calls,
 			       rs.total ? 100.0 * (double)rs.r[i].calls / (double)rs.total : 0.0);
 	}
@@ -287,6 +289,7 @@ void agent_print_summary(struct agent *a)
 	struct safemap_audit_stats as = { 0 };
 	struct safemap_bpf_stats bs = { 0 };
 	uint64_t (*t)[SAFEMAP_REASON_MAX] = a->totals;
+	char esc[4 * 16 + 1];
 	struct rows rs;
 	size_t i;
 
@@ -332,7 +335,8 @@ void agent_print_summary(struct agent *a)
 	       (unsigned long long)(rs.n + a->gone_procs), rs.n, (unsigned long long)a->gone_procs,
 	       (unsigned long long)a->thread_updates[0], (unsigned long long)a->thread_updates[1]);
 	for (i = 0; i < rs.n && i < 3; i++)
-		printf("  top %zu   %s (pid %u): %llu calls\n", i + 1, rs.r[i].comm, rs.r[i].tgid,
+		printf("  top %zu   %s (pid %u): %llu calls\n", i + 1,
+		       text_str(esc, sizeof(esc), rs.r[i].comm), rs.r[i].tgid,
 		       (unsigned long long)rs.r[i].calls);
 	printf("  fold: %llu kernel entries folded into 'procs' (batch get + batch put), %.0f ns each\n",
 	       (unsigned long long)folded, fold_ns);

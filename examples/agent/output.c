@@ -2,24 +2,27 @@
 /* The demo agent's event sink (one for the user-space map, the BPF map
  * handle and the audit probe) and its output: plain text or JSON lines. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
+
+#include <safemap/escape.h>
 
 #include "agent.h"
 
+/* Process names, map names and messages are outside strings: every one is
+ * printed through libsafemap's escape helpers (safemap/escape.h). */
 void json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char buf[4096];
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	safemap_escape_json(buf, sizeof(buf), s, SAFEMAP_ESCAPE_CSTR); /* cut at a whole unit */
+	fprintf(f, "\"%s\"", buf);
+}
+
+const char *text_str(char *buf, size_t len, const char *s)
+{
+	safemap_escape_text(buf, len, s, SAFEMAP_ESCAPE_CSTR);
+	return buf;
 }
 
 /* Events of one kind (source, op, reason, map, process) are grouped per
@@ -61,6 +64,9 @@ void agent_sink(const struct safemap_event *ev, void *ctx)
 		memset((char *)&r->ev + ev->sz, 0, sizeof(r->ev) - ev->sz);
 	snprintf(r->map_name, sizeof(r->map_name), "%s", ev->map_name);
 	snprintf(r->detail, sizeof(r->detail), "%s", ev->detail);
+	snprintf(r->cgroup, sizeof(r->cgroup), "%s",
+		 ev->sz > offsetof(struct safemap_event, cgroup) && ev->cgroup ? ev->cgroup : "");
+	r->ev.cgroup = r->cgroup;
 	r->key32 = 0;
 	if (ev->key && ev->key_size == sizeof(uint32_t))
 		memcpy(&r->key32, ev->key, sizeof(uint32_t));
@@ -88,7 +94,9 @@ void agent_say(struct agent *a, const char *kind, const char *fmt, ...)
 		json_str(stdout, msg);
 		printf("}\n");
 	} else {
-		printf("  %-8s %s\n", kind, msg);
+		char esc[4 * sizeof(msg)];
+
+		printf("  %-8s %s\n", kind, text_str(esc, sizeof(esc), msg));
 	}
 	fflush(stdout);
 }
@@ -136,6 +144,10 @@ void agent_flush_events(struct agent *a)
 		json_str(stdout, comm);
 		if (ev->key)
 			printf(",\"key\":%u", r->key32);
+		if (ev->source == SAFEMAP_SRC_AUDIT && ev->reason == SAFEMAP_REASON_NOT_ALLOWED) {
+			printf(",\"cgroup_id\":%llu,\"cgroup\":", (unsigned long long)ev->cgroup_id);
+			json_str(stdout, r->cgroup);
+		}
 		printf(",\"count\":%llu,\"limit\":%llu,\"repeat\":%u,\"detail\":",
 		       (unsigned long long)ev->count, (unsigned long long)ev->limit, r->repeat);
 		json_str(stdout, ev->detail);

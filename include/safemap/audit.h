@@ -32,6 +32,15 @@
  * its own arguments from another thread can mislead it. It audits buggy or
  * misconfigured writers; it is not a security boundary against hostile ones.
  *
+ * The writer's cgroup: every report carries the writer's cgroup v2 id
+ * (bpf_get_current_cgroup_id) and its path relative to the cgroup2 mount
+ * (found in /proc/self/mounts; /sys/fs/cgroup/unified on hybrid hosts),
+ * resolved by the poller once per id through a bounded cache (64 ids, least
+ * recently used out; an id not in it is resolved again: by file handle,
+ * else by walking the hierarchy). A cgroup removed before its report is
+ * polled keeps its id, its path is "". Cgroup ids are never reused while
+ * the kernel runs, so a cached path never names another cgroup.
+ *
  * Concurrency contract: guard/unguard/caps/stats may be called from any
  * thread, concurrently with each other and with one poller (they take the
  * audit's mutex, never held while the sink runs). safemap_audit_poll() must
@@ -79,14 +88,20 @@ struct safemap_audit_opts {
 	size_t ring_size;
 	/** Maps that can be guarded at once; 0 = 1024. */
 	uint32_t max_guarded;
-	/** Illegal writes in flight (between syscall entry and exit) at once,
-	 *  system-wide; beyond it reports are counted as lost. 0 = 4096. */
+	/** No longer a limit (kept for the ABI): a report in flight between
+	 *  syscall entry and exit lives in the writing task's own storage, one
+	 *  per task; a task whose storage cannot be allocated loses its report
+	 *  (counted). */
 	uint32_t max_inflight;
 	enum safemap_audit_hook hook; /**< 0 = SAFEMAP_AUDIT_HOOK_AUTO */
 };
 
 /** Most processes, and most users, one policy can name. */
 #define SAFEMAP_AUDIT_MAX_ALLOWED 8
+/** Most cgroups one policy can name; and all policies of one audit together
+ *  name at most SAFEMAP_AUDIT_CGROUP_SLOTS distinct cgroups. */
+#define SAFEMAP_AUDIT_MAX_CGROUPS 8
+#define SAFEMAP_AUDIT_CGROUP_SLOTS 64
 
 /** Policy flags. */
 enum safemap_audit_policy_flags {
@@ -102,7 +117,10 @@ enum safemap_audit_policy_flags {
  * SAFEMAP_OPTS(safemap_audit_policy, p, ...). A NULL policy (the default)
  * allows only the guarding process. A write is allowed when the writer's
  * process (tgid) is the guarding one (unless NOT_SELF) or is in @c tgids,
- * or its real user id is in @c uids; READ_ONLY allows nobody.
+ * or its real user id is in @c uids, or its cgroup (cgroup v2) is one of
+ * @c cgroup_ids or below one of them (checked in the kernel with
+ * bpf_current_task_under_cgroup: a container's processes, whatever their
+ * pids); READ_ONLY allows nobody.
  */
 struct safemap_audit_policy {
 	size_t sz;
@@ -111,6 +129,11 @@ struct safemap_audit_policy {
 	size_t n_tgids;           /**< at most SAFEMAP_AUDIT_MAX_ALLOWED */
 	const uid_t *uids;        /**< allowed real user ids; copied */
 	size_t n_uids;            /**< at most SAFEMAP_AUDIT_MAX_ALLOWED */
+	/** Allowed cgroup v2 ids, each with its descendants (safemap_audit_cgroup_id()
+	 *  gives a path's id); copied. The audit holds each cgroup (an fd in the
+	 *  probe's cgroup array) while a policy names it. */
+	const uint64_t *cgroup_ids;
+	size_t n_cgroup_ids;      /**< at most SAFEMAP_AUDIT_MAX_CGROUPS */
 };
 
 /**
@@ -144,9 +167,12 @@ SAFEMAP_API void safemap_audit_close(struct safemap_audit *a);
  * @brief Guard the map with kernel id @p map_id under @p policy (NULL: only
  *        the calling process may write). Guarding a guarded map replaces its
  *        policy.
- * @return 0; -EINVAL (NULL @p a, id 0, bad policy: too many tgids/uids,
- *         unknown flags); -ENOENT (no map with that id); -E2BIG (max_guarded
- *         maps are guarded already).
+ * @return 0; -EINVAL (NULL @p a, id 0, bad policy: too many tgids/uids/
+ *         cgroups, unknown flags, cgroup id 0); -ENOENT (no map with that
+ *         id, no cgroup with one of the cgroup ids); -E2BIG (max_guarded
+ *         maps are guarded already, or SAFEMAP_AUDIT_CGROUP_SLOTS distinct
+ *         cgroups named by the policies); -EOPNOTSUPP (cgroup ids without
+ *         SAFEMAP_AUDIT_CAP_CGROUP).
  *
  * Concurrency: thread-safe (takes the audit's mutex); the policy applies to
  * writes that enter the kernel after it returns.
@@ -189,6 +215,23 @@ SAFEMAP_API int safemap_audit_guard_handle(struct safemap_audit *a, const struct
 SAFEMAP_API int safemap_audit_unguard(struct safemap_audit *a, uint32_t map_id);
 
 /**
+ * Report latency. The probe does not wake the poller for every report of a
+ * flood (a wakeup costs the writer more than the report): a report wakes it
+ * when no report did for 1 ms (so a lone illegal write is delivered at
+ * once), after 128 reports sent without a wakeup, or when the ring buffer
+ * is a quarter full; the others are picked up by safemap_audit_poll(),
+ * which, for a second after it delivered a report, waits at most
+ * SAFEMAP_AUDIT_TICK_MS at a time and reads the ring after each wait.
+ * Worst case: a report reaches the sink SAFEMAP_AUDIT_TICK_MS (plus
+ * scheduling delay) after its write returned, while a poll is waiting;
+ * otherwise at the next poll. bench/bench_audit measures it (the max over a
+ * flood of illegal writes, bench/RESULTS-audit.md). A caller that waits on
+ * safemap_audit_fd() itself must call safemap_audit_poll(a, 0) at least
+ * every SAFEMAP_AUDIT_TICK_MS during a flood to keep that bound.
+ */
+#define SAFEMAP_AUDIT_TICK_MS 10
+
+/**
  * @brief Deliver pending reports to the sink, waiting up to @p timeout_ms
  *        for the first (0: do not wait; -1: wait for ever), then surface
  *        reports lost since the last poll as one SAFEMAP_REASON_LOST event.
@@ -216,7 +259,21 @@ enum safemap_audit_cap {
 	SAFEMAP_AUDIT_CAP_LSM = 1u << 3,    /**< the kernel attached a BPF LSM program on
 					      *  security_bpf when probed at open */
 	SAFEMAP_AUDIT_CAP_RAW_TP = 1u << 4, /**< the probe runs on the raw tracepoints */
+	/** A cgroup v2 hierarchy is mounted (found in /proc/self/mounts at
+	 *  open): reports carry the writer's cgroup id and path, policies can
+	 *  allow cgroups. Without it, reports carry cgroup id 0 and path "",
+	 *  and the mode says so. */
+	SAFEMAP_AUDIT_CAP_CGROUP = 1u << 5,
 };
+
+/**
+ * @brief The cgroup v2 id of the cgroup directory @p path: absolute under
+ *        the cgroup2 mount ("/sys/fs/cgroup/unified/system.slice" on a
+ *        hybrid host) or relative to it ("/system.slice", "system.slice").
+ * @return 0 and *@p id; -EINVAL (NULL, not a cgroup v2 directory);
+ *         -ENOENT; -EOPNOTSUPP (no cgroup v2 mounted). Thread-safe.
+ */
+SAFEMAP_API int safemap_audit_cgroup_id(const char *path, uint64_t *id);
 
 /** @brief enum safemap_audit_cap bits of @p a (0 for NULL). Thread-safe. */
 SAFEMAP_API unsigned safemap_audit_caps(const struct safemap_audit *a);

@@ -320,6 +320,9 @@ enum safemap_objcheck_kind {
 	SAFEMAP_FIND_VALUE_SIZE,      /**< value size differs from the policy */
 	SAFEMAP_FIND_MAP_TYPE,        /**< map type differs from the policy */
 	SAFEMAP_FIND_MISSING_MAP,     /**< a map the policy names is not in the object */
+	SAFEMAP_FIND_NOT_CHECKED,     /**< a hashed key whose padding could not be checked
+					   (no BTF type, no size, over 1 MiB, too complex): the
+					   message says why; offset/len: the whole key */
 	/* issue 17: the fix before load, the check against pinned maps */
 	SAFEMAP_FIND_FIXED,           /**< opts.fix raised max_entries to the policy's
 	                                   minimum (expected: the new bound, actual: the old) */
@@ -337,7 +340,10 @@ struct safemap_objcheck_finding {
 	const char *map;      /**< map name */
 	uint32_t offset, len; /**< byte range (padding holes), else 0 */
 	uint64_t expected, actual; /**< policy value and object value (sizes, max_entries) */
-	const char *message;  /**< one line, e.g. "map 'flows' key 'struct flow': padding hole at bytes 6..7 (2 bytes)" */
+	const char *message;  /**< one line, outside names in it text-escaped (safemap/escape.h), e.g. "map 'flows' key 'struct flow': padding hole at bytes 6..7 (2 bytes)" */
+	uint32_t bit_offset, bits; /**< key_padding: the hole in bits (a bitfield's unused
+				        bits; offset/len are the bytes holding them);
+				        otherwise offset * 8, len * 8 */
 };
 
 /** One map of the object. */
@@ -348,6 +354,11 @@ struct safemap_objcheck_map {
 	uint32_t key_size, value_size, max_entries, map_flags;
 	const char *key_type;    /**< BTF type name ("struct flow_key", "__u32"), "" without BTF */
 	const char *value_type;
+	const char *inner_of;    /**< the inner map of a map of maps (named "OUTER.inner", from
+				      __array(values, ...)): OUTER's name; "" otherwise */
+	bool max_entries_at_load; /**< max_entries is 0 and libbpf sets it when it creates the
+				       map (perf_event_array: one per possible CPU); policy
+				       minimums do not apply */
 };
 
 /** One map of the object compared with a pinned map (opts.pins_dir / pins_own). */
@@ -380,7 +391,8 @@ struct safemap_objcheck_policy;
  *  Zero fields demand nothing. */
 struct safemap_objcheck_rule {
 	size_t sz;
-	const char *map;          /**< the map's name, or "*" for every map no rule names */
+	const char *map;          /**< selector as in the policy file: the map's name, a glob
+				       ("*", "pid_*"), either after "MAPTYPE:" */
 	uint32_t map_type;        /**< enum bpf_map_type; 0 = any */
 	uint32_t key_size;        /**< exact bytes; 0 = any */
 	uint32_t value_size;      /**< exact bytes; 0 = any */
@@ -430,17 +442,21 @@ struct safemap_objcheck_opts {
 /**
  * @brief Open a BPF object file *without loading it* (no privileges) and
  *        report each map it defines (libbpf's internal .data/.rodata/.bss/
- *        .kconfig maps left out) and every finding: padding holes in keys,
- *        max_entries below the policy, sizes or types other than the policy's,
- *        maps the policy names that the object lacks.
+ *        .kconfig maps left out; the inner map of a map of maps listed after
+ *        its outer map) and every finding: padding holes in keys (to the
+ *        bit, for bitfields), hashed keys that could not be checked (and
+ *        why), max_entries below the policy, sizes or types other than the
+ *        policy's, maps the policy names that the object lacks.
  * @param out receives the report; free it with safemap_objcheck_free().
  *        With @c opts->pins_dir (or pins_own) each map is also compared
  *        with the map pinned by its name (pin_reuse, pin_layout findings,
  *        the report's pins; needs the privileges to open pins).
  * @return 0 (findings are in the report, not errors); -ENOENT, -EINVAL (not
- *         a BPF object, bad policy line: the detail message names the line;
- *         opts->fix, which needs safemap_objcheck_object()); -ENOENT/-ENOTDIR
- *         (pins_dir), -EPERM/-EACCES (a pin cannot be opened); -ENOMEM.
+ *         a regular file, not a BPF object, a corrupt one, bad policy line:
+ *         the detail message names the line; opts->fix, which needs
+ *         safemap_objcheck_object()), -ENODATA (no BTF: compile with clang
+ *         -g), -EFBIG (over 1 GiB); -ENOENT/-ENOTDIR (pins_dir),
+ *         -EPERM/-EACCES (a pin cannot be opened); -ENOMEM.
  *
  * Concurrency: thread-safe, shares nothing (libbpf may print warnings
  * through its own print callback, see libbpf_set_print()).
@@ -448,6 +464,21 @@ struct safemap_objcheck_opts {
 SAFEMAP_API int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *opts,
 				      struct safemap_objcheck **out);
 
+/**
+ * @brief The same check over an object image in memory (@p size bytes at
+ *        @p data, e.g. read from a network or an archive), reported under
+ *        @p name (NULL: "(memory)"). The image is validated before libbpf
+ *        parses it (ELF, symbols, relocations, .BTF, .BTF.ext, .maps), so a
+ *        corrupt image is refused with -EINVAL and a message naming the
+ *        problem, never a crash.
+ * @return as safemap_objcheck_file(); -ENODATA: the object has no BTF.
+ *
+ * Concurrency: as safemap_objcheck_file(); @p data is only read, and only
+ * during the call.
+ */
+SAFEMAP_API int safemap_objcheck_mem(const void *data, size_t size, const char *name,
+				     const struct safemap_objcheck_opts *opts,
+				     struct safemap_objcheck **out);
 struct bpf_object; /* libbpf's */
 
 /**

@@ -90,6 +90,12 @@ struct safemap_event {
 				   *  commands: elements the kernel processed */
 	uint64_t limit;           /**< max_entries (capacity events), else 0 */
 	const char *detail;       /**< human-readable one-line description, never NULL */
+	/* ---- added later: present when sz > offsetof(struct safemap_event, cgroup) ---- */
+	uint64_t cgroup_id;       /**< audit reports: the writer's cgroup v2 id (0: no cgroup v2) */
+	/** audit reports: the writer's cgroup path relative to the cgroup2
+	 *  mount ("/system.slice/foo.service"; "" when unknown: removed, or no
+	 *  cgroup v2); never NULL. An outside string: escape it to print it. */
+	const char *cgroup;
 };
 
 /**

@@ -42,11 +42,17 @@ struct safemap;
  * arrays, nodes of large or referenced entries). @c free receives the size
  * that was allocated. Memory goes back as the map shrinks: a replaced table
  * array or a deleted node is freed once no lock-free reader can still be
- * reading it (a grace period; at the latest by safemap_destroy()). Only 8-byte
- * alignment is assumed. @c malloc and @c free are called with a shard lock
- * held or not, from any thread that uses the map (also from safemap_get_ref()
- * and safemap_ref_put()): both must be thread-safe and must not call into the
- * map.
+ * reading it (a grace period; at the latest by safemap_destroy()). @c malloc
+ * and @c free are called with a shard lock held or not, from any thread that
+ * uses the map (also from safemap_get_ref() and safemap_ref_put()): both
+ * must be thread-safe and must not call into the map.
+ *
+ * Alignment: @c malloc must return memory aligned for a pointer (8 bytes on
+ * 64-bit systems; malloc() gives 16). What needs more is aligned by the map
+ * itself inside a slightly larger block (the map and its shards to 64 bytes,
+ * a cache line); table arrays and nodes assume no more than 8, so a hook
+ * need not honour any larger alignment. @c free receives exactly the pointer
+ * @c malloc returned and the size it was asked for.
  */
 struct safemap_alloc {
 	void *(*malloc)(size_t size, void *ctx);
@@ -61,7 +67,9 @@ struct safemap_alloc {
  *
  * The finalizer runs exactly once per stored value, when that value has
  * left the map (delete, replace by put/update/cas, clear, destroy) and the
- * last reference to it (safemap_get_ref()) has been dropped: it is where a
+ * last reference to it (safemap_get_ref()) has been dropped, or at the latest
+ * in safemap_destroy() (which also finalizes a value that left the map while
+ * a reference not dropped still pointed to it): it is where a
  * value that owns a resource (an fd, a buffer) releases it. It receives the
  * entry's key and value (writable, about to be freed) and @c finalize_ctx.
  * It runs on the thread that removed the value or dropped its last
@@ -135,9 +143,12 @@ SAFEMAP_API int safemap_create(const struct safemap_opts *opts, struct safemap *
  *        struct safemap_type) on every value still in the map. Accepts NULL.
  *
  * Concurrency: no other call on @p m may be running or start, and every
- * reference taken with safemap_get_ref() must have been dropped (one that
- * was not is reported through the log callback; using it afterwards is a
- * use-after-free).
+ * reference taken with safemap_get_ref() must have been dropped. One that
+ * was not is reported through the log callback (a warning per entry still
+ * referenced, for the first 32 entries, naming how many references were not
+ * dropped and whether the value was still in the map or had been deleted,
+ * replaced or cleared; then one line with the totals); its value is
+ * finalized here, once; using the reference afterwards is a use-after-free.
  */
 SAFEMAP_API void safemap_destroy(struct safemap *m);
 
@@ -150,7 +161,9 @@ SAFEMAP_API void safemap_destroy(struct safemap *m);
  *         violation, also reported as an event; replacing a present key in a
  *         full map succeeds); -ENOMEM (the map is unchanged: an insert, or a
  *         replace while references to the old value are held); -EINVAL (NULL
- *         argument, unknown flags).
+ *         argument, unknown flags); -EPERM (the map is frozen: event);
+ *         -EDEADLK (called from inside this thread's own safemap_foreach() of
+ *         @p m: event).
  *
  * Replacing a value finalizes the old one (see struct safemap_type); a
  * reference to the old value keeps reading the old bytes.
@@ -175,7 +188,8 @@ SAFEMAP_API int safemap_get(struct safemap *m, const void *key, void *value_out)
 /**
  * @brief Remove @p key and its value. The value is finalized now, or when
  *        the last reference to it is dropped.
- * @return 0; -ENOENT (absent); -EINVAL.
+ * @return 0; -ENOENT (absent); -EINVAL; -EPERM (frozen: event); -EDEADLK
+ *         (from inside this thread's own foreach of @p m: event).
  *
  * Concurrency: takes the key's shard write lock.
  */
@@ -230,7 +244,10 @@ SAFEMAP_API int safemap_get_ref(struct safemap *m, const void *key, struct safem
  *
  * Concurrency: any thread may drop a reference (not only the one that took
  * it), concurrently with every call on the map except destroy; each
- * reference is dropped once.
+ * reference is dropped once. Also from inside a safemap_foreach() callback
+ * of the map: the finalizer runs at once, and the entry's memory is freed
+ * when the walk leaves the entry's shard (if it is the one being walked) or
+ * when the walk ends (never a wait for a lock from inside the walk).
  */
 SAFEMAP_API void safemap_ref_put(struct safemap_ref *ref);
 
@@ -264,7 +281,11 @@ typedef int (*safemap_update_fn)(const void *key, void *value, bool present, voi
  * @return 0 (including SAFEMAP_UPDATE_NONE, and DELETE of an absent key);
  *         @p fn's negative return; -ENOENT / -EEXIST (flags); -E2BIG (STORE
  *         of a new key in a full map: event); -ENOMEM (map unchanged); -EINVAL
- *         (NULL argument, unknown flags, unknown action returned by @p fn).
+ *         (NULL argument, unknown flags, unknown action returned by @p fn);
+ *         -EPERM (frozen: event; @p fn not run); -EDEADLK (from inside this
+ *         thread's own foreach of @p m: event; @p fn not run). A return of
+ *         INT_MIN from @p fn is returned as is (errno is then INT_MAX, the
+ *         nearest positive value).
  *
  * STORE over a present value replaces it: the old value is finalized, and
  * references to it keep the old bytes. Concurrency: no other call on the
@@ -284,7 +305,9 @@ SAFEMAP_API int safemap_update(struct safemap *m, const void *key, safemap_updat
  *         needs no extra get); -ENOENT (absent: nothing is created and
  *         @p expected is zero-filled; create with safemap_put(SAFEMAP_NOEXIST));
  *         -ENOMEM (references to the old value are held and a new entry
- *         could not be allocated: map unchanged); -EINVAL.
+ *         could not be allocated: map unchanged); -EINVAL; -EPERM (frozen:
+ *         event); -EDEADLK (from inside this thread's own foreach of @p m:
+ *         event).
  *
  * Concurrency: takes the key's shard write lock; atomic against every other
  * call on the key. Values compare bytewise (mind struct padding).
@@ -295,11 +318,16 @@ SAFEMAP_API int safemap_cas(struct safemap *m, const void *key, void *expected,
 /**
  * @brief Remove every entry, finalizing each value (now, or when its last
  *        reference is dropped; references stay valid).
- * @return 0; -EINVAL (NULL).
+ * @return 0 (every shard was cleared); -EINVAL (NULL); -EPERM (the map is
+ *         frozen: nothing was removed; event); -EDEADLK (from inside this
+ *         thread's own foreach of @p m: nothing removed; event).
  *
  * Concurrency: safe against every other call except create/destroy. Takes
  * each shard's write lock in turn, so it is atomic per shard, not across
  * the map: an entry a concurrent put adds to an already-cleared shard stays.
+ * All or nothing against safemap_freeze(): a clear either refuses before
+ * removing anything or clears every shard, a concurrent freeze waiting for
+ * it to end.
  */
 SAFEMAP_API int safemap_clear(struct safemap *m);
 
@@ -369,6 +397,9 @@ typedef int (*safemap_foreach_fn)(const void *key, const void *value, void *ctx)
  *   thread iterating @p m and writers waiting on both shards (a writer that
  *   waits longer than that for another walk's slow callback also makes it
  *   fail);
+ * - safemap_get_ref() and safemap_ref_put() work (the memory of an entry
+ *   whose last reference the callback drops is freed by the walk: see
+ *   safemap_ref_put());
  * - a nested safemap_foreach() or safemap_snapshot() of @p m works, with the
  *   same rules (shards held are not locked again);
  * - calls on other maps work; their lock order is the caller's business, as
@@ -383,12 +414,17 @@ SAFEMAP_API int safemap_foreach(struct safemap *m, safemap_foreach_fn fn, void *
  *        write is refused with -EPERM and an event (reason
  *        SAFEMAP_REASON_FROZEN); reads, foreach, snapshots and metrics work.
  * @return 0 (also when already frozen); -EINVAL (NULL); -EDEADLK (called from
- *         inside this thread's own foreach of @p m; not frozen).
+ *         inside this thread's own foreach of @p m before any freeze of it
+ *         has completed; nothing done by this call).
  *
  * Concurrency: safe against every call but create/destroy. Takes and
  * releases each shard's write lock once, so it waits for writes in progress
- * and for foreach walks holding a shard: when it returns, no write to @p m
- * is in progress and none will succeed.
+ * (a safemap_clear() in progress: to its end) and for foreach walks holding
+ * a shard: when it returns, no write to @p m is in progress and none will
+ * succeed. That holds for every caller: a freeze concurrent with another
+ * one also waits, it does not return while the first one still waits. Only
+ * once a freeze has completed do later calls return 0 at once (then also
+ * from inside a foreach).
  */
 SAFEMAP_API int safemap_freeze(struct safemap *m);
 

@@ -14,6 +14,7 @@
  * - safemap/typed.h: SAFEMAP_DEFINE_TYPED(), compile-time typed wrappers.
  * - safemap/audit.h: the BPF audit probe (built with SAFEMAP_WITH_BPF).
  * - safemap/bpf_metrics.h: Prometheus text for BPF map handles and the audit.
+ * - safemap/escape.h: outside strings escaped for text, JSON, Prometheus labels.
  */
 #ifndef SAFEMAP_SAFEMAP_H
 #define SAFEMAP_SAFEMAP_H
@@ -27,5 +28,6 @@
 #include <safemap/typed.h>
 #include <safemap/audit.h>
 #include <safemap/bpf_metrics.h>
+#include <safemap/escape.h>
 
 #endif /* SAFEMAP_SAFEMAP_H */

@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,7 +19,6 @@
 
 #define DEFAULT_RING_SIZE (256u * 1024)
 #define DEFAULT_MAX_GUARDED 1024u
-#define DEFAULT_MAX_INFLIGHT 4096u
 
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
@@ -93,8 +93,6 @@ static int check_opts(struct safemap_audit_opts *o)
 				       "between the page size (%ld) and 1 GiB", o->ring_size, page);
 	if (o->max_guarded == 0)
 		o->max_guarded = DEFAULT_MAX_GUARDED;
-	if (o->max_inflight == 0)
-		o->max_inflight = DEFAULT_MAX_INFLIGHT;
 	if ((unsigned)o->hook > SAFEMAP_AUDIT_HOOK_RAW_TRACEPOINT)
 		return safemap__errorf(-EINVAL, "audit: unknown hook %d", (int)o->hook);
 	return 0;
@@ -144,11 +142,11 @@ static int open_hook(struct safemap_audit *a, const struct safemap_audit_opts *o
 	bpf_program__set_autoload(s->progs.sm_raw_enter, raw);
 	bpf_program__set_autoload(s->progs.sm_raw_exit, raw);
 	if ((err = bpf_map__set_max_entries(s->maps.sm_reports, (uint32_t)o->ring_size)) ||
-	    (err = bpf_map__set_max_entries(s->maps.sm_policy, o->max_guarded)) ||
-	    (err = bpf_map__set_max_entries(s->maps.sm_pending, o->max_inflight))) {
+	    (err = bpf_map__set_max_entries(s->maps.sm_policy, o->max_guarded))) {
 		safemap_audit_bpf__destroy(s);
 		return load_error(err, "sizing the probe's maps");
 	}
+	s->rodata->sm_wake_bytes = o->ring_size / 4;
 	err = safemap_audit_bpf__load(s);
 	if (err) {
 		safemap_audit_bpf__destroy(s);
@@ -191,6 +189,7 @@ int safemap_audit_open(const struct safemap_audit_opts *opts, struct safemap_aud
 	if (!a)
 		return safemap__errorf(-ENOMEM, "audit: out of memory");
 	pthread_mutex_init(&a->lock, NULL);
+	a->cg.mount_fd = -1;
 	a->event_fn = o.event_fn;
 	a->event_ctx = o.event_ctx;
 	a->tgid = getpid();
@@ -216,7 +215,12 @@ int safemap_audit_open(const struct safemap_audit_opts *opts, struct safemap_aud
 		goto fail;
 
 	a->policy_fd = bpf_map__fd(a->skel->maps.sm_policy);
+	a->cgroups_fd = bpf_map__fd(a->skel->maps.sm_cgroups);
+	safemap__cg_init(&a->cg);
+	if (a->cg.mount_fd >= 0)
+		a->caps |= SAFEMAP_AUDIT_CAP_CGROUP;
 	a->nr_guarded = &a->skel->bss->sm_nr_guarded;
+	a->guard_words = (uint64_t *)a->skel->bss->sm_guard_words;
 	a->lost_kernel = &a->skel->bss->sm_lost;
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.sm_reports),
 				 safemap__audit_on_report, a, NULL);
@@ -225,10 +229,21 @@ int safemap_audit_open(const struct safemap_audit_opts *opts, struct safemap_aud
 		goto fail;
 	}
 	a->caps |= SAFEMAP_AUDIT_CAP_REPORT | SAFEMAP_AUDIT_CAP_RESULT;
-	a->mode = a->caps & SAFEMAP_AUDIT_CAP_LSM
-		? "reporting only (BPF LSM is available, but this version does not block writes)"
-		: "reporting only (this kernel cannot attach a BPF LSM program to security_bpf: "
-		  "writes cannot be blocked)";
+	{
+		static const char *const modes[2][2] = {
+			{ "reporting only (this kernel cannot attach a BPF LSM program to security_bpf: "
+			  "writes cannot be blocked); no cgroup v2 mounted: reports carry no cgroup, "
+			  "policies cannot name cgroups",
+			  "reporting only (this kernel cannot attach a BPF LSM program to security_bpf: "
+			  "writes cannot be blocked)" },
+			{ "reporting only (BPF LSM is available, but this version does not block "
+			  "writes); no cgroup v2 mounted: reports carry no cgroup, policies cannot "
+			  "name cgroups",
+			  "reporting only (BPF LSM is available, but this version does not block writes)" },
+		};
+
+		a->mode = modes[!!(a->caps & SAFEMAP_AUDIT_CAP_LSM)][!!(a->caps & SAFEMAP_AUDIT_CAP_CGROUP)];
+	}
 	*out = a;
 	return 0;
 fail:
@@ -247,22 +262,61 @@ void safemap_audit_close(struct safemap_audit *a)
 		a->skel->links.sm_tp_enter = NULL;
 		bpf_link__destroy(a->skel->links.sm_raw_enter);
 		a->skel->links.sm_raw_enter = NULL;
-		safemap_audit_bpf__destroy(a->skel);
+		safemap_audit_bpf__destroy(a->skel); /* the cgroup array lets its cgroups go */
 	}
+	safemap__cg_fini(&a->cg);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
 
 /* ---- polling ---- */
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A flood's reports mostly come without a wakeup (the probe batches them,
+ * see wake_flags() in bpf/safemap_audit.bpf.c): for ACTIVE_MS after a
+ * report, a poll waits at most SAFEMAP_AUDIT_TICK_MS at a time and reads
+ * the ring after every wait, woken or not. Quiet, it waits as asked: the
+ * first report after a quiet spell always wakes it. */
+#define ACTIVE_MS 1000u
+
 int safemap_audit_poll(struct safemap_audit *a, int timeout_ms)
 {
-	int err;
+	uint64_t start, now, active_until;
+	int err, wait;
 
 	if (!a)
 		return safemap__errorf(-EINVAL, "audit: NULL audit");
 	a->delivered = 0;
-	err = ring_buffer__poll(a->rb, timeout_ms);
+	start = now = mono_ms();
+	for (;;) {
+		uint64_t left = timeout_ms < 0 ? UINT64_MAX
+			      : (uint64_t)timeout_ms > now - start ? (uint64_t)timeout_ms - (now - start) : 0;
+
+		active_until = a->active_until_ms;
+		wait = left == UINT64_MAX ? -1 : (int)left;
+		if (now < active_until && (wait < 0 || wait > SAFEMAP_AUDIT_TICK_MS))
+			wait = SAFEMAP_AUDIT_TICK_MS;
+		err = ring_buffer__poll(a->rb, wait);
+		if (err >= 0 || err == -EINTR) {
+			int e = ring_buffer__consume(a->rb); /* reports sent without a wakeup */
+
+			if (e < 0)
+				err = e;
+		}
+		now = mono_ms();
+		if (a->delivered)
+			a->active_until_ms = now + ACTIVE_MS;
+		if (err < 0 || a->delivered || left == 0 ||
+		    (timeout_ms >= 0 && now - start >= (uint64_t)timeout_ms))
+			break;
+	}
 	safemap__audit_surface_lost(a);
 	if (err < 0 && err != -EINTR)
 		return safemap__errorf(err, "audit: polling the ring buffer: %s", strerror(-err));

@@ -33,7 +33,8 @@ int safemap__audit_on_report(void *ctx, void *data, size_t size)
 	struct safemap_audit *a = ctx;
 	struct sm_report r;
 	struct safemap_event ev;
-	char comm[sizeof(r.comm) + 1], name[sizeof(r.map_name) + 1], detail[256];
+	char comm[sizeof(r.comm) + 1], name[sizeof(r.map_name) + 1], detail[768], cg[512];
+	const char *cgroup;
 
 	if (size < sizeof(r))
 		return 0; /* not ours: the probe only sends whole reports */
@@ -45,6 +46,7 @@ int safemap__audit_on_report(void *ctx, void *data, size_t size)
 
 	memset(&ev, 0, sizeof(ev));
 	ev.sz = sizeof(ev);
+	ev.cgroup = "";
 	ev.source = SAFEMAP_SRC_AUDIT;
 	ev.op = op_of_cmd(r.cmd);
 	ev.reason = SAFEMAP_REASON_NOT_ALLOWED;
@@ -59,9 +61,19 @@ int safemap__audit_on_report(void *ctx, void *data, size_t size)
 	memcpy(ev.comm, comm, sizeof(ev.comm));
 	ev.timestamp_ns = r.ts_ns;
 	ev.count = r.count;
-	snprintf(detail, sizeof(detail),
-		 "%s (pid %u tid %u uid %u) %s map '%s' (id %u, fd %u, key %u bytes) "
-		 "against its policy: %s%s%s", comm, r.pid, r.tid, r.uid,
+	/* no cgroup v2 mounted: the kernel's id names a hierarchy nobody sees */
+	ev.cgroup_id = a->caps & SAFEMAP_AUDIT_CAP_CGROUP ? r.cgroup_id : 0;
+	cgroup = safemap__cg_path(&a->cg, ev.cgroup_id);
+	ev.cgroup = cgroup;
+	if (cgroup[0])
+		snprintf(cg, sizeof(cg), "%s", cgroup); /* escaped with the rest below */
+	else if (ev.cgroup_id)
+		snprintf(cg, sizeof(cg), "id %llu, removed", (unsigned long long)ev.cgroup_id);
+	else
+		snprintf(cg, sizeof(cg), "none");
+	safemap__detailf(detail, sizeof(detail), /* comm, name, cgroup: outside strings */
+		 "%s (pid %u tid %u uid %u, cgroup %s) %s map '%s' (id %u, fd %u, key %u bytes) "
+		 "against its policy: %s%s%s", comm, r.pid, r.tid, r.uid, cg,
 		 safemap_op_name(ev.op), name, r.map_id, r.fd, r.key_size,
 		 r.ret == 0 ? "the write succeeded" : "the write failed (",
 		 r.ret == 0 ? "" : safemap_strerror(r.ret), r.ret == 0 ? "" : ")");
@@ -87,7 +99,7 @@ void safemap__audit_surface_lost(struct safemap_audit *a)
 	ev.uid = 0;
 	ev.count = n;
 	snprintf(detail, sizeof(detail),
-		 "%llu audit reports lost (ring buffer full or too many writes in flight); "
+		 "%llu audit reports lost (ring buffer full, or no memory for a writer's slot); "
 		 "%llu lost in all", (unsigned long long)n, (unsigned long long)now);
 	ev.detail = detail;
 	deliver(a, &ev);

@@ -75,11 +75,15 @@ SAFEMAP_HIDDEN int safemap__btf_compare(const struct btf *btf, uint32_t type_id,
 SAFEMAP_HIDDEN const char *safemap__btf_type_name(const struct btf *btf, uint32_t type_id,
 						  char *buf, size_t len);
 
-/* btf_check.c: call @p fn for each padding hole (a byte range that no member
- * covers, looking into nested structs, unions and arrays of structs, tail
- * padding included) of type @p type_id. Returns the number of holes, or
- * -EINVAL for a type that cannot be walked. */
-typedef void (*safemap__hole_fn)(uint32_t offset, uint32_t len, void *ctx);
+/* btf_check.c: call @p fn for each padding hole of type @p type_id: a run
+ * of bits that no member covers (bitfields to the bit; nested structs,
+ * unions and arrays of structs looked into; tail padding included), as a
+ * bit offset and a number of bits. Returns the number of holes; -EINVAL
+ * for a type that cannot be walked (no size: void, a forward declaration;
+ * nesting deeper than 16), -E2BIG for a type over 1 MiB, -ELOOP when the
+ * walk would take too long (overlapping members, arrays of arrays), -ENOMEM.
+ * The type name printer above stops at the same depth ("..."). */
+typedef void (*safemap__hole_fn)(uint32_t bit_offset, uint32_t bits, void *ctx);
 SAFEMAP_HIDDEN int safemap__btf_holes(const struct btf *btf, uint32_t type_id,
 				      safemap__hole_fn fn, void *ctx);
 

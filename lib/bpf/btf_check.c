@@ -38,8 +38,8 @@ static const struct btf_type *resolved(const struct btf *btf, uint32_t id)
 	return rid < 0 ? NULL : btf__type_by_id(btf, (uint32_t)rid);
 }
 
-const char *safemap__btf_type_name(const struct btf *btf, uint32_t type_id, char *buf,
-				   size_t len)
+static const char *type_name(const struct btf *btf, uint32_t type_id, char *buf, size_t len,
+			     int depth)
 {
 	const struct btf_type *t = btf__type_by_id(btf, type_id);
 	const char *name, *kind = "";
@@ -47,8 +47,8 @@ const char *safemap__btf_type_name(const struct btf *btf, uint32_t type_id, char
 
 	if (!len)
 		return buf;
-	if (!t) {
-		snprintf(buf, len, "?");
+	if (!t || depth > MAX_DEPTH) {
+		snprintf(buf, len, t ? "..." : "?");
 		return buf;
 	}
 	name = btf__name_by_offset(btf, t->name_off);
@@ -60,22 +60,28 @@ const char *safemap__btf_type_name(const struct btf *btf, uint32_t type_id, char
 	case BTF_KIND_ENUM:
 	case BTF_KIND_ENUM64: kind = "enum "; break;
 	case BTF_KIND_PTR:
-		snprintf(buf, len, "%s *", safemap__btf_type_name(btf, t->type, elem, sizeof(elem)));
+		snprintf(buf, len, "%s *", type_name(btf, t->type, elem, sizeof(elem), depth + 1));
 		return buf;
 	case BTF_KIND_CONST:
 	case BTF_KIND_VOLATILE:
 	case BTF_KIND_RESTRICT:
 	case BTF_KIND_TYPE_TAG:
-		return safemap__btf_type_name(btf, t->type, buf, len);
+		return type_name(btf, t->type, buf, len, depth + 1);
 	case BTF_KIND_ARRAY:
 		snprintf(buf, len, "%s[%u]",
-			 safemap__btf_type_name(btf, btf_array(t)->type, elem, sizeof(elem)),
+			 type_name(btf, btf_array(t)->type, elem, sizeof(elem), depth + 1),
 			 btf_array(t)->nelems);
 		return buf;
 	default: break;
 	}
 	snprintf(buf, len, "%s%s", kind, name);
 	return buf;
+}
+
+const char *safemap__btf_type_name(const struct btf *btf, uint32_t type_id, char *buf,
+				   size_t len)
+{
+	return type_name(btf, type_id, buf, len, 0);
 }
 
 /* "struct foo" -> "foo"; other names unchanged. */
@@ -257,16 +263,42 @@ int safemap__btf_compare(const struct btf *btf, uint32_t type_id, const struct s
 
 /* ---- padding holes ---- */
 
-static void mark(uint8_t *covered, size_t n, size_t from, size_t to)
+/* Which bits of the key hold data, and how much walking is left: a
+ * corrupt or hostile BTF (members overlapping, arrays of arrays) could
+ * otherwise make the walk take hours on a 1 MiB key. */
+struct cover_ctx {
+	uint8_t *bits;   /* bit i of the key: bits[i / 8] & (1 << i % 8) */
+	uint64_t nbits;
+	uint64_t budget; /* steps left: types visited + bytes marked */
+};
+
+#define HOLES_MAX_SIZE (1u << 20)  /* keys larger than this are not walked */
+#define HOLES_BUDGET (1u << 24)
+
+static void mark(struct cover_ctx *c, uint64_t from, uint64_t to)
 {
-	if (to > n)
-		to = n;
+	uint64_t cost;
+
+	if (to > c->nbits)
+		to = c->nbits;
+	if (from >= to)
+		return;
+	cost = (to - from) / 8 + 1;
+	c->budget = c->budget > cost ? c->budget - cost : 0;
+	for (; from < to && from % 8; from++)
+		c->bits[from / 8] |= (uint8_t)(1u << (from % 8));
+	if (to - from >= 8) {
+		memset(c->bits + from / 8, 0xff, (to - from) / 8);
+		from += (to - from) / 8 * 8;
+	}
 	for (; from < to; from++)
-		covered[from] = 1;
+		c->bits[from / 8] |= (uint8_t)(1u << (from % 8));
 }
 
-/* Mark the bytes of type @p id at @p base that hold data. */
-static int cover(const struct btf *btf, uint32_t id, size_t base, uint8_t *covered, size_t n,
+/* Mark the bits of type @p id at bit @p base that hold data. Returns 0,
+ * -EINVAL (a type without a size: void, a forward declaration, nesting
+ * deeper than MAX_DEPTH) or -E2BIG (the walk's budget spent). */
+static int cover(const struct btf *btf, uint32_t id, uint64_t base, struct cover_ctx *c,
 		 int depth)
 {
 	const struct btf_type *t = resolved(btf, id);
@@ -275,21 +307,23 @@ static int cover(const struct btf *btf, uint32_t id, size_t base, uint8_t *cover
 
 	if (!t || size < 0 || depth > MAX_DEPTH)
 		return -EINVAL;
-	if (base >= n)
+	if (!c->budget--)
+		return -E2BIG;
+	if (base >= c->nbits)
 		return 0;
 	if (btf_is_composite(t)) {
 		const struct btf_member *m = btf_members(t);
 
 		for (i = 0; i < btf_vlen(t); i++, m++) {
-			size_t bit = btf_member_bit_offset(t, i);
+			uint64_t bit = base + btf_member_bit_offset(t, i);
 			unsigned bits = btf_member_bitfield_size(t, i);
 			int err;
 
 			if (bits) {
-				mark(covered, n, base + bit / 8, base + (bit + bits + 7) / 8);
+				mark(c, bit, bit + bits);
 				continue;
 			}
-			err = cover(btf, m->type, base + bit / 8, covered, n, depth + 1);
+			err = cover(btf, m->type, bit, c, depth + 1);
 			if (err)
 				return err;
 		}
@@ -301,54 +335,64 @@ static int cover(const struct btf *btf, uint32_t id, size_t base, uint8_t *cover
 		const struct btf_type *et = resolved(btf, a->type);
 		uint32_t j;
 
-		if (esize <= 0 || !et)
-			return esize == 0 ? 0 : -EINVAL;
+		if (esize < 0 || !et)
+			return -EINVAL;
+		if (esize == 0)
+			return 0;
 		if (!btf_is_composite(et) && !btf_is_array(et)) {
-			mark(covered, n, base, base + (size_t)size);
+			mark(c, base, base + (uint64_t)size * 8);
 			return 0;
 		}
-		for (j = 0; j < a->nelems && base + j * (size_t)esize < n; j++) {
-			int err = cover(btf, a->type, base + j * (size_t)esize, covered, n, depth + 1);
+		for (j = 0; j < a->nelems && base + (uint64_t)j * esize * 8 < c->nbits; j++) {
+			int err = cover(btf, a->type, base + (uint64_t)j * esize * 8, c, depth + 1);
 
 			if (err)
 				return err;
 		}
 		return 0;
 	}
-	mark(covered, n, base, base + (size_t)size);
+	mark(c, base, base + (uint64_t)size * 8);
 	return 0;
 }
 
 int safemap__btf_holes(const struct btf *btf, uint32_t type_id, safemap__hole_fn fn, void *ctx)
 {
 	__s64 size = btf__resolve_size(btf, type_id);
-	uint8_t *covered;
-	size_t i, start;
+	struct cover_ctx c;
+	uint64_t i, start;
 	int err, holes = 0;
 
-	if (size < 0 || size > (1 << 20))
+	if (size < 0)
 		return -EINVAL;
+	if (size > HOLES_MAX_SIZE)
+		return -E2BIG;
 	if (size == 0)
 		return 0;
-	covered = calloc(1, (size_t)size);
-	if (!covered)
+	c.nbits = (uint64_t)size * 8;
+	c.budget = HOLES_BUDGET;
+	c.bits = calloc(1, (size_t)size);
+	if (!c.bits)
 		return -ENOMEM;
-	err = cover(btf, type_id, 0, covered, (size_t)size, 0);
+	err = cover(btf, type_id, 0, &c, 0);
 	if (err) {
-		free(covered);
-		return err;
+		free(c.bits);
+		return err == -E2BIG ? -ELOOP : err;
 	}
-	for (i = 0; i < (size_t)size;) {
-		if (covered[i]) {
+	for (i = 0; i < c.nbits;) {
+		if (c.bits[i / 8] == 0xff && i % 8 == 0) {
+			i += 8;
+			continue;
+		}
+		if (c.bits[i / 8] & (1u << (i % 8))) {
 			i++;
 			continue;
 		}
-		for (start = i; i < (size_t)size && !covered[i]; i++)
+		for (start = i; i < c.nbits && !(c.bits[i / 8] & (1u << (i % 8))); i++)
 			;
 		holes++;
 		if (fn)
 			fn((uint32_t)start, (uint32_t)(i - start), ctx);
 	}
-	free(covered);
+	free(c.bits);
 	return holes;
 }

@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The static checker: open a BPF object file without loading it, list its
  * maps, and find key padding holes and departures from a policy. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <safemap/escape.h>
 
+#include "obj_validate.h"
 #include "objcheck_internal.h"
 #include "policy.h"
+
+/* The largest object file the checker reads (vmlinux-sized BTF fits). */
+#define SAFEMAP__OBJ_MAX (1024u << 20)
 
 /* The report and everything it points to, freed in one place. */
 struct report {
@@ -67,21 +74,25 @@ static void *grow(struct report *r, void **arr, size_t n, size_t *cap, size_t el
 	return (char *)*arr + n * elem;
 }
 
-static void finding(struct report *r, enum safemap_objcheck_kind kind, const char *map,
-		    uint32_t off, uint32_t len, uint64_t expected, uint64_t actual,
-		    const char *fmt, ...) SAFEMAP_PRINTF(8, 9);
+static struct safemap_objcheck_finding *
+finding(struct report *r, enum safemap_objcheck_kind kind, const char *map, uint32_t off,
+	uint32_t len, uint64_t expected, uint64_t actual, const char *fmt, ...)
+	SAFEMAP_PRINTF(8, 9);
 
-static void vfinding(struct report *r, enum safemap_objcheck_kind kind, const char *map,
-		     uint32_t off, uint32_t len, uint64_t expected, uint64_t actual,
-		     const char *fmt, va_list ap)
+/* Add a finding (bit range: the bytes'); returns it, or NULL once out of memory. */
+static struct safemap_objcheck_finding *
+vfinding(struct report *r, enum safemap_objcheck_kind kind, const char *map, uint32_t off,
+	 uint32_t len, uint64_t expected, uint64_t actual, const char *fmt, va_list ap)
 {
 	struct safemap_objcheck_finding *f;
-	char msg[512];
+	char raw[512], msg[512];
 
 	f = grow(r, (void **)&r->findings, r->pub.nfindings, &r->cap_findings, sizeof(*f));
 	if (!f)
-		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+		return NULL;
+	memset(f, 0, sizeof(*f));
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	safemap_escape_text(msg, sizeof(msg), raw, sizeof(raw)); /* names BTF types */
 	f->kind = kind;
 	f->map = keep(r, map);
 	f->offset = off;
@@ -89,19 +100,24 @@ static void vfinding(struct report *r, enum safemap_objcheck_kind kind, const ch
 	f->expected = expected;
 	f->actual = actual;
 	f->message = keep(r, msg);
+	f->bit_offset = off * 8;
+	f->bits = len * 8;
 	r->pub.nfindings++;
 	r->pub.findings = r->findings;
+	return f;
 }
 
-static void finding(struct report *r, enum safemap_objcheck_kind kind, const char *map,
-		    uint32_t off, uint32_t len, uint64_t expected, uint64_t actual,
-		    const char *fmt, ...)
+static struct safemap_objcheck_finding *
+finding(struct report *r, enum safemap_objcheck_kind kind, const char *map, uint32_t off,
+	uint32_t len, uint64_t expected, uint64_t actual, const char *fmt, ...)
 {
+	struct safemap_objcheck_finding *f;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfinding(r, kind, map, off, len, expected, actual, fmt, ap);
+	f = vfinding(r, kind, map, off, len, expected, actual, fmt, ap);
 	va_end(ap);
+	return f;
 }
 
 struct hole_ctx {
@@ -109,13 +125,84 @@ struct hole_ctx {
 	const char *map, *key_type;
 };
 
-static void on_hole(uint32_t off, uint32_t len, void *ctx)
+static void on_hole(uint32_t bit, uint32_t bits, void *ctx)
 {
 	struct hole_ctx *h = ctx;
+	uint32_t off = bit / 8, end = (bit + bits + 7) / 8; /* the bytes holding the hole */
+	struct safemap_objcheck_finding *f;
 
-	finding(h->r, SAFEMAP_FIND_KEY_PADDING, h->map, off, len, 0, 0,
-		"map '%s' key '%s': padding hole at bytes %u..%u (%u byte%s): a lookup with uninitialised padding misses",
-		h->map, h->key_type, off, off + len - 1, len, len == 1 ? "" : "s");
+	if (bit % 8 == 0 && bits % 8 == 0)
+		f = finding(h->r, SAFEMAP_FIND_KEY_PADDING, h->map, off, end - off, 0, 0,
+			    "map '%s' key '%s': padding hole at bytes %u..%u (%u byte%s): a lookup with uninitialised padding misses",
+			    h->map, h->key_type, off, end - 1, end - off, end - off == 1 ? "" : "s");
+	else
+		f = finding(h->r, SAFEMAP_FIND_KEY_PADDING, h->map, off, end - off, 0, 0,
+			    "map '%s' key '%s': padding hole at bits %u..%u (%u bit%s, in byte%s %u%s%.0u): a lookup with uninitialised padding misses",
+			    h->map, h->key_type, bit, bit + bits - 1, bits, bits == 1 ? "" : "s",
+			    end - off == 1 ? "" : "s", off, end - off == 1 ? "" : "..",
+			    end - off == 1 ? 0 : end - 1);
+	if (f) {
+		f->bit_offset = bit;
+		f->bits = bits;
+	}
+}
+
+/* Map types whose keys are hashed or compared as bytes: a padding hole in
+ * such a key makes lookups miss. (Arrays and the like are indexed by a u32.) */
+static bool key_is_hashed(uint32_t type)
+{
+	switch (type) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_LPM_TRIE:
+	case BPF_MAP_TYPE_HASH_OF_MAPS:
+	case BPF_MAP_TYPE_SOCKHASH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* max_entries 0 that libbpf itself replaces when it creates the map (a
+ * perf_event_array gets one slot per possible CPU); every other type with
+ * 0 must have it set by the loader (bpf_map__set_max_entries()) or the
+ * kernel refuses the map. */
+static bool sized_at_load(uint32_t type, uint32_t max_entries)
+{
+	return !max_entries && type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+}
+
+static void not_checked(struct report *r, const struct safemap_objcheck_map *m, const char *why)
+{
+	finding(r, SAFEMAP_FIND_NOT_CHECKED, m->name, 0, m->key_size, 0, 0,
+		"map '%s' key%s%s%s (%u bytes): padding not checked: %s", m->name,
+		*m->key_type ? " '" : "", m->key_type, *m->key_type ? "'" : "", m->key_size, why);
+}
+
+static void check_key(struct report *r, const struct safemap_objcheck_map *m,
+		      const struct btf *btf, uint32_t kid)
+{
+	struct hole_ctx hc = { r, m->name, m->key_type };
+	int n;
+
+	if (!m->key_size)
+		return;
+	if (!btf || !kid) {
+		if (key_is_hashed(m->map_type))
+			not_checked(r, m, "it has no BTF type (key_size without __type(key, ...))");
+		return;
+	}
+	n = safemap__btf_holes(btf, kid, on_hole, &hc);
+	if (n == -EINVAL)
+		not_checked(r, m, "its BTF type has no size (void, a forward declaration) or nests deeper than 16 levels");
+	else if (n == -E2BIG)
+		not_checked(r, m, "over the 1 MiB the checker walks");
+	else if (n == -ELOOP)
+		not_checked(r, m, "its BTF type is too complex to walk (overlapping members, huge nested arrays)");
+	else if (n == -ENOMEM)
+		r->err = -ENOMEM;
 }
 
 static void check_policy(struct report *r, const struct safemap_objcheck_map *m,
@@ -136,19 +223,24 @@ static void check_policy(struct report *r, const struct safemap_objcheck_map *m,
 		finding(r, SAFEMAP_FIND_VALUE_SIZE, m->name, 0, 0, rule->value_size, m->value_size,
 			"map '%s': value size %u, the policy (line %u) wants %u", m->name,
 			m->value_size, rule->line, rule->value_size);
-	if (rule->min_max_entries && m->max_entries < rule->min_max_entries)
+	if (rule->min_max_entries && m->max_entries < rule->min_max_entries &&
+	    !m->max_entries_at_load)
 		finding(r, SAFEMAP_FIND_MAX_ENTRIES, m->name, 0, 0, rule->min_max_entries,
 			m->max_entries,
-			"map '%s': max_entries %u is below the policy's minimum %u (line %u)", m->name,
-			m->max_entries, rule->min_max_entries, rule->line);
+			"map '%s': max_entries %u is below the policy's minimum %u (line %u)%s", m->name,
+			m->max_entries, rule->min_max_entries, rule->line,
+			m->max_entries ? "" : ": 0 must be set by the loader before load");
 }
 
-static void add_map(struct report *r, const struct bpf_map *map, const struct btf *btf,
-		    struct safemap__policy *policy)
+/* Add map @p map (the inner map of @p outer when not NULL) to the report,
+ * then its inner map if it is a map of maps. */
+static void add_map(struct report *r, const struct bpf_map *map, const char *outer,
+		    const struct btf *btf, struct safemap__policy *policy)
 {
 	struct safemap_objcheck_map *m;
 	struct safemap__policy_rule *rule;
 	uint32_t kid = bpf_map__btf_key_type_id(map), vid = bpf_map__btf_value_type_id(map);
+	const struct bpf_map *inner = bpf_map__inner_map((struct bpf_map *)map);
 	const char *tn;
 	char buf[128];
 
@@ -167,41 +259,141 @@ static void add_map(struct report *r, const struct bpf_map *map, const struct bt
 	m->map_flags = bpf_map__map_flags(map);
 	m->key_type = keep(r, btf && kid ? safemap__btf_type_name(btf, kid, buf, sizeof(buf)) : "");
 	m->value_type = keep(r, btf && vid ? safemap__btf_type_name(btf, vid, buf, sizeof(buf)) : "");
+	m->inner_of = keep(r, outer ? outer : "");
+	m->max_entries_at_load = sized_at_load(m->map_type, m->max_entries);
 	r->pub.nmaps++;
 	r->pub.maps = r->maps;
 	m = &r->maps[r->pub.nmaps - 1];
 
-	rule = policy ? safemap__policy_find(policy, m->name) : NULL;
-	if (btf && kid && !(rule && rule->key_padding_ok)) {
-		struct hole_ctx hc = { r, m->name, m->key_type };
-
-		safemap__btf_holes(btf, kid, on_hole, &hc);
-	}
+	rule = policy ? safemap__policy_find(policy, m->name, m->map_type) : NULL;
+	if (!(rule && rule->key_padding_ok))
+		check_key(r, m, btf, kid);
 	if (rule)
 		check_policy(r, m, rule);
+	if (inner && !outer)
+		add_map(r, inner, bpf_map__name(map), btf, policy);
 }
 
-/* Is @p path an ELF file for the BPF machine? Checked before libbpf sees
- * it, so that a wrong file is a clean error rather than libbpf's warning
- * on stderr. Returns 0, or -errno / -EINVAL with a detail message. */
-static int check_elf(const char *path)
+static const char *map_type_str(uint32_t type)
 {
-	unsigned char h[20];
-	unsigned machine;
-	size_t n;
-	FILE *f = fopen(path, "re");
+	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)type);
 
-	if (!f)
+	return s ? s : "?";
+}
+
+/* libbpf's error @p err (negative; its own codes from 4000 too) as text. */
+static const char *libbpf_errstr(int err, char *buf, size_t len)
+{
+	if (libbpf_strerror(err, buf, len))
+		snprintf(buf, len, "error %d", -err);
+	return buf;
+}
+
+static int check_object(const void *data, size_t size, const char *name,
+			const struct safemap_objcheck_opts *o, struct safemap_objcheck **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = name);
+	struct safemap__policy policy = { 0 };
+	struct bpf_object *obj;
+	char ebuf[128];
+	int err;
+
+	if (o->fix) /* issue 17: the fix is for objects to be loaded, safemap_objcheck_object() */
+		return safemap__errorf(-EINVAL, "safemap_objcheck_file: opts.fix needs an object to load (safemap_objcheck_object())");
+	if ((err = safemap__obj_validate(data, size, name)))
+		return err;
+	if ((err = safemap__objcheck_policy(o, &policy))) /* policy_path, or opts.policy */
+		return err;
+	obj = bpf_object__open_mem(data, size, &oo);
+	if (!obj) {
+		err = -errno;
+		safemap__policy_free(&policy);
+		return safemap__errorf(err == -ENOMEM ? err : -EINVAL,
+				       "'%s' is not a BPF object file libbpf can open: %s", name,
+				       libbpf_errstr(err, ebuf, sizeof(ebuf)));
+	}
+	err = safemap__objcheck_report(obj, name, o, &policy, out);
+	bpf_object__close(obj);
+	safemap__policy_free(&policy);
+	return err;
+}
+
+int safemap_objcheck_mem(const void *data, size_t size, const char *name,
+			 const struct safemap_objcheck_opts *user_opts, struct safemap_objcheck **out)
+{
+	struct safemap_objcheck_opts o;
+	int err;
+
+	if (!out)
+		return safemap__errorf(-EINVAL, "safemap_objcheck_mem: NULL argument");
+	*out = NULL;
+	if (!data && size)
+		return safemap__errorf(-EINVAL, "safemap_objcheck_mem: NULL data");
+	err = safemap__opts_copy(&o, sizeof(o), user_opts, "safemap_objcheck_opts");
+	if (err)
+		return err;
+	return check_object(data ? data : "", size, name && *name ? name : "(memory)", &o, out);
+}
+
+/* The whole of regular file @p path, read through one descriptor (so what
+ * is checked is what was refused or accepted: no second open). A named
+ * pipe, device or directory is refused by name, without blocking. */
+static int read_object(const char *path, void **data, size_t *size)
+{
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+	int fd;
+
+	/* stat first: a device is not even opened; fstat again after open */
+	if (stat(path, &st))
 		return safemap__errorf(-errno, "'%s': %s", path, strerror(errno));
-	n = fread(h, 1, sizeof(h), f);
-	fclose(f);
-	if (n < sizeof(h) || memcmp(h, "\177ELF", 4))
-		return safemap__errorf(-EINVAL, "'%s' is not a BPF object file (not ELF)", path);
-	machine = h[5] == 2 ? (unsigned)h[18] << 8 | h[19] : (unsigned)h[19] << 8 | h[18];
-	if (machine != 247 /* EM_BPF */)
-		return safemap__errorf(-EINVAL,
-				       "'%s' is not a BPF object file (ELF for machine %u, not BPF)",
-				       path, machine);
+	if (S_ISREG(st.st_mode)) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd < 0)
+			return safemap__errorf(-errno, "'%s': %s", path, strerror(errno));
+		if (fstat(fd, &st)) {
+			int err = errno;
+
+			close(fd);
+			return safemap__errorf(-err, "'%s': %s", path, strerror(err));
+		}
+		if (!S_ISREG(st.st_mode))
+			close(fd);
+	}
+	if (!S_ISREG(st.st_mode))
+		return safemap__errorf(-EINVAL, "'%s' is not a regular file (%s)", path,
+				       S_ISDIR(st.st_mode) ? "a directory" :
+				       S_ISFIFO(st.st_mode) ? "a named pipe" :
+				       S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+	if ((uint64_t)st.st_size > SAFEMAP__OBJ_MAX) {
+		close(fd);
+		return safemap__errorf(-EFBIG, "'%s': %lld bytes, more than the %u MiB the checker reads",
+				       path, (long long)st.st_size, SAFEMAP__OBJ_MAX >> 20);
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		close(fd);
+		return safemap__errorf(-ENOMEM, "'%s': out of memory", path);
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+
+			free(buf);
+			close(fd);
+			return safemap__errorf(-err, "'%s': read: %s", path,
+					       n < 0 ? strerror(err) : "the file shrank");
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*data = buf;
+	*size = got;
 	return 0;
 }
 
@@ -209,8 +401,8 @@ int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *
 			  struct safemap_objcheck **out)
 {
 	struct safemap_objcheck_opts o;
-	struct safemap__policy policy = { 0 };
-	struct bpf_object *obj;
+	void *data = NULL;
+	size_t size = 0;
 	int err;
 
 	if (!path || !out)
@@ -219,23 +411,10 @@ int safemap_objcheck_file(const char *path, const struct safemap_objcheck_opts *
 	err = safemap__opts_copy(&o, sizeof(o), user_opts, "safemap_objcheck_opts");
 	if (err)
 		return err;
-	if (o.fix) /* issue 17: the fix is for objects to be loaded, safemap_objcheck_object() */
-		return safemap__errorf(-EINVAL, "safemap_objcheck_file: opts.fix needs an object to load (safemap_objcheck_object())");
-	if ((err = check_elf(path)))
+	if ((err = read_object(path, &data, &size)))
 		return err;
-	if ((err = safemap__objcheck_policy(&o, &policy))) /* policy_path, or opts.policy */
-		return err;
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj) {
-		err = -errno;
-		safemap__policy_free(&policy);
-		return safemap__errorf(err == -ENOENT ? err : -EINVAL,
-				       "'%s' is not a BPF object file libbpf can open: %s", path,
-				       strerror(-err));
-	}
-	err = safemap__objcheck_report(obj, path, &o, &policy, out);
-	bpf_object__close(obj);
-	safemap__policy_free(&policy);
+	err = check_object(data, size, path, &o, out);
+	free(data);
 	return err;
 }
 
@@ -258,15 +437,16 @@ int safemap__objcheck_report(const struct bpf_object *obj, const char *path,
 	bpf_object__for_each_map(map, obj) {
 		if (bpf_map__is_internal(map)) /* .data, .rodata, .bss, .kconfig */
 			continue;
-		add_map(r, map, bpf_object__btf(obj), policy->n ? policy : NULL);
+		add_map(r, map, NULL, bpf_object__btf(obj), policy->n ? policy : NULL);
 	}
 	for (i = 0; i < policy->n; i++) {
 		const struct safemap__policy_rule *rule = &policy->rules[i];
 
-		if (!rule->seen && !rule->optional && strcmp(rule->name, "*"))
+		if (!rule->seen && !rule->optional && safemap__policy_names_one(rule))
 			finding(r, SAFEMAP_FIND_MISSING_MAP, rule->name, 0, 0, 0, 0,
-				"map '%s' named by the policy (line %u) is not in the object",
-				rule->name, rule->line);
+				"map '%s'%s%s named by the policy (line %u) is not in the object",
+				rule->name, rule->has_sel_type ? " of type " : "",
+				rule->has_sel_type ? map_type_str(rule->sel_type) : "", rule->line);
 	}
 	/* issue 17: the fix (max_entries raised) and the check against pinned maps */
 	err = r->err ? 0 : safemap__objcheck_gates(&r->pub, obj, o, policy);

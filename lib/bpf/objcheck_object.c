@@ -69,7 +69,8 @@ int safemap_objcheck_policy_add(struct safemap_objcheck_policy *p,
 	}
 	pr = &p->p.rules[p->p.n];
 	memset(pr, 0, sizeof(*pr));
-	snprintf(pr->name, sizeof(pr->name), "%s", r.map);
+	if (safemap__policy_selector(pr, r.map))
+		return safemap__errorf(-EINVAL, "safemap_objcheck_rule: bad selector '%s'", r.map);
 	pr->map_type = r.map_type;
 	pr->has_type = r.map_type != 0;
 	pr->key_size = r.key_size;
@@ -157,7 +158,7 @@ static int fix_max_entries(struct safemap_objcheck *r, const struct bpf_object *
 			return safemap__errorf(err, "map '%s': bpf_map__set_max_entries(%llu): %s",
 					       f[i].map, (unsigned long long)f[i].expected,
 					       strerror(-err));
-		rule = safemap__policy_find(policy, f[i].map);
+		rule = safemap__policy_find(policy, f[i].map, bpf_map__type(map));
 		snprintf(msg, sizeof(msg),
 			 "map '%s': max_entries %llu raised to %llu, the policy's minimum (line %u)",
 			 f[i].map, (unsigned long long)f[i].actual, (unsigned long long)f[i].expected,

@@ -33,11 +33,11 @@ int safemap__bpf_fail(struct safemap_bpf *h, enum safemap_op op, int err, const 
 			uint32_t idx;
 
 			memcpy(&idx, key, sizeof(idx));
-			snprintf(detail, sizeof(detail),
+			safemap__detailf(detail, sizeof(detail),
 				 "map '%s' (id %u): capacity violation: index %u is past max_entries %u",
 				 h->name, h->id, idx, h->max_entries);
 		} else {
-			snprintf(detail, sizeof(detail),
+			safemap__detailf(detail, sizeof(detail),
 				 "map '%s' (id %u): capacity violation: full (max_entries %u)",
 				 h->name, h->id, h->max_entries);
 		}
@@ -62,7 +62,7 @@ int safemap__bpf_bad_size(struct safemap_bpf *h, enum safemap_op op, size_t got,
 	char detail[256];
 
 	STAT_INC(h, bad_size);
-	snprintf(detail, sizeof(detail),
+	safemap__detailf(detail, sizeof(detail),
 		 "map '%s' (id %u): %s: buffer of %zu bytes, need %zu (round_up(value_size %u, 8) * %u possible CPUs); refused before the syscall",
 		 h->name, h->id, safemap_op_name(op), got, need, h->value_size, h->ncpus);
 	safemap__event_init(&ev, SAFEMAP_SRC_BPF_MAP, op, SAFEMAP_REASON_BAD_SIZE, -ENOSPC);

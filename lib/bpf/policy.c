@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The static checker's policy file: one map per line,
- *   NAME|*  [type=T] [key_size=N] [value_size=N] [min_max_entries=N]
- *           [key_padding=ok] [optional]
+/* The static checker's policy file: one selector per line,
+ *   [MAPTYPE:]NAME|GLOB  [type=T] [key_size=N] [value_size=N]
+ *                        [min_max_entries=N] [key_padding=ok] [optional]
  * '#' starts a comment; blank lines are ignored. */
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -85,6 +86,30 @@ static int parse_attr(struct safemap__policy_rule *r, char *word)
 	return -EINVAL;
 }
 
+int safemap__policy_selector(struct safemap__policy_rule *r, const char *sel)
+{
+	const char *colon = strchr(sel, ':');
+
+	r->has_sel_type = false;
+	if (colon) {
+		char type[64];
+
+		if ((size_t)(colon - sel) >= sizeof(type))
+			return -EINVAL;
+		memcpy(type, sel, (size_t)(colon - sel));
+		type[colon - sel] = '\0';
+		if (safemap__map_type_parse(type, &r->sel_type) || !colon[1])
+			return -EINVAL;
+		r->has_sel_type = true;
+		sel = colon + 1;
+	}
+	if (strlen(sel) >= sizeof(r->name))
+		return -EINVAL;
+	snprintf(r->name, sizeof(r->name), "%s", sel);
+	r->glob = strpbrk(sel, "*?[") != NULL;
+	return 0;
+}
+
 int safemap__policy_load(const char *path, struct safemap__policy *p)
 {
 	char line[1024];
@@ -125,7 +150,12 @@ int safemap__policy_load(const char *path, struct safemap__policy *p)
 		r = &p->rules[p->n++];
 		memset(r, 0, sizeof(*r));
 		r->line = lineno;
-		snprintf(r->name, sizeof(r->name), "%s", word);
+		if (safemap__policy_selector(r, word)) {
+			err = safemap__errorf(-EINVAL,
+					      "policy %s:%u: bad selector '%s' (expected NAME, GLOB, MAPTYPE:NAME or MAPTYPE:GLOB, e.g. perf_event_array:*)",
+					      path, lineno, word);
+			break;
+		}
 		while ((word = strtok_r(NULL, " \t\r\n", &save))) {
 			char copy[256];
 
@@ -155,18 +185,31 @@ void safemap__policy_free(struct safemap__policy *p)
 	p->n = 0;
 }
 
-struct safemap__policy_rule *safemap__policy_find(struct safemap__policy *p, const char *name)
+struct safemap__policy_rule *safemap__policy_find(struct safemap__policy *p, const char *name,
+						  uint32_t type)
 {
-	struct safemap__policy_rule *star = NULL;
+	struct safemap__policy_rule *star = NULL, *pattern = NULL;
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
-		if (!strcmp(p->rules[i].name, name)) {
-			p->rules[i].seen = true;
-			return &p->rules[i];
+		struct safemap__policy_rule *r = &p->rules[i];
+
+		if (r->has_sel_type && r->sel_type != type)
+			continue;
+		if (!r->glob) {
+			if (!strcmp(r->name, name)) {
+				r->seen = true;
+				return r;
+			}
+			continue;
 		}
-		if (!strcmp(p->rules[i].name, "*"))
-			star = &p->rules[i];
+		if (!r->has_sel_type && !strcmp(r->name, "*")) {
+			if (!star)
+				star = r;
+			continue;
+		}
+		if (!pattern && !fnmatch(r->name, name, 0))
+			pattern = r;
 	}
-	return star;
+	return pattern ? pattern : star;
 }

@@ -5,10 +5,14 @@
 
 #include "bpf_internal.h"
 
-/* One line: what the policy demands of the map @c name ("*" = every map no
- * other line names). */
+/* One line: what the policy demands of the maps it selects. The selector
+ * is a map name, a glob (fnmatch: "*", "pid_*"), or either after a map
+ * type and a colon ("perf_event_array:*", "hash:*_cache"). */
 struct safemap__policy_rule {
-	char name[64];
+	char name[64];            /* the selector's name or glob, type prefix removed */
+	uint32_t sel_type;        /* valid if has_sel_type */
+	bool has_sel_type;
+	bool glob;                /* name has glob characters */
 	uint32_t map_type;        /* valid if has_type */
 	uint32_t key_size;        /* valid if has_key_size */
 	uint32_t value_size;      /* valid if has_value_size */
@@ -25,16 +29,28 @@ struct safemap__policy {
 	size_t n;
 };
 
+/* Set the selector of @p r from @p sel ("flows", "pid_*", "hash:*"): name,
+ * glob, map type. Returns 0 or -EINVAL (unknown type, empty or too long). */
+SAFEMAP_HIDDEN int safemap__policy_selector(struct safemap__policy_rule *r, const char *sel);
+
 /* Parse @p path into @p p (zeroed first). Returns 0, -ENOENT/-EACCES, or
  * -EINVAL with a detail message naming the file and line. Free with
  * safemap__policy_free(). */
 SAFEMAP_HIDDEN int safemap__policy_load(const char *path, struct safemap__policy *p);
 SAFEMAP_HIDDEN void safemap__policy_free(struct safemap__policy *p);
 
-/* The rule for map @p name: its own line, else the "*" line, else NULL.
- * Marks an own line as seen. */
+/* The rule for map @p name of type @p type: the line naming it exactly
+ * (with no type, or its type), else the first line whose glob and type
+ * select it, else a bare "*" line, else NULL. Marks an exact line as seen
+ * (lines that name one map exactly and see none give missing_map). */
 SAFEMAP_HIDDEN struct safemap__policy_rule *safemap__policy_find(struct safemap__policy *p,
-								 const char *name);
+								 const char *name, uint32_t type);
+
+/* Is @p r a line that names one map (no glob), so its absence is a finding? */
+static inline bool safemap__policy_names_one(const struct safemap__policy_rule *r)
+{
+	return !r->glob;
+}
 
 /* The map type called @p name by libbpf ("hash", "percpu_array", ...), or a
  * number. Returns 0 and the type, or -EINVAL. */

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Error codes, per-thread detail messages, the optional log callback. */
+/* Error codes, per-thread detail messages, the optional log callback.
+ * Messages name maps, pin paths, BTF types, process names: outside strings,
+ * so every message is text-escaped (safemap/escape.h) once it is formatted,
+ * and safemap_last_error() and the log callback never see a control byte
+ * or invalid UTF-8. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+
+#include <safemap/escape.h>
 
 #include "internal.h"
 
@@ -9,6 +16,13 @@
 
 static __thread char detail[DETAIL_MAX];
 static safemap_log_fn log_fn;
+
+/* -err for errno and strerror: a callback may return any negative int, and
+ * -INT_MIN does not exist (issue 13 item 6): it becomes INT_MAX. */
+static int positive_errno(int err)
+{
+	return err == INT_MIN ? INT_MAX : -err;
+}
 static void *log_ctx;
 
 void safemap_set_log(safemap_log_fn fn, void *ctx)
@@ -20,11 +34,12 @@ void safemap_set_log(safemap_log_fn fn, void *ctx)
 static void vlog(enum safemap_log_level level, const char *fmt, va_list ap)
 {
 	safemap_log_fn fn = __atomic_load_n(&log_fn, __ATOMIC_ACQUIRE);
-	char line[DETAIL_MAX];
+	char raw[DETAIL_MAX], line[DETAIL_MAX];
 
 	if (!fn)
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	safemap_escape_text(line, sizeof(line), raw, sizeof(raw));
 	fn(level, line, __atomic_load_n(&log_ctx, __ATOMIC_RELAXED));
 }
 
@@ -40,21 +55,34 @@ void safemap__log(enum safemap_log_level level, const char *fmt, ...)
 int safemap__errorf(int err, const char *fmt, ...)
 {
 	safemap_log_fn fn = __atomic_load_n(&log_fn, __ATOMIC_ACQUIRE);
+	char raw[DETAIL_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	safemap_escape_text(detail, sizeof(detail), raw, sizeof(raw));
 	if (fn)
 		fn(SAFEMAP_LOG_WARN, detail, __atomic_load_n(&log_ctx, __ATOMIC_RELAXED));
-	errno = -err;
+	errno = positive_errno(err);
 	return err;
+}
+
+size_t safemap__detailf(char *buf, size_t len, const char *fmt, ...)
+{
+	char raw[DETAIL_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	return safemap_escape_text(buf, len, raw, sizeof(raw));
 }
 
 int safemap__error(int err)
 {
 	detail[0] = '\0';
-	errno = -err;
+	errno = positive_errno(err);
 	return err;
 }
 
@@ -66,7 +94,7 @@ const char *safemap_last_error(void)
 const char *safemap_strerror(int err)
 {
 	if (err < 0)
-		err = -err;
+		err = positive_errno(err);
 	switch (err) {
 	case 0: return "success";
 	case ENOENT: return "no such key";

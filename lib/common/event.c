@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The shared event record: names, formatting, and filling the common part. */
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+
+#include <safemap/escape.h>
 
 #include "internal.h"
 
@@ -74,6 +77,7 @@ void safemap__event_init(struct safemap_event *ev, enum safemap_event_source src
 	ev->result = result;
 	ev->map_name = "";
 	ev->detail = "";
+	ev->cgroup = "";
 	ev->pid = getpid();
 	ev->tid = (pid_t)syscall(SYS_gettid);
 	ev->uid = getuid();
@@ -81,11 +85,19 @@ void safemap__event_init(struct safemap_event *ev, enum safemap_event_source src
 	ev->timestamp_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The map name, comm and detail are outside strings: text-escaped
+ * (safemap/escape.h; the detail is escaped already, and escaping is
+ * idempotent). */
 int safemap_event_format(const struct safemap_event *ev, char *buf, size_t len)
 {
-	char key[2 * 16 + 3] = "";
+	char key[2 * 16 + 3] = "", name[4 * 64 + 1], comm[4 * sizeof(ev->comm) + 1];
+	char detail[4 * 256 + 1], cg[4 * 256 + 16] = "";
 	size_t i, n = ev->key && ev->key_size ? ev->key_size : 0;
+	bool has_cg = ev->sz > offsetof(struct safemap_event, cgroup);
 
+	safemap_escape_text(name, sizeof(name), ev->map_name, SAFEMAP_ESCAPE_CSTR);
+	safemap_escape_text(comm, sizeof(comm), ev->comm, sizeof(ev->comm));
+	safemap_escape_text(detail, sizeof(detail), ev->detail, SAFEMAP_ESCAPE_CSTR);
 	if (n > 16)
 		n = 16;
 	for (i = 0; i < n; i++)
@@ -93,13 +105,18 @@ int safemap_event_format(const struct safemap_event *ev, char *buf, size_t len)
 			 ((const unsigned char *)ev->key)[i]);
 	if (ev->key_size > 16)
 		strcat(key, "..");
+	if (has_cg && ev->cgroup && ev->cgroup[0]) { /* the writer's cgroup: an outside string */
+		memcpy(cg, " cgroup=", 8);
+		safemap_escape_text(cg + 8, sizeof(cg) - 8, ev->cgroup, SAFEMAP_ESCAPE_CSTR);
+	} else if (has_cg && ev->cgroup_id) {
+		snprintf(cg, sizeof(cg), " cgroup_id=%llu", (unsigned long long)ev->cgroup_id);
+	}
 	return snprintf(buf, len,
-			"%s %s map=%s%s%.0u op=%s reason=%s result=%d%s%s pid=%d tid=%d uid=%u%s%s%s%s",
+			"%s %s map=%s%s%.0u op=%s reason=%s result=%d%s%s pid=%d tid=%d uid=%u%s%s%s%s%s",
 			safemap_event_source_name(ev->source),
 			ev->source == SAFEMAP_SRC_AUDIT ? "report" : ev->result ? "refused" : "event",
-			ev->map_name, ev->map_id ? " id=" : "", ev->map_id,
+			name, ev->map_id ? " id=" : "", ev->map_id,
 			safemap_op_name(ev->op), safemap_reason_name(ev->reason), ev->result,
 			n ? " key=" : "", key, (int)ev->pid, (int)ev->tid, (unsigned)ev->uid,
-			ev->comm[0] ? " comm=" : "", ev->comm,
-			ev->detail[0] ? ": " : "", ev->detail);
+			comm[0] ? " comm=" : "", comm, cg, detail[0] ? ": " : "", detail);
 }

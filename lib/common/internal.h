@@ -27,10 +27,17 @@
 SAFEMAP_HIDDEN int safemap__opts_copy(void *dst, size_t dst_size, const void *src,
 				      const char *what);
 
+
 /* Record @p err (negative errno) with a formatted detail message for
  * safemap_last_error(), set errno, pass the message to the log callback.
  * Returns @p err so callers can `return safemap__errorf(-EINVAL, ...)`. */
 SAFEMAP_HIDDEN int safemap__errorf(int err, const char *fmt, ...) SAFEMAP_PRINTF(2, 3);
+
+/* snprintf into @p buf, then text-escape the result (safemap/escape.h):
+ * for event details built from outside strings (process and map names).
+ * At most 511 bytes are formatted. Returns the escaped length. */
+SAFEMAP_HIDDEN size_t safemap__detailf(char *buf, size_t len, const char *fmt, ...)
+	SAFEMAP_PRINTF(3, 4);
 
 /* The cheap form for expected results (-ENOENT, -EEXIST) on hot paths: sets
  * errno and clears the detail message, formats nothing. */

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <safemap/escape.h>
+
 #include "prom.h"
 
 void safemap__prom_put(struct safemap__prom *o, const char *fmt, ...)
@@ -20,16 +22,10 @@ void safemap__prom_put(struct safemap__prom *o, const char *fmt, ...)
 
 void safemap__prom_label(struct safemap__prom *o, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			safemap__prom_put(o, "\\\\");
-		else if (*s == '"')
-			safemap__prom_put(o, "\\\"");
-		else if (*s == '\n')
-			safemap__prom_put(o, "\\n");
-		else
-			safemap__prom_put(o, "%c", *s);
-	}
+	size_t n = safemap_escape_prom(o->pos < o->len ? o->buf + o->pos : NULL,
+				       o->pos < o->len ? o->len - o->pos : 0, s, SAFEMAP_ESCAPE_CSTR);
+
+	o->pos += n;
 }
 
 void safemap__prom_family(struct safemap__prom *o, const char *name, const char *type,

@@ -18,7 +18,8 @@ struct safemap__prom {
 /* Append printf-formatted text (cut at the buffer's end, still counted). */
 SAFEMAP_HIDDEN void safemap__prom_put(struct safemap__prom *o, const char *fmt, ...)
 	SAFEMAP_PRINTF(2, 3);
-/* Append a label value, escaped: \ -> \\, " -> \", newline -> \n. */
+/* Append a label value, escaped by safemap_escape_prom(): \ -> \\, " -> \",
+ * newline -> \n, other controls and invalid UTF-8 -> \\xNN (valid UTF-8). */
 SAFEMAP_HIDDEN void safemap__prom_label(struct safemap__prom *o, const char *s);
 /* Append the # HELP and # TYPE lines of a metric family. */
 SAFEMAP_HIDDEN void safemap__prom_family(struct safemap__prom *o, const char *name,

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Freeze: the map becomes read-only for good (like BPF_MAP_FREEZE). */
+#include <time.h>
+
 #include "map_internal.h"
 
 int safemap__refuse_frozen(struct safemap *m, enum safemap_op op, const void *key)
@@ -11,11 +13,16 @@ int safemap__refuse_frozen(struct safemap *m, enum safemap_op op, const void *ke
 
 int safemap_freeze(struct safemap *m)
 {
+	struct timespec pause = { 0, 100000 }; /* 0.1 ms */
 	uint32_t i;
 
 	if (!m)
 		return safemap__errorf(-EINVAL, "safemap_freeze: NULL map");
-	if (safemap__frozen(m))
+	/* Done only once a freeze finished its barrier: a call that merely
+	 * sees the flag set (another thread's freeze still waiting for a write
+	 * in progress) must wait too (issue 13 item 2), so it runs the barrier
+	 * itself; the barrier is idempotent. */
+	if (__atomic_load_n(&m->freeze_done, __ATOMIC_ACQUIRE))
 		return 0;
 	/* from inside this thread's own foreach: the barrier below would wait
 	 * for the read lock this thread holds */
@@ -35,6 +42,13 @@ int safemap_freeze(struct safemap *m)
 		safemap__shard_wrlock(s, SAFEMAP_OP_NONE);
 		safemap__shard_unlock(s);
 	}
+	/* A clear is all-or-nothing (issue 13 item 3): one that counted itself
+	 * in before seeing the flag runs to its end and the freeze waits for it;
+	 * one that counted itself in after the flag was set refuses (rmw.c).
+	 * Both sides are seq_cst: the flag set above, then this load. */
+	while (__atomic_load_n(&m->clears_running, __ATOMIC_SEQ_CST))
+		nanosleep(&pause, NULL);
+	__atomic_store_n(&m->freeze_done, true, __ATOMIC_RELEASE);
 	return 0;
 }
 

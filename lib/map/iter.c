@@ -5,7 +5,7 @@
  * above SAFEMAP__GUARD_FROZEN in map_internal.h). */
 #include <stdlib.h>
 
-#include "map_internal.h"
+#include "refs.h"
 
 /* One running foreach on this thread; frames live on the foreach stacks and
  * form a list from the innermost one out. */
@@ -13,6 +13,14 @@ struct iter_frame {
 	const struct safemap *m;
 	struct iter_frame *up;
 	int32_t shard; /* whose read lock this frame holds now, -1 between shards */
+	bool locked;   /* this frame took that read lock (not an outer frame) */
+	/* a callback's ref_put left a dead node of @shard to free (table.h:
+	 * the retired list): drain it once the walk has left the shard */
+	bool deferred;
+	/* deferred entries of shards that could not be drained on leaving
+	 * them (the thread still held other shards of the map): drain every
+	 * shard at the end of this walk, or hand on to an outer one */
+	bool deferred_all;
 };
 
 static __thread struct iter_frame *iter_top;
@@ -46,6 +54,78 @@ int32_t safemap__iter_held_max(const struct safemap *m)
 		if (f->m == m && f->shard > max)
 			max = f->shard;
 	return max;
+}
+
+bool safemap__iter_defer_free(struct safemap *m, uint32_t idx)
+{
+	struct iter_frame *f, *inner = NULL;
+
+	if (!(__atomic_load_n(&m->guard, __ATOMIC_RELAXED) & SAFEMAP__GUARD_ITER))
+		return false;
+	for (f = iter_top; f; f = f->up) {
+		if (f->m != m)
+			continue;
+		if (f->locked && f->shard == (int32_t)idx) {
+			f->deferred = true; /* drained when f leaves the shard */
+			return true;
+		}
+		if (!inner)
+			inner = f;
+	}
+	if (!inner)
+		return false;
+	/* Inside a walk of m, for another shard: waiting for its write lock
+	 * while holding this walk's read lock could close a cycle with
+	 * another thread doing the same the other way round; leave it to the
+	 * end of the walk (drain_deferred_all()). */
+	inner->deferred_all = true;
+	return true;
+}
+
+/* The innermost frame of @p m outside @p f, or NULL. */
+static struct iter_frame *outer_frame(const struct safemap *m, struct iter_frame *f)
+{
+	for (f = f->up; f; f = f->up)
+		if (f->m == m)
+			return f;
+	return NULL;
+}
+
+/* Frame @p f has just released shard @p idx's read lock: free what its
+ * callbacks' ref_puts deferred. Waiting for the write lock is safe only if
+ * this thread holds no other shard of the map (else it could close a cycle
+ * with another walk and a waiting writer): then hand over to the walk that
+ * holds them. */
+static void drain_deferred(struct safemap *m, struct iter_frame *f, uint32_t idx)
+{
+	if (!f->deferred)
+		return;
+	f->deferred = false;
+	if (safemap__iter_held_max(m) < 0) {
+		safemap__retired_drain(m, &m->shards[idx]);
+		return;
+	}
+	f->deferred_all = true;
+}
+
+/* The end of walk @p f (its frame already popped): the shards it could not
+ * drain on the way. */
+static void drain_deferred_all(struct safemap *m, struct iter_frame *f)
+{
+	struct iter_frame *o;
+	uint32_t i;
+
+	if (!f->deferred_all)
+		return;
+	if (safemap__iter_held_max(m) >= 0) {
+		o = outer_frame(m, f);
+		if (o) { /* always: a shard held means an outer walk of m */
+			o->deferred_all = true;
+			return;
+		}
+	}
+	for (i = 0; i <= m->shard_mask; i++) /* rare: a ref_put in a nested walk */
+		safemap__retired_drain(m, &m->shards[i]);
 }
 
 /* A read lock out of order (below a shard this thread holds): may be one
@@ -126,6 +206,7 @@ int safemap_foreach(struct safemap *m, safemap_foreach_fn fn, void *ctx)
 	f.m = m;
 	f.up = iter_top;
 	f.shard = -1;
+	f.locked = f.deferred = f.deferred_all = false;
 	__atomic_fetch_add(&m->guard, 1, __ATOMIC_RELAXED);
 	iter_top = &f;
 	for (i = 0; i <= m->shard_mask && !ret; i++) {
@@ -139,14 +220,19 @@ int safemap_foreach(struct safemap *m, safemap_foreach_fn fn, void *ctx)
 			break;
 		}
 		f.shard = (int32_t)i;
+		f.locked = locked;
 		safemap__tbl_it_init(s, &it);
 		while (!ret && safemap__tbl_it_next(m, &it, &pos))
 			ret = fn(safemap__tbl_key(m, &pos), safemap__tbl_value(m, &pos), ctx);
 		f.shard = -1;
-		if (locked)
+		f.locked = false;
+		if (locked) {
 			safemap__shard_unlock(s);
+			drain_deferred(m, &f, i);
+		}
 	}
 	iter_top = f.up;
+	drain_deferred_all(m, &f);
 	__atomic_fetch_sub(&m->guard, 1, __ATOMIC_RELEASE);
 	return ret;
 }

@@ -74,6 +74,9 @@ static int check_opts(const struct safemap_opts *o)
 	return safemap__type_check_opts(o);
 }
 
+/* What create allocates for the map itself, to align it inside. */
+#define MAP_RAW_SIZE (sizeof(struct safemap) + SAFEMAP_CACHELINE - 1)
+
 static int init_shards(struct safemap *m, unsigned n)
 {
 	unsigned i;
@@ -100,6 +103,7 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	struct safemap_opts o;
 	struct safemap *m;
 	size_t name_len;
+	void *raw;
 	int err;
 
 	if (!opts || !out)
@@ -112,10 +116,16 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	if (err)
 		return err;
 
-	m = o.alloc ? o.alloc->malloc(sizeof(*m), o.alloc->ctx) : malloc(sizeof(*m));
-	if (!m)
+	/* struct safemap is cache-line aligned (the bound's counter has a line
+	 * of its own) and no allocator promises 64: over-allocate and align
+	 * (issue 13 item 5) */
+	raw = o.alloc ? o.alloc->malloc(MAP_RAW_SIZE, o.alloc->ctx) : malloc(MAP_RAW_SIZE);
+	if (!raw)
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
+	m = (struct safemap *)(((uintptr_t)raw + SAFEMAP_CACHELINE - 1) &
+			       ~(uintptr_t)(SAFEMAP_CACHELINE - 1));
 	memset(m, 0, sizeof(*m));
+	m->raw = raw;
 	if (o.alloc) {
 		m->alloc = *o.alloc;
 		m->custom_alloc = true;
@@ -135,7 +145,7 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	m->name = safemap__malloc(m, name_len + 1);
 	if (!m->name || init_shards(m, o.shards ? o.shards : default_shards())) {
 		safemap__free(m, m->name, name_len + 1);
-		safemap__free(m, m, sizeof(*m));
+		safemap__free(m, m->raw, MAP_RAW_SIZE);
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
 	memcpy(m->name, o.name ? o.name : "", name_len + 1);
@@ -180,7 +190,7 @@ void safemap_destroy(struct safemap *m)
 	safemap__hist_destroy(m);
 	safemap__free(m, m->shards_raw, m->shards_raw_size);
 	safemap__free(m, m->name, strlen(m->name) + 1);
-	safemap__free(m, m, sizeof(*m));
+	safemap__free(m, m->raw, MAP_RAW_SIZE);
 }
 
 const char *safemap_name(const struct safemap *m)

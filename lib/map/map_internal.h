@@ -40,6 +40,8 @@ struct safemap_shard {
 	struct safemap_retired *limbo __attribute__((aligned(SAFEMAP_CACHELINE))); /* epoch.h */
 	size_t limbo_bytes;
 	struct safemap_node *retired;     /* table.h: left the map while referenced */
+	struct safemap_node *node_cache;  /* table.h: freed copies of an inline map (reflock) */
+	uint32_t ncached;
 	struct safemap_shard_stats stats;
 } __attribute__((aligned(SAFEMAP_CACHELINE)));
 
@@ -89,6 +91,12 @@ struct safemap {
 	uint64_t foreach_calls;
 	uint64_t snapshot_calls;
 	uint64_t freeze_calls;
+	/* contract: what the allocator returned for this struct (which is
+	 * aligned inside it, map.c); clears in progress and the end of a
+	 * freeze (freeze.c, rmw.c) */
+	void *raw;
+	uint32_t clears_running;
+	bool freeze_done;
 };
 
 _Static_assert(__builtin_offsetof(struct safemap, delete_hist) + sizeof(void *) <= SAFEMAP_CACHELINE,
@@ -269,6 +277,13 @@ SAFEMAP_HIDDEN int safemap__read_begin_slow(struct safemap *m, struct safemap_sh
  * caller locked anything itself. 1 = locked, 0 = this thread's own foreach
  * already holds it (do not unlock), -EDEADLK = gave up (detail set). */
 SAFEMAP_HIDDEN int safemap__iter_rdlock(struct safemap *m, uint32_t idx, int32_t held_max);
+/* For a last safemap_ref_put() of a node of shard @p idx: true if this
+ * thread runs a foreach of @p m (the call comes from its callback): the node
+ * is left to the walk, which frees it when it leaves the shard (it holds
+ * that one's read lock) or at its end, once it holds no shard of the map (a
+ * wait for another shard's write lock while holding a read lock could close
+ * a cycle with another walking thread). iter.c. */
+SAFEMAP_HIDDEN bool safemap__iter_defer_free(struct safemap *m, uint32_t idx);
 /* True if this thread runs a foreach of @p m (its callback is on the stack). */
 SAFEMAP_HIDDEN bool safemap__iterating(const struct safemap *m);
 /* True if this thread holds shard @p idx of @p m in one of its foreach walks. */

@@ -30,7 +30,7 @@ void safemap__after_write(struct safemap *m, enum safemap_op op, const void *key
 	if (m->notify & SAFEMAP__NOTIFY_WRITES)
 		emit(m, op, SAFEMAP_REASON_OK, key, 0, "");
 	if (crossed == SAFEMAP__CROSSED) {
-		snprintf(detail, sizeof(detail),
+		safemap__detailf(detail, sizeof(detail),
 			 "map '%s': %zu entries reached the high watermark (max_entries %zu)",
 			 m->name, m->watermark, m->max_entries);
 		emit(m, op, SAFEMAP_REASON_WATERMARK, key, m->watermark, detail);

@@ -4,18 +4,21 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <safemap/escape.h>
+
 #include "map_internal.h"
 
 int safemap__refuse(struct safemap *m, struct safemap_shard *s, enum safemap_op op,
 		    enum safemap_reason reason, int err, const void *key, const char *fmt, ...)
 {
 	struct safemap_event ev;
-	char detail[256];
+	char raw[256], detail[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	safemap_escape_text(detail, sizeof(detail), raw, sizeof(raw)); /* names a map */
 	if (!s)
 		s = key ? safemap__shard_of(m, safemap__key_hash(m, key)) : &m->shards[0];
 	safemap__stat_add(&s->stats.refused[reason], 1);

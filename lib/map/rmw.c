@@ -146,19 +146,24 @@ int safemap_clear(struct safemap *m)
 	err = safemap__write_guard(m, SAFEMAP_OP_CLEAR, NULL);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
+	/* All or nothing against freeze (issue 13 item 3): count this clear in,
+	 * then look at the flag (seq_cst, paired with safemap_freeze()): either
+	 * it is set and nothing was removed, or every freeze that sets it from
+	 * now on waits for this clear to end, so it clears every shard. */
+	__atomic_fetch_add(&m->clears_running, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&m->guard, __ATOMIC_SEQ_CST) & SAFEMAP__GUARD_FROZEN) {
+		__atomic_fetch_sub(&m->clears_running, 1, __ATOMIC_RELEASE);
+		return safemap__refuse_frozen(m, SAFEMAP_OP_CLEAR, NULL);
+	}
 	for (i = 0; i <= m->shard_mask; i++) {
 		struct safemap_shard *s = &m->shards[i];
 
 		safemap__shard_wrlock(s, SAFEMAP_OP_CLEAR);
-		if (safemap__frozen(m)) { /* frozen by a concurrent freeze: shards before i were cleared first */
-			safemap__shard_unlock(s);
-			safemap__after_clear(m, removed);
-			return safemap__refuse_frozen(m, SAFEMAP_OP_CLEAR, NULL);
-		}
 		removed += clear_shard(m, s);
 		safemap__shard_unlock(s);
 		safemap__after_unlock(m, s);
 	}
+	__atomic_fetch_sub(&m->clears_running, 1, __ATOMIC_RELEASE);
 	safemap__after_clear(m, removed);
 	return 0;
 }

@@ -73,11 +73,44 @@ void safemap__tbl_reclaim(struct safemap *m, struct safemap_shard *s)
 
 /* ---- nodes */
 
-static struct safemap_node *node_new(struct safemap *m, const void *key, const void *value,
-				     uint64_t h, uint32_t refs)
+/* the shard's reference list lock, among read-lock holders; it also guards
+ * the shard's cache of freed copies */
+static void reflock(struct safemap_shard *s)
 {
-	struct safemap_node *n = safemap__malloc(m, m->node_size);
+	while (__atomic_exchange_n(&s->reflock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&s->reflock, __ATOMIC_RELAXED))
+			safemap__cpu_relax();
+}
 
+static void refunlock(struct safemap_shard *s)
+{
+	__atomic_store_n(&s->reflock, 0, __ATOMIC_RELEASE);
+}
+
+/* An inline map keeps up to this many freed copies per shard for the next
+ * first reference (references come and go; their copies need not go back
+ * to the allocator each time). */
+#define NODE_CACHE 32u
+
+/* A new node; in an inline map from the shard's cache if it has one
+ * (@p reflocked: the caller holds s->reflock). */
+static struct safemap_node *node_new(struct safemap *m, struct safemap_shard *s, const void *key,
+				     const void *value, uint64_t h, uint32_t refs, bool reflocked)
+{
+	struct safemap_node *n = NULL;
+
+	if (!m->nodes && __atomic_load_n(&s->ncached, __ATOMIC_RELAXED)) {
+		if (!reflocked)
+			reflock(s);
+		if ((n = s->node_cache)) {
+			s->node_cache = n->rnext;
+			s->ncached--;
+		}
+		if (!reflocked)
+			refunlock(s);
+	}
+	if (!n)
+		n = safemap__malloc(m, m->node_size);
 	if (!n)
 		return NULL;
 	n->r.next = NULL;
@@ -96,9 +129,19 @@ static struct safemap_node *node_new(struct safemap *m, const void *key, const v
  * lock, so at once). */
 static void node_free(struct safemap *m, struct safemap_shard *s, struct safemap_node *n)
 {
-	if (m->nodes)
+	if (m->nodes) {
 		retire(m, s, &n->r, false);
-	else
+		return;
+	}
+	reflock(s);
+	if (s->ncached < NODE_CACHE) {
+		n->rnext = s->node_cache;
+		s->node_cache = n;
+		__atomic_store_n(&s->ncached, s->ncached + 1, __ATOMIC_RELAXED);
+		n = NULL;
+	}
+	refunlock(s);
+	if (n)
 		safemap__free(m, n, n->r.bytes);
 }
 
@@ -152,15 +195,19 @@ void safemap__node_put(struct safemap *m, struct safemap_node *n)
 	finalize(m, n->data);
 	s = safemap__shard_of(m, n->hash);
 	__atomic_store_n(&n->dead, 1, __ATOMIC_RELEASE);
-	/* free it now if that needs no wait; never from inside a walk of the
-	 * map (the walk may hold this shard, or another: no lock order) */
-	if ((__atomic_load_n(&m->guard, __ATOMIC_RELAXED) & SAFEMAP__GUARD_ITER) &&
-	    safemap__iterating(m))
+	/* from a foreach callback of the map: the walk may hold this shard's
+	 * read lock (or another's: no lock order), so it frees the node when it
+	 * has left the shard (iter.c); else take the write lock and free it */
+	if (safemap__iter_defer_free(m, (uint32_t)(s - m->shards)))
 		return;
-	if (!safemap__lock_trywr(&s->lock))
-		return;
+	safemap__retired_drain(m, s);
+}
+
+void safemap__retired_drain(struct safemap *m, struct safemap_shard *s)
+{
+	safemap__shard_wrlock(s, SAFEMAP_OP_NONE);
 	sweep_retired(m, s);
-	safemap__lock_wrunlock(&s->lock);
+	safemap__shard_unlock(s);
 	if (__atomic_load_n(&s->reclaim, __ATOMIC_RELAXED))
 		safemap__tbl_reclaim(m, s);
 }
@@ -198,7 +245,7 @@ static void value_leaves(struct safemap *m, struct safemap_shard *s, struct safe
 		if (__atomic_load_n(&n->refs, __ATOMIC_ACQUIRE) == 1 ||
 		    __atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 			finalize(m, pos->slot);
-			safemap__free(m, n, n->r.bytes);
+			node_free(m, s, n);
 		} else {
 			retire_referenced(m, s, n);
 		}
@@ -229,7 +276,7 @@ static void inline_set(struct safemap *m, struct safemap_shard *s, struct safema
 			n->r.next = NULL;
 			if (__atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 				finalize(m, pos->slot);
-				safemap__free(m, n, n->r.bytes);
+				node_free(m, s, n);
 			} else {
 				retire_referenced(m, s, n);
 			}
@@ -344,7 +391,7 @@ int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *
 	struct safemap_node *n = NULL;
 	struct safemap_pos pos;
 
-	if (m->nodes && !(n = node_new(m, key, value, h, 1)))
+	if (m->nodes && !(n = node_new(m, s, key, value, h, 1, false)))
 		return -ENOMEM;
 	if (SAFEMAP_UNLIKELY(!s->growth_left) && make_room(m, s)) {
 		if (n)
@@ -407,25 +454,12 @@ int safemap__tbl_set(struct safemap *m, struct safemap_shard *s, struct safemap_
 		return 0;
 	}
 	/* referenced: the holders keep the old node; the map gets a new one */
-	n = node_new(m, old->data, value, old->hash, 1);
+	n = node_new(m, s, old->data, value, old->hash, 1, false);
 	if (!n)
 		return -ENOMEM;
 	memcpy(pos->slot, &n, sizeof(n));
 	node_drop(m, s, old);
 	return 0;
-}
-
-/* the shard's reference list lock, among read-lock holders */
-static void reflock(struct safemap_shard *s)
-{
-	while (__atomic_exchange_n(&s->reflock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&s->reflock, __ATOMIC_RELAXED))
-			safemap__cpu_relax();
-}
-
-static void refunlock(struct safemap_shard *s)
-{
-	__atomic_store_n(&s->reflock, 0, __ATOMIC_RELEASE);
 }
 
 #define REFS_MAX (1u << 31)
@@ -448,7 +482,7 @@ struct safemap_node *safemap__tbl_ref(struct safemap *m, struct safemap_shard *s
 					break;
 		if (!n) {
 			/* the first reference: a copy of the entry, never written again */
-			n = node_new(m, pos->slot, pos->slot + m->value_off, h, 2);
+			n = node_new(m, s, pos->slot, pos->slot + m->value_off, h, 2, true);
 			if (n) {
 				n->r.next = (struct safemap_retired *)s->refnodes;
 				s->refnodes = n;
@@ -545,6 +579,11 @@ void safemap__tbl_destroy(struct safemap *m, struct safemap_shard *s, size_t *en
 		}
 		safemap__free(m, n, n->r.bytes);
 	}
+	while ((n = s->node_cache)) {
+		s->node_cache = n->rnext;
+		safemap__free(m, n, n->r.bytes);
+	}
+	s->ncached = 0;
 	if (s->tbl)
 		safemap__free(m, s->tbl, s->tbl->r.bytes);
 	s->tbl = NULL;

@@ -37,9 +37,10 @@
  * finalizes the node's copy (which is the value that left the map) and frees
  * it. A node that leaves the map while referenced goes on its shard's list
  * s->retired (write lock); its last reference finalizes it and marks it
- * dead, and whoever next holds the shard's write lock (that last put itself
- * if it can take it without waiting and is not inside a walk of the map, or
- * the next writer that retires a node) frees it; destroy finalizes what is
+ * dead, and frees it under the shard's write lock (from inside a foreach
+ * callback of the map, the walk does that once it has left the shard:
+ * safemap__iter_defer_free(), iter.c); a writer that retires a node also
+ * frees the dead ones it finds; destroy finalizes what is
  * still referenced there and reports it. A replace while only the map holds the node updates the node too and
  * keeps it (the next reference finds the same bytes at the same address).
  * Optimistic readers never read those nodes, so they are freed at once.
@@ -238,6 +239,9 @@ SAFEMAP_HIDDEN struct safemap_node *safemap__tbl_ref(struct safemap *m, struct s
 /* Drop a reference (no lock needed): the last one of a value that left the
  * map finalizes and frees it. */
 SAFEMAP_HIDDEN void safemap__node_put(struct safemap *m, struct safemap_node *n);
+/* Free the nodes on @p s's retired list whose last reference is gone: takes
+ * and releases @p s's write lock (the caller holds no lock of the map). */
+SAFEMAP_HIDDEN void safemap__retired_drain(struct safemap *m, struct safemap_shard *s);
 /* Remove every entry (write lock); returns how many. Frees the table. */
 SAFEMAP_HIDDEN size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s);
 /* The map is being destroyed: finalize what is in @p s and what left it

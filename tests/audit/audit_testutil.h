@@ -19,13 +19,15 @@
 
 #include "../testutil.h"
 
-#define AT_MAX_EVENTS 64
+#define AT_MAX_EVENTS 128
 
 /* One delivered event, copied (the pointers in an event die with the call). */
 struct at_rec {
 	struct safemap_event ev;
 	char map_name[32];
 	unsigned char key[16];
+	char cgroup[600];         /* the writer's cgroup path */
+	char detail[800];
 };
 
 struct at_sink {
@@ -56,9 +58,13 @@ static inline void at_collect(const struct safemap_event *ev, void *ctx)
 		snprintf(r->map_name, sizeof(r->map_name), "%s", ev->map_name);
 		if (ev->key && ev->key_size <= sizeof(r->key))
 			memcpy(r->key, ev->key, ev->key_size);
+		snprintf(r->cgroup, sizeof(r->cgroup), "%s",
+			 ev->sz > offsetof(struct safemap_event, cgroup) && ev->cgroup ? ev->cgroup : "");
+		snprintf(r->detail, sizeof(r->detail), "%s", ev->detail);
 		r->ev.map_name = r->map_name;
 		r->ev.key = ev->key ? r->key : NULL;
-		r->ev.detail = "";
+		r->ev.detail = r->detail;
+		r->ev.cgroup = r->cgroup;
 	}
 }
 

@@ -228,36 +228,91 @@ struct ours {
 	int np, nm, nl;
 };
 
-static void find_ours(const struct idset *before, struct ours *o)
+/* The maps a program uses (at most 16). */
+static int prog_maps(int prog_fd, uint32_t *ids)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	info.nr_map_ids = 16;
+	info.map_ids = (uintptr_t)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return 0;
+	return info.nr_map_ids < 16 ? (int)info.nr_map_ids : 16;
+}
+
+/* Is @p map_id a probe's policy map guarding @p guarded? Other processes
+ * (other tests, other users of this machine) load audit probes too: ours
+ * is the one that guards our map. */
+static bool our_policy(uint32_t map_id, uint32_t guarded)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	char value[512];
+	bool yes = false;
+	int fd = bpf_map_get_fd_by_id(map_id);
+
+	if (fd < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(info.name, "sm_policy") == 0 &&
+	    info.value_size <= sizeof(value))
+		yes = bpf_map_lookup_elem(fd, &guarded, value) == 0;
+	close(fd);
+	return yes;
+}
+
+static void find_ours(const struct idset *before, uint32_t guarded, struct ours *o)
 {
 	static struct idset now;
 	int i;
 
 	memset(o, 0, sizeof(*o));
 	list_ids(bpf_prog_get_next_id, &now);
+	/* pass 0: the entry program (it reads our policy map); pass 1: the
+	 * exit program (it shares the entry program's other maps) */
+	for (int pass = 0; pass < 2; pass++)
 	for (i = 0; i < now.n && o->np < 16; i++) {
 		struct bpf_prog_info info = { 0 };
-		uint32_t len = sizeof(info);
-		int fd;
+		uint32_t len = sizeof(info), maps[16];
+		int fd, nm, j, k;
+		bool mine = false;
 
-		if (has_id(before, now.id[i]) || (fd = bpf_prog_get_fd_by_id(now.id[i])) < 0)
+		for (j = 0; j < o->np; j++)
+			mine = mine || o->progs[j] == now.id[i];
+		if (mine || has_id(before, now.id[i]) || (fd = bpf_prog_get_fd_by_id(now.id[i])) < 0)
 			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strncmp(info.name, "sm_", 3) == 0)
-			o->progs[o->np++] = now.id[i];
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) || strncmp(info.name, "sm_", 3) != 0) {
+			close(fd);
+			continue;
+		}
+		nm = prog_maps(fd, maps);
 		close(fd);
-	}
-	list_ids(bpf_map_get_next_id, &now);
-	for (i = 0; i < now.n && o->nm < 16; i++) {
-		struct bpf_map_info info = { 0 };
-		uint32_t len = sizeof(info);
-		int fd;
+		for (j = 0; j < nm; j++) {
+			mine = mine || (pass == 0 && our_policy(maps[j], guarded));
+			for (k = 0; pass == 1 && k < o->nm; k++)
+				mine = mine || o->maps[k] == maps[j];
+		}
+		if (!mine)
+			continue;
+		o->progs[o->np++] = now.id[i];
+		for (j = 0; j < nm; j++) {
+			struct bpf_map_info mi = { 0 };
+			uint32_t ml = sizeof(mi);
+			int mfd = bpf_map_get_fd_by_id(maps[j]);
+			bool seen = false;
 
-		if (has_id(before, now.id[i]) || (fd = bpf_map_get_fd_by_id(now.id[i])) < 0)
-			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-		    (strncmp(info.name, "sm_", 3) == 0 || strcmp(info.name, "safemap_.bss") == 0))
-			o->maps[o->nm++] = now.id[i];
-		close(fd);
+			for (k = 0; k < o->nm; k++)
+				seen = seen || o->maps[k] == maps[j];
+			if (mfd < 0 || seen || o->nm == 16) {
+				if (mfd >= 0)
+					close(mfd);
+				continue;
+			}
+			if (bpf_obj_get_info_by_fd(mfd, &mi, &ml) == 0 &&
+			    (strncmp(mi.name, "sm_", 3) == 0 || strcmp(mi.name, "safemap_.bss") == 0))
+				o->maps[o->nm++] = maps[j];
+			close(mfd);
+		}
 	}
 	list_ids(bpf_link_get_next_id, &now);
 	for (i = 0; i < now.n && o->nl < 16; i++) {
@@ -318,12 +373,13 @@ static void leftovers_test(enum safemap_audit_hook hook)
 		before->id[before->n++] = before_progs.id[i];
 	for (i = 0; i < before_maps.n && before->n < MAX_IDS; i++)
 		before->id[before->n++] = before_maps.id[i];
-	find_ours(before, &o);
+	find_ours(before, at_map_id(g_fd), &o);
 	ck_assert_msg(o.np == 2, "%d probe programs loaded, want 2 (enter + exit)", o.np);
-	ck_assert_msg(o.nm == 4, "%d probe maps, want 4 (policy, pending, reports, .bss)", o.nm);
+	ck_assert_msg(o.nm == 5, "%d probe maps, want 5 (policy, pending, cgroups, reports, .bss)",
+		      o.nm);
 	ck_assert_msg(o.nl >= 1 || hook != SAFEMAP_AUDIT_HOOK_RAW_TRACEPOINT,
 		      "raw tracepoint links are BPF links");
-	ck_assert_int_eq(still_there(&o), 2 + 4 + o.nl);
+	ck_assert_int_eq(still_there(&o), 2 + 5 + o.nl);
 
 	safemap_audit_close(a);
 	/* the ids go when the last reference does; programs free their maps

@@ -106,13 +106,15 @@ struct holes {
 	uint32_t off[8], len[8];
 };
 
-static void on_hole(uint32_t off, uint32_t len, void *ctx)
+static void on_hole(uint32_t bit_off, uint32_t bits, void *ctx) /* byte-aligned here */
 {
 	struct holes *h = ctx;
 
+	ck_assert_uint_eq(bit_off % 8, 0);
+	ck_assert_uint_eq(bits % 8, 0);
 	if (h->n < 8) {
-		h->off[h->n] = off;
-		h->len[h->n] = len;
+		h->off[h->n] = bit_off / 8;
+		h->len[h->n] = bits / 8;
 	}
 	h->n++;
 }

@@ -11,6 +11,7 @@
 #include <safemap/typed.h>
 #include <safemap/audit.h>
 #include <safemap/bpf_metrics.h>
+#include <safemap/escape.h>
 
 #include <cerrno>
 #include <cstdint>

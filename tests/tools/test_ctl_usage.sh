@@ -32,9 +32,9 @@ bad maps --warn 1.5
 bad maps --warn abc
 bad metrics --listen nowhere
 bad metrics --listen 127.0.0.1:70000
-bad metrics --listen 1234 --textfile /tmp/x.prom
+bad metrics --listen 1234 --textfile "$T_TMP/x.prom"
 bad metrics --interval 5
-bad metrics --textfile /tmp/x.prom --interval -1
+bad metrics --textfile "$T_TMP/x.prom" --interval -1
 bad metrics --audit --listen 0
 bad metrics --audit --map 1
 bad metrics --textfile ""

@@ -1,33 +1,48 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Prove that SAFEMAP_DEFINE_TYPED's wrappers reject wrong key/value types at
-# compile time: wrong_types.c with -DCASE=0 must compile, every other CASE
-# must fail with a type diagnostic, in C (incompatible pointer types as an
-# error, as GCC 14 and Clang 16 do by default) and in C++.
-# cmake -DCC=... -DCXX=... -DINC=... -DSRC=... -DCASES=N -P compile.cmake
+# compile time: wrong_types.c with -DCASE=0 must compile (without a warning,
+# under -Wall -Wextra -Werror), every other CASE must fail with a type error:
+# in C with each compiler's DEFAULT flags (no -Werror: GCC 12 and Clang 14
+# only warn about incompatible pointer types, the wrappers make it an error)
+# and in C++.
+# cmake -DCCS="gcc|clang" -DCXX=... -DINC=... -DSRC=... -DCASES=N -P compile.cmake
 set(failed 0)
-foreach(lang C CXX)
+string(REPLACE "|" ";" ccs "${CCS}")
+set(compilers)
+foreach(cc ${ccs})
+  list(APPEND compilers "C:${cc}")
+endforeach()
+list(APPEND compilers "CXX:${CXX}")
+foreach(entry ${compilers})
+  string(REGEX REPLACE "^([A-Z]+):(.*)$" "\\1" lang "${entry}")
+  string(REGEX REPLACE "^([A-Z]+):(.*)$" "\\2" comp "${entry}")
   if(lang STREQUAL C)
-    set(cmd ${CC} -std=gnu11 -Werror=incompatible-pointer-types -x c)
+    set(cmd ${comp} -x c)
   else()
-    set(cmd ${CXX} -std=c++17 -x c++)
+    set(cmd ${comp} -std=c++17 -x c++)
   endif()
   foreach(case RANGE 0 ${CASES})
+    if(case EQUAL 0)
+      set(extra -Wall -Wextra -Werror)
+    else()
+      set(extra)
+    endif()
     execute_process(
-      COMMAND ${cmd} -fsyntax-only -Wall -Wextra -Wno-unused-parameter -I${INC} -DCASE=${case} ${SRC}
+      COMMAND ${cmd} -fsyntax-only ${extra} -I${INC} -DCASE=${case} ${SRC}
       RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
     if(case EQUAL 0)
       if(NOT rc EQUAL 0)
-        message(SEND_ERROR "${lang} case 0 (right types) does not compile:\n${out}")
+        message(SEND_ERROR "${comp} case 0 (right types) does not compile cleanly:\n${out}")
         math(EXPR failed "${failed} + 1")
       endif()
     elseif(rc EQUAL 0)
-      message(SEND_ERROR "${lang} case ${case} (wrong types) compiled")
+      message(SEND_ERROR "${comp} case ${case} (wrong types) compiled:\n${out}")
       math(EXPR failed "${failed} + 1")
     elseif(NOT out MATCHES "incompatible|cannot convert|invalid conversion|no matching")
-      message(SEND_ERROR "${lang} case ${case} failed for another reason:\n${out}")
+      message(SEND_ERROR "${comp} case ${case} failed for another reason:\n${out}")
       math(EXPR failed "${failed} + 1")
     else()
-      message(STATUS "${lang} case ${case}: rejected as expected")
+      message(STATUS "${comp} case ${case}: rejected as expected")
     endif()
   endforeach()
 endforeach()

@@ -12,13 +12,15 @@
 #include <unistd.h>
 
 #include <safemap/audit.h>
+#include <safemap/escape.h>
 
 #include "cmd.h"
 #include "ctl_util.h"
 
 static const char audit_usage[] =
 	"usage: safemapctl audit (--map ID | --pin PATH)... [--allow-pid PID]... [--allow-uid UID]...\n"
-	"                        [--read-only] [--not-self] [--hook auto|tracepoint|raw]\n"
+	"                        [--allow-cgroup PATH]... [--read-only] [--not-self]\n"
+	"                        [--hook auto|tracepoint|raw]\n"
 	"                        [--duration S] [--json]\n"
 	"  Guard BPF maps with the audit probe and print every write to them by a\n"
 	"  process the policy does not allow, as it happens, until Ctrl-C (SIGINT) or\n"
@@ -29,6 +31,9 @@ static const char audit_usage[] =
 	"  --pin PATH        guard the map pinned at PATH (repeatable)\n"
 	"  --allow-pid PID   also allow this process (repeatable, up to 8)\n"
 	"  --allow-uid UID   also allow processes of this real user id (repeatable, up to 8)\n"
+	"  --allow-cgroup PATH  also allow processes in this cgroup v2 or below it (a\n"
+	"                    container): PATH under the cgroup2 mount, or relative to it\n"
+	"                    (repeatable, up to 8)\n"
 	"  --read-only       allow nobody (report every write from user space)\n"
 	"  --not-self        do not allow safemapctl itself\n"
 	"  --hook H          auto (default), tracepoint or raw (raw tracepoints)\n"
@@ -49,6 +54,7 @@ int cmd_audit(int argc, char **argv)
 		{ "pin", required_argument, NULL, 'p' },
 		{ "allow-pid", required_argument, NULL, 'P' },
 		{ "allow-uid", required_argument, NULL, 'U' },
+		{ "allow-cgroup", required_argument, NULL, 'C' },
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "not-self", no_argument, NULL, 's' },
 		{ "hook", required_argument, NULL, 'k' },
@@ -61,7 +67,8 @@ int cmd_audit(int argc, char **argv)
 	static bool json;
 	pid_t pids[SAFEMAP_AUDIT_MAX_ALLOWED];
 	uid_t uids[SAFEMAP_AUDIT_MAX_ALLOWED];
-	size_t npids = 0, nuids = 0, i;
+	uint64_t cgroups[SAFEMAP_AUDIT_MAX_CGROUPS];
+	size_t npids = 0, nuids = 0, ncgroups = 0, i;
 	enum safemap_audit_hook hook = SAFEMAP_AUDIT_HOOK_AUTO;
 	unsigned flags = 0;
 	double duration = 0, end = 0;
@@ -94,6 +101,14 @@ int cmd_audit(int argc, char **argv)
 				return ctl_error("audit", "--allow-uid: not a user id, or more than "
 						 "%d: '%s'", SAFEMAP_AUDIT_MAX_ALLOWED, optarg);
 			uids[nuids++] = (uid_t)v;
+			break;
+		case 'C':
+			if (ncgroups == SAFEMAP_AUDIT_MAX_CGROUPS)
+				return ctl_error("audit", "--allow-cgroup: at most %d",
+						 SAFEMAP_AUDIT_MAX_CGROUPS);
+			if (safemap_audit_cgroup_id(optarg, &cgroups[ncgroups]) != 0)
+				return ctl_error("audit", "--allow-cgroup: %s", safemap_last_error());
+			ncgroups++;
 			break;
 		case 'r': flags |= SAFEMAP_AUDIT_READ_ONLY; break;
 		case 's': flags |= SAFEMAP_AUDIT_NOT_SELF; break;
@@ -132,7 +147,8 @@ int cmd_audit(int argc, char **argv)
 		SAFEMAP_OPTS(safemap_audit_opts, ao, .event_fn = on_event, .event_ctx = &json,
 			     .hook = hook);
 		SAFEMAP_OPTS(safemap_audit_policy, pol, .flags = flags, .tgids = pids,
-			     .n_tgids = npids, .uids = uids, .n_uids = nuids);
+			     .n_tgids = npids, .uids = uids, .n_uids = nuids,
+			     .cgroup_ids = cgroups, .n_cgroup_ids = ncgroups);
 
 		err = safemap_audit_open(&ao, &a);
 		if (err)
@@ -154,8 +170,9 @@ int cmd_audit(int argc, char **argv)
 				ctl_json_str(stdout, safemap_audit_mode(a));
 				printf("}\n");
 			} else {
-				printf("guarding map id %d%s%s; %s\n", err, ts.t[i].pin ? " pinned at " : "",
-				       ts.t[i].pin ? ts.t[i].pin : "", safemap_audit_mode(a));
+				printf("guarding map id %d%s", err, ts.t[i].pin ? " pinned at " : "");
+				ctl_text(stdout, ts.t[i].pin ? ts.t[i].pin : "", SAFEMAP_ESCAPE_CSTR);
+				printf("; %s\n", safemap_audit_mode(a));
 			}
 		}
 	}

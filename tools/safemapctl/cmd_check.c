@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own]
- * [--json]: the static checker over BPF object files (safemap_objcheck_file()),
+ * [--json] [--verbose]: the static checker over BPF object files (safemap_objcheck_file()),
  * as text or JSON; with --pins, each map also against the map pinned at
  * DIR/NAME (--pins-own: at the object's own pin paths), before a deploy.
  * Exit 0: no findings; 1: findings; 2: usage error or an unreadable object. */
@@ -13,6 +13,7 @@
 #include <safemap/safemap.h>
 
 #include "cmd.h"
+#include "ctl_util.h"
 
 static const char *kind_name(enum safemap_objcheck_kind k)
 {
@@ -26,35 +27,29 @@ static const char *kind_name(enum safemap_objcheck_kind k)
 	case SAFEMAP_FIND_FIXED: return "fixed";
 	case SAFEMAP_FIND_PIN_REUSE: return "pin_reuse";
 	case SAFEMAP_FIND_PIN_LAYOUT: return "pin_layout";
+	case SAFEMAP_FIND_NOT_CHECKED: return "not_checked";
 	}
 	return "unknown";
 }
 
+/* Names, paths and messages come from the object: escaped (ctl_util.h). */
 static void json_str(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	ctl_json_str(stdout, s);
 }
 
 /* --pins: one line per map compared with a pinned map (issue 17). */
 static void print_pins_text(const struct safemap_objcheck *r)
 {
+	char e[4 * 256 + 1];
 	size_t i;
 
 	for (i = 0; i < r->npins; i++) {
 		const struct safemap_objcheck_pin *p = &r->pins[i];
 
-		printf("  pinned %-9s %s: ", p->map, p->path);
+		printf("  pinned %-9s ", ctl_esc(e, sizeof(e), p->map));
+		ctl_text(stdout, p->path, SAFEMAP_ESCAPE_CSTR); /* pin paths: outside strings */
+		printf(": ");
 		if (!p->id)
 			printf("nothing pinned (libbpf would create the map)\n");
 		else if (p->nfindings)
@@ -87,23 +82,36 @@ static void print_pins_json(const struct safemap_objcheck *r)
 
 static void print_text(const struct safemap_objcheck *r)
 {
+	char e1[4 * 256 + 1], e2[4 * 256 + 1], e3[4 * 256 + 1];
 	size_t i;
 
-	printf("%s: %zu map%s\n", r->path, r->nmaps, r->nmaps == 1 ? "" : "s");
+	ctl_text(stdout, r->path, SAFEMAP_ESCAPE_CSTR);
+	printf(": %zu map%s\n", r->nmaps, r->nmaps == 1 ? "" : "s");
 	for (i = 0; i < r->nmaps; i++) {
 		const struct safemap_objcheck_map *m = &r->maps[i];
 
 		printf("  %-16s %-14s key %4u %-24s value %5u %-24s max_entries %u",
-		       m->name, m->type_name, m->key_size, *m->key_type ? m->key_type : "(no BTF)",
-		       m->value_size, *m->value_type ? m->value_type : "(no BTF)", m->max_entries);
+		       ctl_esc(e1, sizeof(e1), m->name), m->type_name, m->key_size,
+		       *m->key_type ? ctl_esc(e2, sizeof(e2), m->key_type) : "(no BTF)",
+		       m->value_size,
+		       *m->value_type ? ctl_esc(e3, sizeof(e3), m->value_type) : "(no BTF)",
+		       m->max_entries);
+		if (m->max_entries_at_load)
+			printf(" (set at load: possible CPUs)");
+		if (*m->inner_of)
+			printf(" (inner map of '%s')", ctl_esc(e1, sizeof(e1), m->inner_of));
 		if (m->map_flags)
 			printf(" flags 0x%x", m->map_flags);
 		putchar('\n');
 	}
 	print_pins_text(r);
-	for (i = 0; i < r->nfindings; i++)
-		printf("  finding %s: %s\n", kind_name(r->findings[i].kind), r->findings[i].message);
-	printf("%s: %zu finding%s\n", r->path, r->nfindings, r->nfindings == 1 ? "" : "s");
+	for (i = 0; i < r->nfindings; i++) {
+		printf("  finding %s: ", kind_name(r->findings[i].kind));
+		ctl_text(stdout, r->findings[i].message, SAFEMAP_ESCAPE_CSTR);
+		putchar('\n');
+	}
+	ctl_text(stdout, r->path, SAFEMAP_ESCAPE_CSTR);
+	printf(": %zu finding%s\n", r->nfindings, r->nfindings == 1 ? "" : "s");
 }
 
 static void print_json(const struct safemap_objcheck *r)
@@ -126,7 +134,9 @@ static void print_json(const struct safemap_objcheck *r)
 		json_str(m->key_type);
 		printf(",\"value_type\":");
 		json_str(m->value_type);
-		putchar('}');
+		printf(",\"inner_of\":");
+		json_str(m->inner_of);
+		printf(",\"max_entries_at_load\":%s}", m->max_entries_at_load ? "true" : "false");
 	}
 	putchar(']');
 	if (r->npins)
@@ -137,22 +147,50 @@ static void print_json(const struct safemap_objcheck *r)
 
 		printf("%s{\"kind\":\"%s\",\"map\":", i ? "," : "", kind_name(f->kind));
 		json_str(f->map);
-		printf(",\"offset\":%u,\"len\":%u,\"expected\":%llu,\"actual\":%llu,\"message\":",
+		printf(",\"offset\":%u,\"len\":%u,\"expected\":%llu,\"actual\":%llu,"
+		       "\"bit_offset\":%u,\"bits\":%u,\"message\":",
 		       f->offset, f->len, (unsigned long long)f->expected,
-		       (unsigned long long)f->actual);
+		       (unsigned long long)f->actual, f->bit_offset, f->bits);
 		json_str(f->message);
 		putchar('}');
 	}
 	printf("]}");
 }
 
-/* libbpf's own warnings (e.g. about the ELF) go to stderr, prefixed. */
+/* libbpf's own messages (already prefixed "libbpf: "; names from the
+ * object in them escaped): with --verbose its warnings and info (twice:
+ * debug too) go to stderr; without, only the last warning is kept, to end
+ * the one-line error of an object libbpf refused. */
+static int verbose;
+static char last_warning[256];
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG)
+	char line[1024];
+	const char *s = line;
+	size_t n;
+
+	if (level == LIBBPF_DEBUG && verbose < 2)
 		return 0;
+	if (!verbose && level != LIBBPF_WARN)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || (!verbose && line[n - 1] == '.')))
+		line[--n] = '\0';
+	if (!strncmp(s, "libbpf: ", 8))
+		s += 8;
+	if (!verbose) {
+		size_t len = strlen(s) < sizeof(last_warning) ? strlen(s) : sizeof(last_warning) - 1;
+
+		memcpy(last_warning, s, len);
+		last_warning[len] = '\0';
+		return 0;
+	}
 	fputs("libbpf: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	ctl_text(stderr, s, sizeof(line));
+	fputc('\n', stderr);
+	return 0;
 }
 
 int cmd_check(int argc, char **argv)
@@ -162,30 +200,33 @@ int cmd_check(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "pins", required_argument, NULL, 'P' },
 		{ "pins-own", no_argument, NULL, 'O' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *policy = NULL, *pins = NULL;
 	bool json = false, pins_own = false;
-	size_t findings = 0;
+	size_t findings = 0, printed = 0;
 	int c, i, status = CTL_OK;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:jh", longopts, NULL)) != -1) {
+	verbose = 0;
+	while ((c = getopt_long(argc, argv, "p:jvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': policy = optarg; break;
 		case 'j': json = true; break;
 		case 'P': pins = optarg; break;
 		case 'O': pins_own = true; break;
+		case 'v': verbose++; break;
 		case 'h':
-			printf("usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json]\n");
+			printf("usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json] [--verbose]\n");
 			return CTL_OK;
 		default:
 			return CTL_ERROR;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json]\n");
+		fprintf(stderr, "usage: safemapctl check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json] [--verbose]\n");
 		return CTL_ERROR;
 	}
 	libbpf_set_print(libbpf_print);
@@ -195,15 +236,22 @@ int cmd_check(int argc, char **argv)
 		SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy_path = policy, .pins_dir = pins,
 			     .pins_own = pins_own);
 		struct safemap_objcheck *r = NULL;
-		int err = safemap_objcheck_file(argv[i], &o, &r);
+		char e[sizeof(last_warning) * 4];
+		int err;
 
+		last_warning[0] = '\0';
+		err = safemap_objcheck_file(argv[i], &o, &r);
 		if (err) {
-			fprintf(stderr, "safemapctl check: %s\n", safemap_last_error());
+			if (last_warning[0] && strstr(safemap_last_error(), "libbpf can open"))
+				fprintf(stderr, "safemapctl check: %s (libbpf: %s)\n",
+					safemap_last_error(), ctl_esc(e, sizeof(e), last_warning));
+			else
+				fprintf(stderr, "safemapctl check: %s\n", safemap_last_error());
 			status = CTL_ERROR;
 			continue;
 		}
 		if (json) {
-			if (i > optind)
+			if (printed++)
 				putchar(',');
 			print_json(r);
 		} else {

@@ -139,14 +139,14 @@ int cmd_maps(int argc, char **argv)
 		       "VALUE", "MAX", "ENTRIES", "FILL");
 		for (i = 0; i < n; i++) {
 			const struct row *r = &rows[i];
-			char ent[24] = "-", fill[16] = "-";
+			char ent[24] = "-", fill[16] = "-", name[4 * 16 + 1];
 
 			if (r->counted) {
 				snprintf(ent, sizeof(ent), "%zu", r->entries);
 				snprintf(fill, sizeof(fill), "%.1f%%", 100.0 * r->fill);
 			}
 			printf("%8u  %-16s %-20s %5u %6u %10u %10s %7s\n", safemap_bpf_id(r->h),
-			       safemap_bpf_name(r->h),
+			       ctl_esc(name, sizeof(name), safemap_bpf_name(r->h)),
 			       ctl_map_type(safemap_bpf_type(r->h), tb, sizeof(tb)),
 			       safemap_bpf_key_size(r->h), safemap_bpf_value_size(r->h),
 			       safemap_bpf_max_entries(r->h), ent, fill);

@@ -16,6 +16,7 @@
 
 #include <safemap/audit.h>
 #include <safemap/bpf_metrics.h>
+#include <safemap/escape.h>
 
 #include "cmd.h"
 #include "ctl_util.h"
@@ -73,7 +74,7 @@ static char *render(void *ctx, size_t *len)
 		buf = nb;
 		n = safemap_bpf_metrics_write_prometheus(ms.h, ms.n, &o, buf, m->cap);
 		if (n < 0) {
-			fprintf(stderr, "safemapctl metrics: %s\n", safemap_last_error());
+			ctl_error("metrics", "%s", safemap_last_error());
 			free(buf);
 			buf = NULL;
 			break;
@@ -122,7 +123,7 @@ static int write_textfile(struct metrics *m, const char *path)
 	if (!f || fwrite(buf, 1, len, f) != len || fflush(f) || fsync(fileno(f))) {
 		int err = -errno;
 
-		fprintf(stderr, "safemapctl metrics: writing %s: %s\n", tmp, strerror(errno));
+		ctl_error("metrics", "writing %s: %s", tmp, strerror(-err));
 		if (f)
 			fclose(f);
 		unlink(tmp);
@@ -134,8 +135,7 @@ static int write_textfile(struct metrics *m, const char *path)
 	if (rename(tmp, path)) {
 		int err = -errno;
 
-		fprintf(stderr, "safemapctl metrics: renaming %s to %s: %s\n", tmp, path,
-			strerror(errno));
+		ctl_error("metrics", "renaming %s to %s: %s", tmp, path, strerror(-err));
 		unlink(tmp);
 		return err;
 	}
@@ -311,7 +311,9 @@ int cmd_metrics(int argc, char **argv)
 			ctl_json_str(stdout, textfile);
 			printf(",\"interval\":%g}\n", interval);
 		} else {
-			printf("writing %s every %g s (Ctrl-C stops)\n", textfile, interval);
+			printf("writing ");
+			ctl_text(stdout, textfile, SAFEMAP_ESCAPE_CSTR);
+			printf(" every %g s (Ctrl-C stops)\n", interval);
 		}
 	}
 	next = now_s();
@@ -324,6 +326,15 @@ int cmd_metrics(int argc, char **argv)
 				next = now_s() + interval;
 		}
 		wait_for(&m, textfile ? next - now_s() : 1.0);
+	}
+	if (http) {
+		struct ctl_http_stats hs;
+
+		ctl_http_get_stats(http, &hs);
+		fprintf(stderr, "safemapctl metrics: http: %llu connections (at most %zu open), "
+			"%llu shut at the limit, %llu at the %d s deadline\n",
+			(unsigned long long)hs.accepted, hs.peak, (unsigned long long)hs.evicted,
+			(unsigned long long)hs.timed_out, CTL_HTTP_REQUEST_SECONDS);
 	}
 	ctl_http_stop(http);
 	if (m.audit) {

@@ -3,11 +3,14 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
+#include <safemap/escape.h>
 
 #include "cmd.h"
 #include "ctl_util.h"
@@ -31,14 +34,44 @@ void ctl_catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+typedef size_t (*escape_fn)(char *buf, size_t len, const char *s, size_t n);
+
+/* Write @p s escaped by @p fn on @p f (a heap buffer when it is long). */
+static void put_escaped(FILE *f, escape_fn fn, const char *s, size_t n)
+{
+	char small[512], *big;
+	size_t need = fn(small, sizeof(small), s, n);
+
+	if (need < sizeof(small) || !(big = malloc(need + 1))) {
+		fputs(small, f); /* whole, or cut at a whole unit when out of memory */
+		return;
+	}
+	fn(big, need + 1, s, n);
+	fwrite(big, 1, need, f);
+	free(big);
+}
+
+void ctl_text(FILE *f, const char *s, size_t n)
+{
+	put_escaped(f, safemap_escape_text, s, n);
+}
+
+const char *ctl_esc(char *buf, size_t len, const char *s)
+{
+	safemap_escape_text(buf, len, s, SAFEMAP_ESCAPE_CSTR);
+	return buf;
+}
+
 int ctl_error(const char *cmd, const char *fmt, ...)
 {
+	char msg[8192];
 	va_list ap;
 
-	fprintf(stderr, "safemapctl %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "safemapctl %s: ", cmd);
+	ctl_text(stderr, msg, sizeof(msg)); /* names maps, paths, arguments */
 	fputc('\n', stderr);
 	return CTL_ERROR;
 }
@@ -73,20 +106,16 @@ bool ctl_parse_seconds(const char *s, double max, double *out)
 	return true;
 }
 
-void ctl_json_str(FILE *f, const char *s)
+void ctl_json_strn(FILE *f, const char *s, size_t n)
 {
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
+	put_escaped(f, safemap_escape_json, s, n);
 	fputc('"', f);
+}
+
+void ctl_json_str(FILE *f, const char *s)
+{
+	ctl_json_strn(f, s, SAFEMAP_ESCAPE_CSTR);
 }
 
 bool ctl_target_add(struct ctl_targets *ts, const char *cmd, const char *id, const char *pin)
@@ -174,8 +203,7 @@ int ctl_open_maps(const char *cmd, const struct ctl_targets *ts, struct ctl_maps
 			continue; /* gone since it was listed */
 		if (err) {
 			if (!quiet)
-				fprintf(stderr, "safemapctl %s: skipping map id %u: %s\n", cmd, id,
-					safemap_last_error());
+				ctl_error(cmd, "skipping map id %u: %s", id, safemap_last_error());
 			continue;
 		}
 		if ((err = add(out, h))) {
@@ -226,10 +254,9 @@ void ctl_json_map(FILE *f, const struct safemap_bpf *h, bool counted, size_t ent
 
 void ctl_print_event(const struct safemap_event *ev, bool json)
 {
-	char line[1024], comm[sizeof(ev->comm) + 1] = "";
+	char line[2048];
 
-	memcpy(comm, ev->comm, sizeof(ev->comm));
-	if (!json) {
+	if (!json) { /* the format escapes the names (safemap_event_format) */
 		safemap_event_format(ev, line, sizeof(line));
 		printf("%s\n", line);
 		fflush(stdout);
@@ -242,7 +269,12 @@ void ctl_print_event(const struct safemap_event *ev, bool json)
 	ctl_json_str(stdout, ev->map_name);
 	printf(",\"map_id\":%u,\"pid\":%d,\"tid\":%d,\"uid\":%u,\"comm\":", ev->map_id, (int)ev->pid,
 	       (int)ev->tid, (unsigned)ev->uid);
-	ctl_json_str(stdout, comm);
+	ctl_json_strn(stdout, ev->comm, sizeof(ev->comm));
+	if (ev->sz > offsetof(struct safemap_event, cgroup) && ev->source == SAFEMAP_SRC_AUDIT &&
+	    ev->reason == SAFEMAP_REASON_NOT_ALLOWED) {
+		printf(",\"cgroup_id\":%llu,\"cgroup\":", (unsigned long long)ev->cgroup_id);
+		ctl_json_str(stdout, ev->cgroup ? ev->cgroup : "");
+	}
 	printf(",\"count\":%llu,\"timestamp_ns\":%llu,\"detail\":", (unsigned long long)ev->count,
 	       (unsigned long long)ev->timestamp_ns);
 	ctl_json_str(stdout, ev->detail);

@@ -25,8 +25,19 @@ bool ctl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Parse seconds (a decimal fraction) in [0, max]. */
 bool ctl_parse_seconds(const char *s, double max, double *out);
 
-/* JSON string literal of @p s on @p f. */
+/* Outside strings (map, process and BTF names, paths, arguments) are
+ * printed only through these (safemap/escape.h). */
+
+/* JSON string literal of @p s (up to its NUL or @p n bytes) on @p f:
+ * always valid UTF-8, controls as \u00NN, invalid bytes as \\xNN. */
 void ctl_json_str(FILE *f, const char *s);
+void ctl_json_strn(FILE *f, const char *s, size_t n);
+/* @p s (up to its NUL or @p n bytes) as text on @p f: controls, DEL and
+ * invalid UTF-8 as \xNN. */
+void ctl_text(FILE *f, const char *s, size_t n);
+/* @p s text-escaped into @p buf (cut at a whole unit); returns @p buf, for
+ * a printf %s. */
+const char *ctl_esc(char *buf, size_t len, const char *s);
 
 /* Maps named on the command line (--map ID, --pin PATH), in order. */
 struct ctl_targets {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* safemapctl: GET /metrics over HTTP with libmicrohttpd (one internal
  * polling thread, so responses are made one at a time), bound to a socket
- * we create (loopback by default), so the port can be 0. */
+ * we create (loopback by default), so the port can be 0. The server faces
+ * whatever connects: see http.h for its limits, and the connection guard
+ * below for how a flood of idle or slow connections is shed. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,17 @@
 #include "http.h"
 
 #ifdef SAFEMAPCTL_HTTP
+#include <pthread.h>
+#include <time.h>
+
 #include <microhttpd.h>
+
+struct conn_slot {
+	struct MHD_Connection *c; /* NULL: free */
+	int fd;
+	double since;             /* accepted, or its last request answered */
+	bool shut;                /* shutdown() done: MHD closes it next */
+};
 
 struct ctl_http {
 	struct MHD_Daemon *d;
@@ -22,7 +35,134 @@ struct ctl_http {
 	const char *path, *content_type;
 	ctl_http_render_fn fn;
 	void *ctx;
+
+	/* the connection guard: MHD's thread (notifications) and ours (the
+	 * sweep) under one lock; a slot is freed at MHD's "closed"
+	 * notification, which comes before MHD closes the fd, so an fd in a
+	 * slot is always still open */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stopping, sweeper_started;
+	pthread_t sweeper;
+	size_t live;
+	struct conn_slot slots[CTL_HTTP_MAX_CONNECTIONS];
+	struct ctl_http_stats st;
 };
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void shut(struct conn_slot *s)
+{
+	shutdown(s->fd, SHUT_RDWR); /* MHD sees the end and closes it */
+	s->shut = true;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct ctl_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn_slot *s, *oldest = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&h->lock);
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		s = *socket_context;
+		if (s && s->c == c) {
+			s->c = NULL;
+			h->live--;
+		}
+		*socket_context = NULL;
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (i = 0, s = NULL; i < CTL_HTTP_MAX_CONNECTIONS && !s; i++)
+		if (!h->slots[i].c)
+			s = &h->slots[i];
+	if (s && ci) { /* always: MHD admits at most CTL_HTTP_MAX_CONNECTIONS */
+		s->c = c;
+		s->fd = ci->connect_fd;
+		s->since = mono_now();
+		s->shut = false;
+		*socket_context = s;
+		h->live++;
+		h->st.accepted++;
+	}
+	if (h->live > h->st.peak)
+		h->st.peak = h->live;
+	/* above the soft limit: the oldest connection still waiting for its
+	 * answer makes room (a flood of idle connections cannot lock a
+	 * scraper out; it finishes in milliseconds, the flood's do not) */
+	if (h->live > CTL_HTTP_SOFT_CONNECTIONS) {
+		for (i = 0; i < CTL_HTTP_MAX_CONNECTIONS; i++) {
+			struct conn_slot *o = &h->slots[i];
+
+			if (o->c && !o->shut && o != s && (!oldest || o->since < oldest->since))
+				oldest = o;
+		}
+		if (oldest) {
+			shut(oldest);
+			h->st.evicted++;
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct ctl_http *h = cls;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_slot *s = ci ? ci->socket_context : NULL;
+
+	(void)con_cls;
+	(void)toe;
+	pthread_mutex_lock(&h->lock);
+	if (s && s->c == c)
+		s->since = mono_now(); /* the next request gets its own time */
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Every 200 ms: shut connections whose request has not been answered
+ * within CTL_HTTP_REQUEST_SECONDS of its start (however slowly its bytes
+ * trickle in: MHD's own timeout counts idle time only). */
+static void *sweep(void *arg)
+{
+	struct ctl_http *h = arg;
+	struct timespec ts;
+	size_t i;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->stopping) {
+		double now = mono_now();
+
+		for (i = 0; i < CTL_HTTP_MAX_CONNECTIONS; i++) {
+			struct conn_slot *s = &h->slots[i];
+
+			if (s->c && !s->shut && now - s->since > CTL_HTTP_REQUEST_SECONDS) {
+				shut(s);
+				h->st.timed_out++;
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 200 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&h->cond, &h->lock, &ts);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text,
 			     const char *allow)
@@ -53,17 +193,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 	(void)version;
 	(void)upload;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		if (*upload_size) { /* swallow a request body, then answer */
-			*upload_size = 0;
-			return MHD_YES;
-		}
-		if (!*con_cls) {
-			*con_cls = h;
-			return MHD_YES;
-		}
+	(void)upload_size;
+	(void)con_cls;
+	/* answered at the first call, before any body is read: a request body
+	 * is never buffered (MHD closes the connection after the answer) */
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
-	}
 	if (strcmp(url, h->path))
 		return reply(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n", NULL);
 	body = h->fn(h->ctx, &len);
@@ -99,17 +234,27 @@ int ctl_http_start(const char *addr, uint16_t port, const char *path, const char
 	h->content_type = content_type;
 	h->fn = fn;
 	h->ctx = ctx;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
 	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (h->fd < 0)
 		goto fail;
 	setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(h->fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(h->fd, 64) ||
+	if (bind(h->fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(h->fd, CTL_HTTP_BACKLOG) ||
 	    getsockname(h->fd, (struct sockaddr *)&sin, &slen))
 		goto fail;
+	if ((err = pthread_create(&h->sweeper, NULL, sweep, h))) {
+		errno = err;
+		goto fail;
+	}
+	h->sweeper_started = true;
 	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
 				handle, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)32, MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CTL_HTTP_REQUEST_SECONDS,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)CTL_HTTP_MAX_CONNECTIONS,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CTL_HTTP_CONNECTION_MEMORY,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
 	if (!h->d) {
 		errno = errno ? errno : EIO;
 		goto fail;
@@ -120,10 +265,30 @@ int ctl_http_start(const char *addr, uint16_t port, const char *path, const char
 fail:
 	err = -errno;
 	fprintf(stderr, "safemapctl metrics: --listen %s:%u: %s\n", addr, port, strerror(errno));
+	if (h->sweeper_started) {
+		pthread_mutex_lock(&h->lock);
+		h->stopping = true;
+		pthread_cond_signal(&h->cond);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->sweeper, NULL);
+	}
 	if (h->fd >= 0)
 		close(h->fd);
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 	return err;
+}
+
+void ctl_http_get_stats(struct ctl_http *h, struct ctl_http_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	*st = h->st;
+	st->live = h->live;
+	pthread_mutex_unlock(&h->lock);
 }
 
 void ctl_http_stop(struct ctl_http *h)
@@ -131,6 +296,13 @@ void ctl_http_stop(struct ctl_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->d); /* closes the listen socket it was given too */
+	pthread_mutex_lock(&h->lock);
+	h->stopping = true;
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	pthread_join(h->sweeper, NULL);
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
 
@@ -144,6 +316,12 @@ int ctl_http_start(const char *addr, uint16_t port, const char *path, const char
 	fprintf(stderr, "safemapctl metrics: --listen: this safemapctl was built without "
 			"libmicrohttpd (install libmicrohttpd-dev and rebuild)\n");
 	return -ENOTSUP;
+}
+
+void ctl_http_get_stats(struct ctl_http *h, struct ctl_http_stats *st)
+{
+	(void)h;
+	memset(st, 0, sizeof(*st));
 }
 
 void ctl_http_stop(struct ctl_http *h)

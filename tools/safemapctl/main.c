@@ -7,6 +7,7 @@
 #include <safemap/safemap.h>
 
 #include "cmd.h"
+#include "ctl_util.h"
 
 static const struct {
 	const char *name;
@@ -14,7 +15,7 @@ static const struct {
 	const char *help;
 } cmds[] = {
 	{ "check", cmd_check,
-	  "check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json]\n"
+	  "check OBJ.bpf.o... [--policy FILE] [--pins DIR | --pins-own] [--json] [--verbose]\n"
 	  "        list the maps of BPF object files (without loading them) and report\n"
 	  "        key padding holes and departures from a policy; --pins: maps pinned\n"
 	  "        under DIR by the same name that the object could not reuse, or would\n"
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "safemapctl: unknown command '%s'\n", argv[1]);
+	fputs("safemapctl: unknown command '", stderr);
+	ctl_text(stderr, argv[1], SAFEMAP_ESCAPE_CSTR);
+	fputs("'\n", stderr);
 	return usage(stderr, CTL_ERROR);
 }
