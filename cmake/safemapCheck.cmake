@@ -29,7 +29,7 @@ function(safemap_check_bpf_object target object)
     set(ctl safemapctl)
   else()
     message(FATAL_ERROR "safemap_check_bpf_object: safemapctl is not part of this libsafemap "
-                        "(built without SAFEMAP_WITH_BPF)")
+                        "(built without SAFEMAP_WITH_BPF, or not installed: Debian package safemapctl)")
   endif()
   get_filename_component(obj "${object}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
   get_filename_component(name "${obj}" NAME)

@@ -28,6 +28,13 @@ SAFEMAP_TEST_DEPS+=(pre-commit git)
 # issue 14's tests drive sockets, check strict UTF-8 and run the soak with
 # Python's standard library
 SAFEMAP_TEST_DEPS+=(python3)
+# What operators run beside it, tested for real (tests/deploy, docs/):
+# node_exporter's textfile collector, systemd-analyze (the unit), tmux
+# (safemapctl top in a terminal), doxygen + scdoc + mandoc (reference and
+# man page), lintian + dpkg-dev + file (cpack -G DEB's dpkg-shlibdeps).
+SAFEMAP_TEST_DEPS+=(prometheus-node-exporter systemd tmux doxygen mandoc lintian dpkg-dev file)
+# safemapctl(1) is built from docs/safemapctl.1.scd with every build
+SAFEMAP_BUILD_DEPS+=(scdoc)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

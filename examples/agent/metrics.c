@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <safemap/audit.h>
 #include <safemap/bpf_metrics.h>
 #if __has_include(<safemap/metrics.h>)
 #include <safemap/metrics.h>
@@ -42,10 +43,11 @@ int agent_write_metrics(struct agent *a);
 
 static int render(struct agent *a, char **buf, size_t *cap, size_t *used)
 {
-	SAFEMAP_OPTS(safemap_bpf_metrics_opts, o, .audit = a->audit);
 	struct safemap_bpf *maps[1] = { a->map };
 
-	APPEND(safemap_bpf_metrics_write_prometheus(maps, 1, &o, b_, l_));
+	APPEND(safemap_bpf_metrics_write_prometheus(maps, 1, NULL, b_, l_));
+	if (a->audit)
+		APPEND(safemap_audit_metrics_write_prometheus(a->audit, b_, l_));
 #ifdef AGENT_MAP_METRICS
 	{
 		struct safemap *um[1] = { a->procs };

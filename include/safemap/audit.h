@@ -80,7 +80,7 @@ enum safemap_audit_hook {
 
 /** Options for safemap_audit_open(); SAFEMAP_OPTS(safemap_audit_opts, o, ...). */
 struct safemap_audit_opts {
-	size_t sz;
+	size_t sz; /**< sizeof(struct safemap_audit_opts), set by SAFEMAP_OPTS() (extensible: see common.h) */
 	safemap_event_fn event_fn; /**< sink for reports and lost counts (NULL: counted only) */
 	void *event_ctx;           /**< passed to @c event_fn */
 	/** Ring buffer bytes: a power of two, at least the page size;
@@ -101,6 +101,8 @@ struct safemap_audit_opts {
 /** Most cgroups one policy can name; and all policies of one audit together
  *  name at most SAFEMAP_AUDIT_CGROUP_SLOTS distinct cgroups. */
 #define SAFEMAP_AUDIT_MAX_CGROUPS 8
+/** Distinct cgroups all policies of one audit can name together (the
+ *  probe's cgroup array). */
 #define SAFEMAP_AUDIT_CGROUP_SLOTS 64
 
 /** Policy flags. */
@@ -123,7 +125,7 @@ enum safemap_audit_policy_flags {
  * pids); READ_ONLY allows nobody.
  */
 struct safemap_audit_policy {
-	size_t sz;
+	size_t sz; /**< sizeof(struct safemap_audit_policy), set by SAFEMAP_OPTS() (extensible: see common.h) */
 	unsigned flags;           /**< enum safemap_audit_policy_flags */
 	const pid_t *tgids;       /**< allowed processes; copied */
 	size_t n_tgids;           /**< at most SAFEMAP_AUDIT_MAX_ALLOWED */
@@ -294,6 +296,31 @@ struct safemap_audit_stats {
 /** @brief Copy @p a's counters into @p out. Thread-safe. */
 SAFEMAP_API void safemap_audit_get_stats(const struct safemap_audit *a,
 					 struct safemap_audit_stats *out);
+
+/**
+ * @brief Write @p a's counters as Prometheus text exposition (format
+ *        0.0.4) into @p buf, like snprintf().
+ *
+ * Families (HELP and TYPE lines first, no labels):
+ * safemap_audit_reports_total and safemap_audit_lost_total (counters, see
+ * struct safemap_audit_stats), safemap_audit_guarded_maps (gauge). They do
+ * not overlap the families of safemap_bpf_metrics_write_prometheus() or
+ * safemap_metrics_write_prometheus(): an exporter may concatenate the
+ * outputs into one exposition.
+ *
+ * @param a the audit (open).
+ * @param buf where the text goes, NUL-terminated if @p len > 0; may be NULL
+ *        when @p len is 0 (to learn the size).
+ * @param len the size of @p buf.
+ * @return the length of the whole text (excluding the NUL): if it is >=
+ *         @p len, the text was cut. Negative errno: -EINVAL (NULL @p a, or
+ *         NULL @p buf with @p len > 0).
+ *
+ * Concurrency: thread-safe, as safemap_audit_get_stats() (may run while
+ * another thread polls).
+ */
+SAFEMAP_API int safemap_audit_metrics_write_prometheus(const struct safemap_audit *a, char *buf,
+						       size_t len);
 
 #ifdef __cplusplus
 }

@@ -51,7 +51,7 @@ struct safemap_bpf;
  * checked. Declare with SAFEMAP_OPTS(safemap_bpf_spec, s, ...).
  */
 struct safemap_bpf_spec {
-	size_t sz;
+	size_t sz; /**< sizeof(struct safemap_bpf_spec), set by SAFEMAP_OPTS() (extensible: see common.h) */
 	uint32_t map_type;        /**< enum bpf_map_type; 0 (UNSPEC) = any */
 	uint32_t key_size;        /**< bytes; 0 = any */
 	uint32_t value_size;      /**< bytes per value (per CPU for per-CPU maps); 0 = any */
@@ -71,13 +71,13 @@ typedef void (*safemap_bpf_fini_fn)(struct safemap_bpf *h, void *ctx);
 
 /** Options for the safemap_bpf_open_*() calls; SAFEMAP_OPTS(safemap_bpf_opts, o, ...). */
 struct safemap_bpf_opts {
-	size_t sz;
+	size_t sz; /**< sizeof(struct safemap_bpf_opts), set by SAFEMAP_OPTS() (extensible: see common.h) */
 	const struct safemap_bpf_spec *spec; /**< NULL = no checks; read during open only */
 	const char *name;         /**< name for events and errors; NULL = the kernel's map name */
 	safemap_event_fn event_fn;  /**< sink for this handle's events (also open mismatches) */
-	void *event_ctx;
+	void *event_ctx;            /**< passed to @c event_fn */
 	safemap_bpf_fini_fn fini;   /**< NULL = none */
-	void *fini_ctx;
+	void *fini_ctx;             /**< passed to @c fini */
 	bool no_batch;              /**< batch calls use single-element syscalls only
 	                                 (what they fall back to on kernels without batch ops) */
 };
@@ -148,10 +148,13 @@ SAFEMAP_API const char *safemap_bpf_name(const struct safemap_bpf *h);
 SAFEMAP_API uint32_t safemap_bpf_id(const struct safemap_bpf *h);
 /** @brief enum bpf_map_type of the map. */
 SAFEMAP_API uint32_t safemap_bpf_type(const struct safemap_bpf *h);
+/** @brief The kernel's key_size of the map, in bytes. */
 SAFEMAP_API uint32_t safemap_bpf_key_size(const struct safemap_bpf *h);
 /** @brief The kernel's value_size (for per-CPU maps: one CPU's value). */
 SAFEMAP_API uint32_t safemap_bpf_value_size(const struct safemap_bpf *h);
+/** @brief The kernel's max_entries of the map (its capacity bound). */
 SAFEMAP_API uint32_t safemap_bpf_max_entries(const struct safemap_bpf *h);
+/** @brief The map's creation flags (BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, ...). */
 SAFEMAP_API uint32_t safemap_bpf_map_flags(const struct safemap_bpf *h);
 /** @brief Whether values are per CPU (per-CPU hash, LRU hash, array, cgroup storage). */
 SAFEMAP_API bool safemap_bpf_is_percpu(const struct safemap_bpf *h);
@@ -336,24 +339,30 @@ enum safemap_objcheck_kind {
 
 /** One finding. */
 struct safemap_objcheck_finding {
-	enum safemap_objcheck_kind kind;
+	enum safemap_objcheck_kind kind; /**< what is wrong */
 	const char *map;      /**< map name */
-	uint32_t offset, len; /**< byte range (padding holes), else 0 */
-	uint64_t expected, actual; /**< policy value and object value (sizes, max_entries) */
+	uint32_t offset;      /**< first byte of a padding hole in the key, else 0 */
+	uint32_t len;         /**< bytes of a padding hole in the key, else 0 */
+	uint64_t expected;    /**< the policy's value (sizes, max_entries, map type), else 0 */
+	uint64_t actual;      /**< the object's value, else 0 */
 	const char *message;  /**< one line, outside names in it text-escaped (safemap/escape.h), e.g. "map 'flows' key 'struct flow': padding hole at bytes 6..7 (2 bytes)" */
-	uint32_t bit_offset, bits; /**< key_padding: the hole in bits (a bitfield's unused
-				        bits; offset/len are the bytes holding them);
-				        otherwise offset * 8, len * 8 */
+	uint32_t bit_offset;  /**< key_padding: the hole's first bit (a bitfield's unused
+			           bits; offset/len are the bytes holding them);
+			           otherwise offset * 8 */
+	uint32_t bits;        /**< key_padding: the hole's length in bits; otherwise len * 8 */
 };
 
 /** One map of the object. */
 struct safemap_objcheck_map {
-	const char *name;
-	uint32_t map_type;
+	const char *name;        /**< the map's name in the object */
+	uint32_t map_type;       /**< enum bpf_map_type */
 	const char *type_name;   /**< "hash", "array", ... */
-	uint32_t key_size, value_size, max_entries, map_flags;
+	uint32_t key_size;       /**< bytes */
+	uint32_t value_size;     /**< bytes (one CPU's for per-CPU maps) */
+	uint32_t max_entries;    /**< as declared in the object */
+	uint32_t map_flags;      /**< BPF_F_* creation flags */
 	const char *key_type;    /**< BTF type name ("struct flow_key", "__u32"), "" without BTF */
-	const char *value_type;
+	const char *value_type;  /**< BTF type name of the value, "" without BTF */
 	const char *inner_of;    /**< the inner map of a map of maps (named "OUTER.inner", from
 				      __array(values, ...)): OUTER's name; "" otherwise */
 	bool max_entries_at_load; /**< max_entries is 0 and libbpf sets it when it creates the
@@ -374,12 +383,12 @@ struct safemap_objcheck_pin {
 /** The checker's report; free with safemap_objcheck_free(). */
 struct safemap_objcheck {
 	const char *path;  /**< the file, or the object's name (safemap_objcheck_object()) */
-	size_t nmaps;
-	const struct safemap_objcheck_map *maps;
-	size_t nfindings;
-	const struct safemap_objcheck_finding *findings;
+	size_t nmaps;            /**< entries in @c maps */
+	const struct safemap_objcheck_map *maps; /**< the object's maps, in its order */
+	size_t nfindings;        /**< entries in @c findings (0: a clean object) */
+	const struct safemap_objcheck_finding *findings; /**< what the checker found */
 	size_t npins;      /**< maps compared with pinned maps (opts.pins_dir / pins_own) */
-	const struct safemap_objcheck_pin *pins;
+	const struct safemap_objcheck_pin *pins; /**< @c npins comparisons with pinned maps */
 };
 
 /** A policy built in code (or loaded from a file): the rules of the policy
@@ -390,7 +399,7 @@ struct safemap_objcheck_policy;
 /** One rule of a policy; SAFEMAP_OPTS(safemap_objcheck_rule, r, .map = "flows", ...).
  *  Zero fields demand nothing. */
 struct safemap_objcheck_rule {
-	size_t sz;
+	size_t sz; /**< sizeof(struct safemap_objcheck_rule), set by SAFEMAP_OPTS() (extensible: see common.h) */
 	const char *map;          /**< selector as in the policy file: the map's name, a glob
 				       ("*", "pid_*"), either after "MAPTYPE:" */
 	uint32_t map_type;        /**< enum bpf_map_type; 0 = any */
@@ -422,7 +431,7 @@ SAFEMAP_API void safemap_objcheck_policy_free(struct safemap_objcheck_policy *p)
 /** Options for safemap_objcheck_file() and safemap_objcheck_object();
  *  SAFEMAP_OPTS(safemap_objcheck_opts, o, ...). */
 struct safemap_objcheck_opts {
-	size_t sz;
+	size_t sz; /**< sizeof(struct safemap_objcheck_opts), set by SAFEMAP_OPTS() (extensible: see common.h) */
 	const char *policy_path; /**< policy file (format in README.md); NULL = none */
 	/** a policy built in code, read during the call only (not with policy_path) */
 	const struct safemap_objcheck_policy *policy;

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /**
  * @file safemap/bpf_metrics.h
- * @brief Prometheus text exposition for BPF map handles and the audit
- *        probe (the user-space map's writer is in safemap/metrics.h).
+ * @brief Prometheus text exposition for BPF map handles (the user-space
+ *        map's writer is in safemap/metrics.h, the audit probe's in
+ *        safemap/audit.h: safemap_audit_metrics_write_prometheus()).
  *
- * Both writers follow the Prometheus conventions: counters end in
+ * The writers follow the Prometheus conventions: counters end in
  * @c _total, sizes are in base units, every series of a map carries a
  * @c map label. Their metric families do not overlap, so an exporter may
- * concatenate the output of both into one exposition.
+ * concatenate their outputs into one exposition.
  */
 #ifndef SAFEMAP_BPF_METRICS_H
 #define SAFEMAP_BPF_METRICS_H
@@ -21,16 +22,12 @@
 extern "C" {
 #endif
 
-struct safemap_bpf;   /* safemap/bpf.h */
-struct safemap_audit; /* safemap/audit.h */
+struct safemap_bpf; /* safemap/bpf.h */
 
 /** Options for safemap_bpf_metrics_write_prometheus();
  *  SAFEMAP_OPTS(safemap_bpf_metrics_opts, o, ...). */
 struct safemap_bpf_metrics_opts {
-	size_t sz;
-	/** An audit probe whose counters to write (the safemap_audit_*
-	 *  families); NULL = none. */
-	struct safemap_audit *audit;
+	size_t sz; /**< sizeof(struct safemap_bpf_metrics_opts): set by SAFEMAP_OPTS() */
 	/** Do not count entries: leaves out safemap_bpf_map_entries and
 	 *  safemap_bpf_map_fill_ratio, and the syscalls that counting takes
 	 *  (one batch lookup per 256 entries of every map). */
@@ -38,8 +35,7 @@ struct safemap_bpf_metrics_opts {
 };
 
 /**
- * @brief Write the metrics of @p n BPF map handles (and optionally an
- *        audit probe) as Prometheus text exposition (format 0.0.4) into
+ * @brief Write the metrics of @p n BPF map handles as Prometheus text exposition (format 0.0.4) into
  *        @p buf, like snprintf().
  *
  * Families (HELP and TYPE lines first; every map series is labelled
@@ -54,10 +50,7 @@ struct safemap_bpf_metrics_opts {
  * - safemap_bpf_map_capacity_violations_total{map,id} (counter: updates
  *   through this handle refused with -E2BIG);
  * - safemap_bpf_map_bad_size_total{map,id}, safemap_bpf_map_errors_total{map,id}
- *   (counters: the handle's other refusals, see struct safemap_bpf_stats);
- * - with @c opts->audit: safemap_audit_reports_total,
- *   safemap_audit_lost_total (counters) and safemap_audit_guarded_maps
- *   (gauge), without labels.
+ *   (counters: the handle's other refusals, see struct safemap_bpf_stats).
  * A family with no series (n == 0) is left out, HELP and TYPE included.
  *
  * @param maps the handles (the caller holds a reference on each); two

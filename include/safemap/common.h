@@ -19,9 +19,14 @@
 extern "C" {
 #endif
 
+/** Major version of these headers: the shared library's SOVERSION (ABI). */
 #define SAFEMAP_VERSION_MAJOR 0
+/** Minor version of these headers: grows with new API. */
 #define SAFEMAP_VERSION_MINOR 1
+/** Patch version of these headers: fixes only. */
 #define SAFEMAP_VERSION_PATCH 0
+/** The headers' version as one number, MAJOR * 10000 + MINOR * 100 + PATCH
+ *  (0.1.0 = 100), for preprocessor tests; safemap_version() is the library's at run time. */
 #define SAFEMAP_VERSION_NUMBER \
 	(SAFEMAP_VERSION_MAJOR * 10000 + SAFEMAP_VERSION_MINOR * 100 + SAFEMAP_VERSION_PATCH)
 

@@ -70,10 +70,11 @@ enum safemap_reason {
  * the duration of the sink call: copy what you keep.
  */
 struct safemap_event {
-	size_t sz;
-	enum safemap_event_source source;
-	enum safemap_op op;
-	enum safemap_reason reason;
+	size_t sz;                /**< sizeof(struct safemap_event) of the library that
+				   *  filled it: fields past it are absent */
+	enum safemap_event_source source; /**< who emits it: the map, a BPF handle, the audit */
+	enum safemap_op op;       /**< the operation concerned */
+	enum safemap_reason reason; /**< why: full, frozen, not allowed, lost, ... */
 	int result;               /**< 0 or a negative errno: the operation's outcome
 				   *  (audit reports: the bpf() syscall's result) */
 	const char *map_name;     /**< never NULL ("" when unnamed) */

@@ -30,9 +30,9 @@ extern "C" {
 
 /** One field of a layout: its name (dotted for nested members), byte offset and size. */
 struct safemap_layout_field {
-	const char *name;
-	size_t offset;
-	size_t size;
+	const char *name; /**< field name; "a.b" for member b of nested struct a */
+	size_t offset;    /**< offsetof() in the type, in bytes */
+	size_t size;      /**< sizeof the field, in bytes */
 };
 
 /** A struct's layout as this program was compiled. */
@@ -40,7 +40,7 @@ struct safemap_layout {
 	const char *type_name;  /**< e.g. "struct stats" (the "struct " prefix is ignored) */
 	size_t size;            /**< sizeof the type */
 	size_t nfields;         /**< entries in @c fields; 0 = compare the size and name only */
-	const struct safemap_layout_field *fields;
+	const struct safemap_layout_field *fields; /**< @c nfields fields, in any order */
 };
 
 /** @cond INTERNAL */

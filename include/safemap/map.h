@@ -55,9 +55,12 @@ struct safemap;
  * @c malloc returned and the size it was asked for.
  */
 struct safemap_alloc {
+	/** Allocate @p size bytes (suitably aligned for any type, like malloc());
+	 *  NULL makes the operation fail with -ENOMEM and leave the map unchanged. */
 	void *(*malloc)(size_t size, void *ctx);
+	/** Free @p ptr, allocated by @c malloc with @p size bytes. */
 	void (*free)(void *ptr, size_t size, void *ctx);
-	void *ctx;
+	void *ctx; /**< passed to @c malloc and @c free */
 };
 
 /**

@@ -33,7 +33,7 @@ extern "C" {
  * fields that fit in @c sz and leaves the rest alone.
  */
 struct safemap_metrics {
-	size_t sz;
+	size_t sz; /**< sizeof(struct safemap_metrics) the caller knows: set it before reading */
 	/** Operations carried out, by enum safemap_op (index SAFEMAP_OP_PUT, ...):
 	 *  every call that reached its shard, whatever its result (-ENOENT,
 	 *  -EEXIST and -E2BIG included). Refusals decided before any lock
@@ -59,6 +59,10 @@ struct safemap_metrics {
 	uint64_t delete_latency_bucket[SAFEMAP_METRICS_LATENCY_BUCKETS];
 	uint64_t delete_latency_count;  /**< sum of the buckets */
 	uint64_t delete_latency_sum_ns; /**< total nanoseconds of those deletes */
+	/** Deletes refused (frozen, write in iteration, type mismatch: each
+	 *  also counted in @c refused by its reason); with ops[SAFEMAP_OP_DELETE]
+	 *  the refused share of all deletes. */
+	uint64_t delete_refused;
 };
 
 /**
@@ -84,8 +88,8 @@ SAFEMAP_API int safemap_metrics_read(struct safemap *m, struct safemap_metrics *
  *   type_mismatch, write_in_iteration, and any other reason with a count);
  * - safemap_entries{map}, safemap_max_entries{map}, safemap_frozen{map}
  *   (gauges);
- * - safemap_capacity_violations_total{map}, safemap_lock_contended_total{map}
- *   (counters);
+ * - safemap_capacity_violations_total{map}, safemap_lock_contended_total{map},
+ *   safemap_delete_refused_total{map} (counters);
  * - safemap_delete_latency_seconds{map} (histogram: _bucket{le=...}, _sum,
  *   _count), only for maps created with opts.delete_latency, and only if
  *   one is.

@@ -176,7 +176,8 @@
 	SAFEMAP_DEFINE_TYPED_BATCH_(prefix, K, V)                                             \
 	struct prefix##_semicolon_
 
-/* prefix_foreach: safemap_foreach() with typed key and value. */
+/** @brief Part of SAFEMAP_DEFINE_TYPED() (not to be used alone): generates
+ *  prefix_foreach(), safemap_foreach() with typed key and value. */
 #define SAFEMAP_DEFINE_TYPED_FOREACH_(prefix, K, V)                                           \
 	typedef int (*prefix##_foreach_fn)(const K *key, const V *value, void *ctx);         \
 	SAFEMAP_TYPED_ARG_(prefix##_ffn_, prefix##_foreach_fn);                               \
@@ -199,7 +200,9 @@
 		return safemap_foreach(prefix##_map(t), prefix##_foreach_tramp_, &f_);         \
 	}
 
-/* prefix_get_batch / put_batch / delete_batch: arrays of K and V. */
+/** @brief Part of SAFEMAP_DEFINE_TYPED() (not to be used alone): generates
+ *  prefix_get_batch(), prefix_put_batch() and prefix_delete_batch() over
+ *  arrays of K and V. */
 #define SAFEMAP_DEFINE_TYPED_BATCH_(prefix, K, V)                                              \
 	static inline __attribute__((unused)) int prefix##_get_batch(                          \
 		struct prefix *t, const K *keys_, V *values_, size_t n_, int *results_)        \

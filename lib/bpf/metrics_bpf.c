@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Prometheus text exposition (format 0.0.4) of BPF map handles and of an
- * audit probe, into a caller's buffer with snprintf's contract. Each map's
- * facts are read once, then written family by family (all lines of one
- * family together, as the format requires). */
+/* Prometheus text exposition (format 0.0.4) of BPF map handles, into a
+ * caller's buffer with snprintf's contract. Each map's facts are read once,
+ * then written family by family (all lines of one family together, as the
+ * format requires). The audit probe's families are its own writer's
+ * (lib/audit/metrics_audit.c): the map handles do not know the probe. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +11,6 @@
 
 #include <bpf/libbpf.h>
 
-#include <safemap/audit.h>
 #include <safemap/bpf_metrics.h>
 
 #include "bpf_internal.h"
@@ -110,22 +110,6 @@ static void write_maps(struct safemap__prom *o, struct mapfacts *f, size_t n, bo
 	}
 }
 
-static void write_audit(struct safemap__prom *o, const struct safemap_audit *a)
-{
-	struct safemap_audit_stats st = { 0 };
-
-	safemap_audit_get_stats(a, &st);
-	safemap__prom_family(o, "safemap_audit_reports_total", "counter",
-	       "Writes to guarded BPF maps by processes their policy does not allow, reported "
-	       "by the audit probe.");
-	safemap__prom_put(o, "safemap_audit_reports_total %llu\n", (unsigned long long)st.reports);
-	safemap__prom_family(o, "safemap_audit_lost_total", "counter",
-	       "Audit reports lost (ring buffer full or too many writes in flight).");
-	safemap__prom_put(o, "safemap_audit_lost_total %llu\n", (unsigned long long)st.lost);
-	safemap__prom_family(o, "safemap_audit_guarded_maps", "gauge", "BPF maps the audit probe guards.");
-	safemap__prom_put(o, "safemap_audit_guarded_maps %llu\n", (unsigned long long)st.guarded);
-}
-
 int safemap_bpf_metrics_write_prometheus(struct safemap_bpf *const *maps, size_t n,
 					 const struct safemap_bpf_metrics_opts *opts, char *buf,
 					 size_t len)
@@ -168,8 +152,6 @@ int safemap_bpf_metrics_write_prometheus(struct safemap_bpf *const *maps, size_t
 	if (len)
 		buf[0] = '\0';
 	write_maps(&out, f, n, !o.no_entries);
-	if (o.audit)
-		write_audit(&out, o.audit);
 	if (out.pos > INT_MAX)
 		err = safemap__errorf(-EOVERFLOW, "safemap_bpf_metrics_write_prometheus: "
 						  "%zu bytes do not fit an int", out.pos);

@@ -44,6 +44,7 @@ int safemap_metrics_read(struct safemap *m, struct safemap_metrics *out)
 		for (j = 0; j < SAFEMAP_REASON_MAX; j++)
 			mt.refused[j] += safemap__stat_read(&st->refused[j]);
 		mt.lock_contended += safemap__stat_read(&st->contended);
+		mt.delete_refused += safemap__stat_read(&st->refused_delete);
 	}
 	for (j = 0; j < SAFEMAP_OP_MAX; j++) /* shards and thread slots */
 		mt.ops[j] = safemap__stats_ops(m, j);

@@ -93,6 +93,11 @@ static void write_gauges(struct safemap__prom *o, const struct mapm *mm, size_t 
 	       "Shard lock acquisitions that had to wait.");
 	for (i = 0; i < n; i++)
 		sample(o, "safemap_lock_contended_total", mm[i].name, NULL, mm[i].mt.lock_contended);
+	safemap__prom_family(o, "safemap_delete_refused_total", "counter",
+	       "Deletes refused (frozen, write in iteration, type mismatch), each also in "
+	       "safemap_refused_total by reason.");
+	for (i = 0; i < n; i++)
+		sample(o, "safemap_delete_refused_total", mm[i].name, NULL, mm[i].mt.delete_refused);
 	safemap__prom_family(o, "safemap_frozen", "gauge", "1 if the map is frozen (read-only), else 0.");
 	for (i = 0; i < n; i++)
 		sample(o, "safemap_frozen", mm[i].name, NULL, mm[i].mt.frozen);

@@ -22,6 +22,8 @@ int safemap__refuse(struct safemap *m, struct safemap_shard *s, enum safemap_op 
 	if (!s)
 		s = key ? safemap__shard_of(m, safemap__key_hash(m, key)) : &m->shards[0];
 	safemap__stat_add(&s->stats.refused[reason], 1);
+	if (op == SAFEMAP_OP_DELETE)
+		safemap__stat_add(&s->stats.refused_delete, 1);
 	if (m->event_fn) {
 		safemap__event_init(&ev, SAFEMAP_SRC_MAP, op, reason, err);
 		ev.map_name = m->name;

@@ -23,6 +23,7 @@ struct safemap_shard_stats {
 	uint64_t ops[SAFEMAP_OP_MAX];         /* calls that reached the shard, by op */
 	uint64_t refused[SAFEMAP_REASON_MAX]; /* refusals by reason */
 	uint64_t contended;                   /* lock acquisitions that had to wait */
+	uint64_t refused_delete;              /* refused deletes (any reason) */
 };
 
 static inline void safemap__stat_add(uint64_t *c, uint64_t n)

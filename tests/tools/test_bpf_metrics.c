@@ -164,17 +164,24 @@ START_TEST(test_audit_families)
 	struct safemap_bpf *maps[1] = { h };
 	struct safemap_audit *a = NULL;
 	static char buf[16384];
-	int err;
+	char small[40];
+	int err, n;
 
 	err = safemap_audit_open(NULL, &a);
 	ck_assert_msg(err == 0, "safemap_audit_open: %d %s", err, safemap_last_error());
 	ck_assert_int_gt(safemap_audit_guard_handle(a, h, NULL), 0);
-	{
-		SAFEMAP_OPTS(safemap_bpf_metrics_opts, o, .audit = a);
-
-		ck_assert_int_gt(safemap_bpf_metrics_write_prometheus(maps, 1, &o, buf, sizeof(buf)),
-				 0);
-	}
+	/* the map handles' writer knows nothing of the probe */
+	ck_assert_int_gt(safemap_bpf_metrics_write_prometheus(maps, 1, NULL, buf, sizeof(buf)), 0);
+	ck_assert_ptr_null(strstr(buf, "safemap_audit_"));
+	/* the audit's own writer, with snprintf's contract */
+	ck_assert_int_eq(safemap_audit_metrics_write_prometheus(NULL, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(safemap_audit_metrics_write_prometheus(a, NULL, 10), -EINVAL);
+	n = safemap_audit_metrics_write_prometheus(a, NULL, 0);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(safemap_audit_metrics_write_prometheus(a, small, sizeof(small)), n);
+	ck_assert_uint_eq(strlen(small), sizeof(small) - 1);
+	ck_assert_int_eq(safemap_audit_metrics_write_prometheus(a, buf, sizeof(buf)), n);
+	ck_assert_uint_eq(strlen(buf), (size_t)n);
 	ck_assert(has_line(buf, "# TYPE safemap_audit_reports_total counter"));
 	ck_assert(has_line(buf, "safemap_audit_reports_total 0"));
 	ck_assert(has_line(buf, "# TYPE safemap_audit_lost_total counter"));

@@ -77,6 +77,8 @@ static void workload(struct safemap *m)
 	ck_assert_int_eq(safemap_freeze(m), 0);
 	for (k = 0; k < 4; k++)
 		ck_assert_int_eq(put(m, k, SAFEMAP_ANY), -EPERM);
+	k = 5;
+	ck_assert_int_eq(safemap_delete(m, &k), -EPERM);
 }
 
 START_TEST(counts_equal_operations)
@@ -101,7 +103,8 @@ START_TEST(counts_equal_operations)
 	ck_assert_uint_eq(mt.refused[SAFEMAP_REASON_FULL], 3);
 	ck_assert_uint_eq(mt.capacity_violations, 3);
 	ck_assert_uint_eq(mt.refused[SAFEMAP_REASON_WRITE_IN_ITERATION], 2);
-	ck_assert_uint_eq(mt.refused[SAFEMAP_REASON_FROZEN], 4);
+	ck_assert_uint_eq(mt.refused[SAFEMAP_REASON_FROZEN], 5);
+	ck_assert_uint_eq(mt.delete_refused, 2 + 1); /* in iteration, frozen */
 	for (r = 0; r < SAFEMAP_REASON_MAX; r++)
 		ck_assert_int_eq((long)mt.refused[r], events[r]);
 	ck_assert_uint_eq(mt.entries, 7);
@@ -330,7 +333,8 @@ START_TEST(prometheus_text_parses_and_matches)
 	ck_assert_double_eq(value_of(p, "safemap_ops_total{map=\"counted\",op=\"foreach\"}"), 2);
 	ck_assert_double_eq(value_of(p, "safemap_ops_total{map=\"counted\",op=\"snapshot\"}"), 3);
 	ck_assert_double_eq(value_of(p, "safemap_refused_total{map=\"counted\",reason=\"full\"}"), 3);
-	ck_assert_double_eq(value_of(p, "safemap_refused_total{map=\"counted\",reason=\"frozen\"}"), 4);
+	ck_assert_double_eq(value_of(p, "safemap_refused_total{map=\"counted\",reason=\"frozen\"}"), 5);
+	ck_assert_double_eq(value_of(p, "safemap_delete_refused_total{map=\"counted\"}"), 3);
 	ck_assert_double_eq(
 		value_of(p, "safemap_refused_total{map=\"counted\",reason=\"write_in_iteration\"}"), 2);
 	ck_assert_double_eq(value_of(p, "safemap_entries{map=\"counted\"}"), 7);

@@ -14,5 +14,6 @@ int cmd_maps(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif /* SAFEMAPCTL_CMD_H */

@@ -7,6 +7,7 @@
  * metrics cannot be read, served or written. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -50,11 +51,26 @@ struct metrics {
 	size_t cap; /* buffer size that fitted last time */
 };
 
+/* The BPF maps' exposition, then the audit's, into buf (snprintf-like). */
+static int render_into(struct metrics *m, struct ctl_maps *ms, char *buf, size_t cap)
+{
+	SAFEMAP_OPTS(safemap_bpf_metrics_opts, o, .no_entries = m->no_entries);
+	int n, k;
+
+	n = safemap_bpf_metrics_write_prometheus(ms->h, ms->n, &o, buf, cap);
+	if (n < 0 || !m->audit)
+		return n;
+	k = safemap_audit_metrics_write_prometheus(m->audit, (size_t)n < cap ? buf + n : NULL,
+						   (size_t)n < cap ? cap - (size_t)n : 0);
+	if (k < 0)
+		return k;
+	return (size_t)n + (size_t)k > INT_MAX ? -EOVERFLOW : n + k;
+}
+
 /* The exposition, malloc'ed; NULL on failure (message on stderr). */
 static char *render(void *ctx, size_t *len)
 {
 	struct metrics *m = ctx;
-	SAFEMAP_OPTS(safemap_bpf_metrics_opts, o, .audit = m->audit, .no_entries = m->no_entries);
 	struct ctl_maps ms;
 	char *buf = NULL;
 	int n;
@@ -72,7 +88,7 @@ static char *render(void *ctx, size_t *len)
 			break;
 		}
 		buf = nb;
-		n = safemap_bpf_metrics_write_prometheus(ms.h, ms.n, &o, buf, m->cap);
+		n = render_into(m, &ms, buf, m->cap);
 		if (n < 0) {
 			ctl_error("metrics", "%s", safemap_last_error());
 			free(buf);

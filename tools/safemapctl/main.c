@@ -24,6 +24,10 @@ static const struct {
 	  "maps [--map ID]... [--pin PATH]... [--type TYPE] [--warn RATIO] [--json]\n"
 	  "        every BPF map with type, key/value size, max_entries, entries and fill\n"
 	  "        ratio, fullest first; exit 1 if a map reached --warn" },
+	{ "top", cmd_top,
+	  "top [--map ID]... [--pin PATH]... [--type TYPE] [--audit] [--interval S] [--once]\n"
+	  "        a live view of BPF maps, fullest first: fill bars, entries/max_entries,\n"
+	  "        with --audit E2BIG/s, illegal writes/s and lost reports/s; q quits" },
 	{ "audit", cmd_audit,
 	  "audit (--map ID | --pin PATH)... [--allow-pid PID]... [--allow-uid UID]... [--json]\n"
 	  "        guard maps with the audit probe and print illegal writes until Ctrl-C;\n"
