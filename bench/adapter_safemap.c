@@ -6,10 +6,10 @@
 
 static void *sm_create(size_t expected)
 {
-	SAFEMAP_OPTS(safemap_opts, o, .name = "bench", .key_size = 8, .value_size = 8);
+	SAFEMAP_OPTS(safemap_opts, o, .name = "bench", .key_size = 8, .value_size = 8,
+		     .expected_entries = expected);
 	struct safemap *m = NULL;
 
-	(void)expected; /* libsafemap grows per shard; no pre-sizing option */
 	return safemap_create(&o, &m) ? NULL : m;
 }
 
@@ -30,6 +30,7 @@ static bool sm_update(void *m, uint64_t k, uint64_t v)
 
 const struct bench_map bench_safemap = {
 	.name = "libsafemap",
+	.flags = BENCH_PRESIZE,
 	.create = sm_create,
 	.destroy = sm_destroy,
 	.get = sm_get,

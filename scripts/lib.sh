@@ -9,9 +9,10 @@ export SAFEMAP_ROOT
 
 # Packages every build needs; the tests add clang for the sanitizer builds.
 # The benchmark's peers (bench/adapter_*) are built in every normal build, so
-# they are part of the build deps.
-SAFEMAP_BENCH_DEPS=(libglib2.0-dev liburcu-dev libtbb-dev libcuckoo-dev libabsl-dev)
-SAFEMAP_BUILD_DEPS=(cmake make gcc g++ pkg-config uthash-dev check libsubunit-dev
+# they are part of the build deps. uthash is only a peer (and bench_maps'
+# reference model) now: the library has its own table (lib/map/table.h).
+SAFEMAP_BENCH_DEPS=(uthash-dev libglib2.0-dev liburcu-dev libtbb-dev libcuckoo-dev libabsl-dev)
+SAFEMAP_BUILD_DEPS=(cmake make gcc g++ pkg-config check libsubunit-dev
                     libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
                     "${SAFEMAP_BENCH_DEPS[@]}")
 SAFEMAP_TEST_DEPS=(clang libclang-rt-14-dev)

@@ -2,7 +2,8 @@
 /**
  * @file safemap/map.h
  * @brief The concurrent map: fixed-size byte keys and values, sharded, each
- *        shard a cache-line-aligned reader-writer lock over a uthash table.
+ *        shard a cache-line-aligned reader-writer lock over the map's own
+ *        open-addressing table.
  *
  * Concurrency contract (applies to every call below unless it says otherwise):
  * - any number of threads may call put/get/delete/count on one map at once;
@@ -37,20 +38,21 @@ extern "C" {
 struct safemap;
 
 /**
- * Allocator hook. Every allocation the map makes goes through it (chunks of
- * entries, bucket arrays, table headers). @c free receives the size that was
- * allocated. The map keeps what it allocated (freed entries and replaced
- * bucket arrays are reused, never returned) until safemap_destroy(), which
- * frees it all: a map holds on to its peak memory. @c malloc is called with a
- * shard lock held, from any thread that writes: both must be thread-safe and
- * must not call into the map.
+ * Allocator hook. Every allocation the map makes goes through it (table
+ * arrays, nodes of large or referenced entries). @c free receives the size
+ * that was allocated. Memory goes back as the map shrinks: a replaced table
+ * array or a deleted node is freed once no lock-free reader can still be
+ * reading it (a grace period; at the latest by safemap_destroy()). @c malloc
+ * and @c free are called with a shard lock held or not, from any thread that
+ * uses the map (also from safemap_get_ref() and safemap_ref_put()): both
+ * must be thread-safe and must not call into the map.
  *
  * Alignment: @c malloc must return memory aligned for a pointer (8 bytes on
  * 64-bit systems; malloc() gives 16). What needs more is aligned by the map
  * itself inside a slightly larger block (the map and its shards to 64 bytes,
- * a cache line; entry chunks and table blocks to 16), so a hook need not
- * honour any larger alignment. @c free receives exactly the pointer @c malloc
- * returned and the size it was asked for.
+ * a cache line); table arrays and nodes assume no more than 8, so a hook
+ * need not honour any larger alignment. @c free receives exactly the pointer
+ * @c malloc returned and the size it was asked for.
  */
 struct safemap_alloc {
 	/** Allocate @p size bytes (suitably aligned for any type, like malloc());
@@ -121,6 +123,13 @@ struct safemap_opts {
 	 *  nanoseconds, striped per shard group), exported by the metrics; off
 	 *  by default (it reads the clock twice per delete). */
 	bool delete_latency;
+	/** Entries the map is expected to hold (a sizing hint, not a bound):
+	 *  each shard's first table has room for its share, so filling the
+	 *  map to this size rehashes nothing. 0 = grow from small tables (a
+	 *  bounded map starts with room for its share of max_entries, up to
+	 *  65536 entries for the whole map). Tables still shrink when entries
+	 *  are deleted, but not below this share while the shard has any. */
+	size_t expected_entries;
 };
 
 /**
@@ -216,9 +225,14 @@ struct safemap_ref {
  *        (the value is then finalized when the last reference goes).
  * @param ref receives the reference; empty on error.
  * @return 0; -ENOENT (absent); -EOVERFLOW (2^31 references to one entry);
- *         -EINVAL (NULL argument).
+ *         -ENOMEM (the first reference to an entry of a map whose entries
+ *         live in the table's slots, key + value up to 32 bytes: it copies
+ *         the entry to a node of its own; map unchanged); -EINVAL (NULL
+ *         argument).
  *
- * Concurrency: takes the key's shard read lock briefly; never allocates.
+ * Concurrency: takes the key's shard read lock briefly. Allocates only for
+ * the first reference to a small (inline) entry; later references to it,
+ * and every reference in maps of larger entries, never allocate.
  * The referenced bytes are never written again by the map, so any number of
  * threads may read them without a lock. Do not write through the pointers.
  * Every reference must be dropped before safemap_destroy().

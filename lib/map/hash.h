@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The map's key hash: one 64-bit value per call; the shard comes from its
- * high 32 bits, the uthash bucket from its low 32 bits. Seeded per map, so
+ * high 32 bits, the table's group, tag and overflow bit from the rest
+ * (table.h). Seeded per map, so
  * an outsider who controls keys cannot aim them all at one shard. */
 #ifndef SAFEMAP_LIB_MAP_HASH_H
 #define SAFEMAP_LIB_MAP_HASH_H

@@ -14,8 +14,8 @@ struct iter_frame {
 	struct iter_frame *up;
 	int32_t shard; /* whose read lock this frame holds now, -1 between shards */
 	bool locked;   /* this frame took that read lock (not an outer frame) */
-	/* a callback's ref_put left a retired entry of @shard to free
-	 * (refs.h): drain it once the walk has left the shard */
+	/* a callback's ref_put left a dead node of @shard to free (table.h:
+	 * the retired list): drain it once the walk has left the shard */
 	bool deferred;
 	/* deferred entries of shards that could not be drained on leaving
 	 * them (the thread still held other shards of the map): drain every
@@ -211,7 +211,8 @@ int safemap_foreach(struct safemap *m, safemap_foreach_fn fn, void *ctx)
 	iter_top = &f;
 	for (i = 0; i <= m->shard_mask && !ret; i++) {
 		struct safemap_shard *s = &m->shards[i];
-		struct safemap_entry *e;
+		struct safemap_tbl_it it;
+		struct safemap_pos pos;
 
 		locked = safemap__iter_rdlock(m, i, outer_max);
 		if (locked < 0) {
@@ -220,8 +221,9 @@ int safemap_foreach(struct safemap *m, safemap_foreach_fn fn, void *ctx)
 		}
 		f.shard = (int32_t)i;
 		f.locked = locked;
-		for (e = s->head; e && !ret; e = e->hh.next)
-			ret = fn(e->data, safemap__entry_value(m, e), ctx);
+		safemap__tbl_it_init(s, &it);
+		while (!ret && safemap__tbl_it_next(m, &it, &pos))
+			ret = fn(safemap__tbl_key(m, &pos), safemap__tbl_value(m, &pos), ctx);
 		f.shard = -1;
 		f.locked = false;
 		if (locked) {

@@ -149,6 +149,22 @@ static inline bool safemap__lock_tryrd(struct safemap_lock *l)
 	return ok;
 }
 
+/* Take the lock for writing only if it is free: true if taken. */
+static inline bool safemap__lock_trywr(struct safemap_lock *l)
+{
+	uint64_t v = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
+	bool ok;
+
+	safemap__tsan_pre_lock(l, SAFEMAP_TSAN_TRY);
+	ok = !(v & (SAFEMAP_LOCK_W | SAFEMAP_LOCK_WW | SAFEMAP_LOCK_READERS)) &&
+	     __atomic_compare_exchange_n(&l->word, &v, v | SAFEMAP_LOCK_W, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED);
+	if (ok)
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	safemap__tsan_post_lock(l, SAFEMAP_TSAN_TRY | (ok ? 0 : SAFEMAP_TSAN_FAILED));
+	return ok;
+}
+
 /* Take the lock for reading, waiting at most @p timeout_ms: true if taken. */
 SAFEMAP_HIDDEN bool safemap__lock_rd_timed(struct safemap_lock *l, unsigned timeout_ms);
 

@@ -31,19 +31,29 @@ static uint64_t random_seed(const void *salt)
 	return safemap__hash_final((uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)salt);
 }
 
-/* Buckets for a shard's share of max_entries at the target load (0 when
- * unbounded: shards grow from uthash's 32). Capped, so that a huge bound
- * does not cost its full bucket arrays up front. */
-static unsigned presize_buckets(size_t max_entries, unsigned shards)
+/* A bounded map's shard starts with the groups its share of max_entries
+ * needs at load 0.8, but the whole map presizes for at most
+ * PRESIZE_MAX entries (beyond, shards grow as they fill): a huge bound
+ * costs nothing up front. 0 when unbounded. */
+#define PRESIZE_MAX 65536u
+static uint64_t groups_for(uint64_t share)
 {
-	uint64_t want = ((uint64_t)max_entries + shards - 1) / shards * 100 / SAFEMAP_MAX_LOAD_PCT;
-	unsigned n = 32;
+	return (share * 10 + 8 * SAFEMAP_GROUP_SLOTS - 1) / (8 * SAFEMAP_GROUP_SLOTS);
+}
 
-	if (!max_entries)
-		return 0;
-	while (n < want && n < (1u << 20))
-		n <<= 1;
-	return n;
+static uint32_t presize_groups(size_t max_entries, size_t expected, unsigned shards)
+{
+	uint64_t share = ((uint64_t)max_entries + shards - 1) / shards;
+	uint64_t cap = PRESIZE_MAX / shards ? PRESIZE_MAX / shards : 1;
+	uint64_t g = 0, want;
+
+	if (max_entries)
+		g = groups_for(share < cap ? share : cap);
+	/* the explicit hint: its whole share (a table of at most 2^28 groups) */
+	want = groups_for(((uint64_t)expected + shards - 1) / shards);
+	if (want > g)
+		g = want;
+	return (uint32_t)(g < (1u << 28) ? g : (1u << 28));
 }
 
 static int check_opts(const struct safemap_opts *o)
@@ -123,19 +133,18 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	m->key_size = (uint32_t)o.key_size;
 	m->value_size = (uint32_t)o.value_size;
 	m->value_off = (uint32_t)((o.key_size + 7) & ~(size_t)7);
-	m->entry_size = (sizeof(struct safemap_entry) + m->value_off + o.value_size + 7) & ~(size_t)7;
+	safemap__tbl_layout(m);
 	m->max_entries = o.max_entries;
 	m->event_fn = o.event_fn;
 	m->event_ctx = o.event_ctx;
 	m->seed = random_seed(m);
 	m->hash_bits = o.hash_bits < 64 ? o.hash_bits : 0;
-	safemap__pool_init(m);
+	safemap__epoch_init();
 
 	name_len = o.name ? strlen(o.name) : 0;
 	m->name = safemap__malloc(m, name_len + 1);
 	if (!m->name || init_shards(m, o.shards ? o.shards : default_shards())) {
 		safemap__free(m, m->name, name_len + 1);
-		safemap__pool_destroy(m);
 		safemap__free(m, m->raw, MAP_RAW_SIZE);
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
@@ -149,64 +158,29 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 		safemap_destroy(m);
 		return safemap__errorf(-ENOMEM, "safemap_create: out of memory");
 	}
-	m->presize_buckets = presize_buckets(m->max_entries, m->shard_mask + 1);
+	/* quotas (ops.c) stay below the watermark and max_entries */
+	m->portion_limit = m->watermark && m->watermark - 1 < m->max_entries ? m->watermark - 1
+									     : m->max_entries;
+	m->presize_groups = presize_groups(m->max_entries, o.expected_entries, m->shard_mask + 1);
 	*out = m;
 	return 0;
 }
 
-/* Lines destroy logs about single entries left referenced; then one sum. */
-#define DESTROY_LOG_ENTRIES 32
-
-/* Destroy's report of one entry still referenced (@p refs references not
- * dropped); @p retired: deleted or replaced (or cleared) while referenced. */
-static void report_referenced(struct safemap *m, uint32_t shard, uint32_t refs, bool retired,
-			      size_t *entries)
-{
-	if (++*entries <= DESTROY_LOG_ENTRIES)
-		safemap__log(SAFEMAP_LOG_WARN,
-			     "safemap_destroy: map '%s': %u reference%s not dropped to an entry of shard %u (%s; finalized now)",
-			     m->name, refs, refs == 1 ? "" : "s", shard,
-			     retired ? "deleted, replaced or cleared" : "still in the map");
-}
-
 void safemap_destroy(struct safemap *m)
 {
-	struct safemap_entry *e;
 	size_t referenced = 0, retired = 0, refs = 0;
 	uint32_t i;
 
 	if (!m)
 		return;
-	/* entries live in their shard's slab and tables in the pool: finalize
-	 * the values, then hand back the chunks and blocks wholesale */
+	/* finalize the values (and those that left the map while referenced),
+	 * free tables, nodes and retired memory */
 	for (i = 0; i <= m->shard_mask; i++) {
 		struct safemap_shard *s = &m->shards[i];
 
-		for (e = s->head; e; e = e->hh.next) {
-			if (!safemap__entry_private(e)) {
-				refs += e->refs - 1;
-				report_referenced(m, i, e->refs - 1, false, &referenced);
-			}
-			if (m->has_finalizer)
-				safemap__finalize(m, e);
-		}
-		/* values that left the map while referenced (refs.h): their last
-		 * reference was never dropped, so they were never finalized
-		 * (issue 13 item 4); a deferred one was (it cannot be left over
-		 * once every walk has ended, but it would not count) */
-		for (e = s->retired; e; e = e->hh.next) {
-			if (__atomic_load_n(&e->spare, __ATOMIC_ACQUIRE) == SAFEMAP__ENTRY_DEFERRED)
-				continue;
-			refs += e->refs;
-			retired++;
-			report_referenced(m, i, e->refs, true, &referenced);
-			if (m->has_finalizer)
-				safemap__finalize(m, e);
-		}
-		safemap__slab_destroy(m, s);
+		safemap__tbl_destroy(m, s, &referenced, &refs, &retired);
 		safemap__lock_destroy(&s->lock);
 	}
-	safemap__pool_destroy(m);
 	if (referenced)
 		safemap__log(SAFEMAP_LOG_WARN,
 			     "safemap_destroy: map '%s': %zu entries still referenced (%zu references not dropped; "

@@ -13,62 +13,35 @@
 #include "hash.h"
 #include "hist.h"
 #include "lock.h"
-#include "slab.h"
+#include "table.h"
 #include "stats.h"
-
-/* uthash, configured so that every allocation goes through the map's
- * pool (slab.h: the map's allocator underneath, freed blocks kept for reuse
- * until destroy) and an allocation failure is reported, never fatal. Every
- * function that uses a HASH_* macro that allocates or frees must have
- * `struct safemap *m` and `int oomed` in scope. */
-#define HASH_NONFATAL_OOM 1
-#define uthash_malloc(sz) safemap__pool_malloc(m, (sz))
-#define uthash_free(ptr, sz) safemap__pool_free(m, (ptr), (sz))
-#define uthash_nonfatal_oom(obj) (oomed = 1)
-#include <uthash.h>
 
 #define SAFEMAP_CACHELINE 64
 #define SAFEMAP_MAX_SHARDS 65536u
 
-/* One entry: the uthash handle, then the key and the value inline. Entries
- * live in their shard's slab until destroy (slab.h). Whatever code does with
- * an entry, in or out of the table, its hh.hh_next must only ever hold NULL
- * or the address of an entry of the same shard: optimistic gets follow it
- * without a lock (see safemap__get_optimistic()). */
-struct safemap_entry {
-	UT_hash_handle hh;
-	/* safety: references. The map holds 1 while the entry is in the table;
-	 * each safemap_ref holds 1. Raised only under the shard lock (read or
-	 * write) on a linked entry, so under the shard WRITE lock it can only go
-	 * down. Whoever takes it to 0 finalizes the value and frees the entry
-	 * (under the shard write lock). See refs.h. */
-	uint32_t refs;
-	uint32_t spare;
-	unsigned char data[] __attribute__((aligned(8))); /* key_size bytes, padding, value at m->value_off */
-};
-
 /* A shard: one cache line holds all an optimistic get reads (the lock word,
- * which carries the version, and a copy of uthash's bucket array pointer and
- * mask that writers refresh at unlock) and all an insert or delete writes
- * (lock, table head, count, slab). Readers never write the shard; writers
- * count their operations in their thread slot, not here. */
+ * which carries the version, and the table pointer) and all an insert or
+ * delete writes (lock, count, growth_left). Readers never write the shard;
+ * writers count their operations in their thread slot, not here. The table
+ * itself is table.h's. */
 struct safemap_shard {
 	/* line 0 */
-	struct safemap_lock lock;   /* lock.h: reader-writer lock + version */
-	unsigned mask;              /* view: number of buckets - 1 */
-	UT_hash_bucket *buckets;    /* view: the bucket array; NULL when empty */
-	struct safemap_entry *head; /* uthash table; NULL when empty */
-	size_t count;               /* written under the write lock, read atomically */
-	struct safemap_slab slab;   /* this shard's entries (write lock) */
+	struct safemap_lock lock;         /* lock.h: reader-writer lock + version */
+	struct safemap_tbl *tbl;          /* table.h; NULL when empty */
+	size_t count;                     /* written under the write lock, read atomically */
+	uint32_t growth_left;             /* inserts before the table must be rehashed */
+	uint32_t reflock;                 /* table.h: refnodes among read-lock holders */
+	uint32_t dirty_left;              /* table.h: erasures in overflowed groups before a rehash */
+	struct safemap_node *refnodes;    /* table.h: referenced entries of an inline map */
+	struct safemap_tslot *tslots;     /* the map's thread slots */
+	uint32_t reclaim;                 /* retired memory waits: reclaim after unlock */
+	uint32_t quota;                   /* bounded maps: entries reserved for this shard (ops.c) */
 	/* cold */
-	struct safemap_tslot *tslots; /* the map's thread slots */
-	struct safemap_chunk *chunks; /* every slab chunk, for destroy */
-	uint32_t chunk_entries;       /* entries the next chunk holds */
-	/* contract: entries unlinked while referenced (retired, refs > 0),
-	 * linked through hh.prev/hh.next (unused once out of the table; never
-	 * hh.hh_next, which optimistic readers follow); write lock held. Lets
-	 * destroy report and finalize them (refs.h). */
-	struct safemap_entry *retired;
+	struct safemap_retired *limbo __attribute__((aligned(SAFEMAP_CACHELINE))); /* epoch.h */
+	size_t limbo_bytes;
+	struct safemap_node *retired;     /* table.h: left the map while referenced */
+	struct safemap_node *node_cache;  /* table.h: freed copies of an inline map (reflock) */
+	uint32_t ncached;
 	struct safemap_shard_stats stats;
 } __attribute__((aligned(SAFEMAP_CACHELINE)));
 
@@ -80,28 +53,32 @@ struct safemap {
 	uint32_t key_size;
 	uint32_t value_size;
 	uint32_t value_off;
-	size_t entry_size;         /* a multiple of 8: the stride in slab chunks */
-	size_t max_entries;        /* 0 = unbounded */
+	uint16_t slot_size;        /* table.h: bytes per slot */
+	uint16_t group_size;       /* table.h: bytes per group */
 	/* iter: read by every write (and by get): SAFEMAP__GUARD_FROZEN | the
 	 * number of foreach calls running on this map (any thread) */
 	uint32_t guard;
+	size_t max_entries;        /* 0 = unbounded */
 	bool custom_alloc;
 	/* safety: one byte each, in the padding of this line */
 	uint8_t notify;            /* SAFEMAP__NOTIFY_* bits: events to emit after a write */
 	bool has_finalizer;        /* finalize != NULL */
 	uint8_t hash_bits;         /* 0, or the narrow test hash's width */
+	bool nodes;                /* table.h: entries live in nodes, slots hold pointers */
 	struct safemap__hist *delete_hist; /* NULL unless opts.delete_latency */
 	/* written by inserts and deletes only when max_entries != 0; read by
 	 * inserts after they reserved their slot */
-	size_t total __attribute__((aligned(SAFEMAP_CACHELINE)));
+	size_t total __attribute__((aligned(SAFEMAP_CACHELINE))); /* entries + shard quotas */
 	size_t watermark;          /* total that emits WATERMARK when reached upwards; 0 = none */
-	unsigned presize_buckets;  /* a shard's table starts with this many (bounded maps) */
+	size_t portion_limit;      /* quotas only while total + margin stays below (ops.c) */
+	uint32_t quota_out;        /* some shard may hold a quota */
+	uint32_t presize_groups;   /* a shard's first table has this many groups (bounded maps) */
+	uint32_t node_size;        /* bytes of a node (table.h) */
 	/* cold */
 	struct safemap_alloc alloc __attribute__((aligned(SAFEMAP_CACHELINE)));
 	safemap_event_fn event_fn;
 	void *event_ctx;
 	struct safemap_tslot *tslots; /* SAFEMAP_TSLOTS per-thread counters */
-	struct safemap_pool pool;  /* uthash's blocks */
 	void *shards_raw;
 	size_t shards_raw_size;
 	char *name;
@@ -145,51 +122,10 @@ static inline void safemap__free(struct safemap *m, void *ptr, size_t size)
 		m->alloc.free(ptr, size, m->alloc.ctx);
 }
 
-/* A never used entry from the newest chunk (one is left). Its hh.hh_next is
- * set to NULL before anything else, with a store the compiler keeps and
- * does not move: from then on it is NULL or an entry, so an optimistic reader
- * that reaches the entry (through a link uthash writes later) never follows
- * a wild pointer. Chunks are not zeroed (a write miss per entry). */
-static inline struct safemap_entry *safemap__slab_carve(struct safemap *m, struct safemap_shard *s)
-{
-	struct safemap_entry *e = (struct safemap_entry *)s->slab.next;
-
-	s->slab.next += m->entry_size;
-	__atomic_store_n(&e->hh.hh_next, NULL, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	return e;
-}
-
-/* Entries come from here and go back here (the shard's write lock held, or
- * the shard otherwise private to the caller): the shard's slab (slab.h). A
- * freed entry stays type-stable memory of its shard until destroy. */
-static inline struct safemap_entry *safemap__entry_alloc(struct safemap *m,
-							 struct safemap_shard *s)
-{
-	struct safemap_slab *sl = &s->slab;
-	struct safemap_entry *e = sl->free;
-
-	if (SAFEMAP_LIKELY(e)) {
-		sl->free = (struct safemap_entry *)e->hh.hh_next;
-		return e;
-	}
-	if (SAFEMAP_LIKELY(sl->next < sl->end))
-		return safemap__slab_carve(m, s);
-	return safemap__slab_grow(m, s);
-}
-
-static inline void safemap__entry_free(struct safemap *m, struct safemap_shard *s,
-				       struct safemap_entry *e)
-{
-	(void)m;
-	e->hh.hh_next = (UT_hash_handle *)s->slab.free;
-	s->slab.free = e;
-}
-
 /* The key's hash. The narrow-hash test option (opts.hash_bits) keeps only
  * hash_bits bits of it and spreads them again over 64 bits, so that at most
  * 2^hash_bits distinct hash values exist (full-hash collisions are common)
- * while shard (high bits) and bucket (low bits) still vary. */
+ * while shard, group and tag still vary. */
 static inline uint64_t safemap__key_hash(const struct safemap *m, const void *key)
 {
 	uint64_t h = safemap__hash(key, m->key_size, m->seed);
@@ -204,17 +140,11 @@ static inline struct safemap_shard *safemap__shard_of(const struct safemap *m, u
 	return &m->shards[(uint32_t)(h >> 32) & m->shard_mask];
 }
 
-static inline void *safemap__entry_value(const struct safemap *m, const struct safemap_entry *e)
-{
-	return (void *)(e->data + m->value_off);
-}
-
 /* ---- the shard lock
  *
  * Every write to a shard's table happens between safemap__shard_wrlock()
  * and safemap__shard_unlock(). The lock word carries a version that every
- * writer's unlock bumps, after refreshing the view (buckets, mask) that
- * optimistic readers use: so an optimistic get that found the same version
+ * writer's unlock bumps: so an optimistic get that found the same version
  * and no writer before and after its walk saw no write at all (lock.h).
  * Readers that need a stable table for longer (references, iteration) take
  * the read lock. Neither lock is recursive: a thread that holds a shard's
@@ -254,15 +184,10 @@ static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_o
 
 static inline void safemap__shard_unlock(struct safemap_shard *s)
 {
-	if (safemap__lock_wrheld(&s->lock)) { /* a writer: publish the view first */
-		const UT_hash_table *t = s->head ? s->head->hh.tbl : NULL;
-
-		__atomic_store_n(&s->buckets, t ? t->buckets : NULL, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->mask, t ? t->num_buckets - 1 : 0, __ATOMIC_RELAXED);
+	if (safemap__lock_wrheld(&s->lock))
 		safemap__lock_wrunlock(&s->lock);
-	} else {
+	else
 		safemap__lock_rdunlock(&s->lock);
-	}
 }
 
 /* Copy @p n bytes of a key or value: 8 bytes (the common size) inline,
@@ -275,51 +200,25 @@ static inline void safemap__copy(void *dst, const void *src, size_t n)
 		memcpy(dst, src, n);
 }
 
-static inline bool safemap__key_eq(const struct safemap *m, const struct safemap_entry *e,
-				   const void *key)
+/* Key equality: one 64-bit compare for 8-byte keys. */
+static inline bool safemap__key_eq(const struct safemap *m, const void *a, const void *b)
 {
 	if (SAFEMAP_LIKELY(m->key_size == 8)) {
-		uint64_t a, b;
+		uint64_t x, y;
 
-		memcpy(&a, e->data, 8);
-		memcpy(&b, key, 8);
-		return a == b;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x == y;
 	}
-	return memcmp(e->data, key, m->key_size) == 0;
-}
-
-/* Find @p key in @p s (its lock held). The walk of uthash's bucket chain,
- * written out: the key is always at e->data, so it compares in place (one
- * 64-bit compare for 8-byte keys) instead of through hh.key and memcmp. */
-static inline struct safemap_entry *safemap__find(const struct safemap *m,
-						  struct safemap_shard *s, const void *key,
-						  uint64_t h)
-{
-	const UT_hash_table *t;
-	UT_hash_handle *hh;
-
-	if (!s->head)
-		return NULL;
-	t = s->head->hh.tbl;
-	for (hh = t->buckets[(unsigned)h & (t->num_buckets - 1u)].hh_head; hh; hh = hh->hh_next) {
-		struct safemap_entry *e = (struct safemap_entry *)hh; /* hh is first */
-
-		if (hh->hashv == (unsigned)h && safemap__key_eq(m, e, key))
-			return e;
-	}
-	return NULL;
+	return memcmp(a, b, m->key_size) == 0;
 }
 
 /* ---- optimistic reads
  *
- * safemap_get() reads without the lock: it reads the shard's lock word,
- * walks the bucket chain from the view, copies the value out, and keeps the
- * result only if no writer held the lock meanwhile (same version, lock.h).
- * What makes the walk safe while a writer changes the table under it: entries come from the
- * shard's slab and bucket arrays from the map's pool, neither returned before
- * destroy, and an entry's hh.hh_next is always NULL or an entry (slab.h); so
- * every pointer the walk follows, however stale, points to memory of this
- * map, and a walk that meets a cycle stops after SAFEMAP_WALK_MAX links.
+ * safemap_get() reads without the lock (table.h: safemap__tbl_get_optimistic):
+ * it reads the shard's lock word, probes the table, copies the value out,
+ * and keeps the result only if no writer held the lock meanwhile (same
+ * version, lock.h). Memory it may read is never freed under it (epoch.h).
  * Under ThreadSanitizer the racy reads would be reported (they are the
  * point), so those builds compile this path out: gets take the read lock.
  * -DSAFEMAP_OPTIMISTIC=0 does the same in any build.
@@ -332,76 +231,7 @@ static inline struct safemap_entry *safemap__find(const struct safemap *m,
 #endif
 #endif
 
-#define SAFEMAP_WALK_MAX 64      /* longer chains take the read lock */
 #define SAFEMAP_OPTIMISTIC_TRIES 3
-
-/* 1: found, value copied; 0: absent; -1: could not get a stable read (a
- * writer kept the shard busy, or the chain is too long): take the lock. */
-static inline int safemap__get_optimistic(const struct safemap *m, struct safemap_shard *s,
-					  const void *key, uint64_t h, void *value_out)
-{
-	int tries;
-
-	for (tries = 0; tries < SAFEMAP_OPTIMISTIC_TRIES; tries++) {
-		uint64_t v = safemap__lock_read_begin(&s->lock);
-		UT_hash_bucket *b = __atomic_load_n(&s->buckets, __ATOMIC_RELAXED);
-		unsigned mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
-		UT_hash_handle *hh;
-		int found = 0, n;
-
-		/* b and mask belong together: no writer before and after */
-		if ((v & SAFEMAP_LOCK_W) || !safemap__lock_read_valid(&s->lock, v)) {
-			safemap__cpu_relax();
-			continue;
-		}
-		hh = b ? __atomic_load_n(&b[(unsigned)h & mask].hh_head, __ATOMIC_RELAXED) : NULL;
-		for (n = 0; hh; n++) {
-			struct safemap_entry *e = (struct safemap_entry *)hh;
-
-			if (SAFEMAP_UNLIKELY(n == SAFEMAP_WALK_MAX)) {
-				found = -1;
-				break;
-			}
-			if (__atomic_load_n(&hh->hashv, __ATOMIC_RELAXED) == (unsigned)h &&
-			    safemap__key_eq(m, e, key)) {
-				safemap__copy(value_out, safemap__entry_value(m, e), m->value_size);
-				found = 1;
-				break;
-			}
-			hh = __atomic_load_n(&hh->hh_next, __ATOMIC_RELAXED);
-		}
-#ifdef SAFEMAP_BREAK_VALIDATION /* only to show that tests catch it */
-		return found;
-#endif
-		if (SAFEMAP_LIKELY(safemap__lock_read_valid(&s->lock, v)))
-			return found;
-	}
-	return -1;
-}
-
-/* Bucket sizing: uthash itself doubles a table's buckets only when one chain
- * reaches 10 entries, which leaves 64 lazily grown shards at about two
- * entries per bucket (long chains, a cache miss per link). After every
- * insert the shard keeps at most SAFEMAP_MAX_LOAD_PCT / 100 entries per
- * bucket instead, and a bounded map's shard starts with the buckets its
- * share of max_entries needs (m->presize_buckets). Call with the shard's
- * write lock held, after an insert. A failed allocation only leaves the
- * table at a higher load (uthash leaves it unchanged). */
-#ifndef SAFEMAP_MAX_LOAD_PCT
-#define SAFEMAP_MAX_LOAD_PCT 100
-#endif
-static inline void safemap__table_grow(struct safemap *m, struct safemap_shard *s)
-{
-	UT_hash_table *t = s->head->hh.tbl;
-	int oomed = 0;
-
-	if (SAFEMAP_UNLIKELY((uint64_t)t->num_items * 100 > (uint64_t)t->num_buckets * SAFEMAP_MAX_LOAD_PCT ||
-			     t->num_buckets < m->presize_buckets)) {
-		do
-			HASH_EXPAND_BUCKETS(hh, t, oomed);
-		while (!oomed && t->num_buckets < m->presize_buckets);
-	}
-}
 
 /* Operations of kind @p op counted on @p m so far (shards and thread
  * slots, relaxed loads): what metrics should read. */
@@ -447,6 +277,13 @@ SAFEMAP_HIDDEN int safemap__read_begin_slow(struct safemap *m, struct safemap_sh
  * caller locked anything itself. 1 = locked, 0 = this thread's own foreach
  * already holds it (do not unlock), -EDEADLK = gave up (detail set). */
 SAFEMAP_HIDDEN int safemap__iter_rdlock(struct safemap *m, uint32_t idx, int32_t held_max);
+/* For a last safemap_ref_put() of a node of shard @p idx: true if this
+ * thread runs a foreach of @p m (the call comes from its callback): the node
+ * is left to the walk, which frees it when it leaves the shard (it holds
+ * that one's read lock) or at its end, once it holds no shard of the map (a
+ * wait for another shard's write lock while holding a read lock could close
+ * a cycle with another walking thread). iter.c. */
+SAFEMAP_HIDDEN bool safemap__iter_defer_free(struct safemap *m, uint32_t idx);
 /* True if this thread runs a foreach of @p m (its callback is on the stack). */
 SAFEMAP_HIDDEN bool safemap__iterating(const struct safemap *m);
 /* True if this thread holds shard @p idx of @p m in one of its foreach walks. */
@@ -513,5 +350,7 @@ static inline int safemap__read_begin(struct safemap *m, struct safemap_shard *s
 	}
 	return safemap__read_begin_slow(m, s, op);
 }
+
+#include "table_impl.h"
 
 #endif /* SAFEMAP_LIB_MAP_INTERNAL_H */

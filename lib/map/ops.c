@@ -4,31 +4,78 @@
 
 #include "refs.h"
 
-/* Claim one slot of max_entries, or fail when the map is full. A CAS loop,
- * never an optimistic add-then-undo, so a failing insert cannot make a
- * concurrent one fail spuriously. Only bounded maps touch this line.
- * Returns the new total, 0 when full. */
-static size_t reserve_slot(struct safemap *m)
-{
-	size_t cur = __atomic_load_n(&m->total, __ATOMIC_RELAXED);
+/* max_entries without one shared line per insert: a shard reserves
+ * SAFEMAP_PORTION entries at once from m->total (its quota, s->quota, taken
+ * under its write lock) while the map is far from its limits (total plus a
+ * margin of a portion per shard stays at or below m->portion_limit: the
+ * watermark - 1, or max_entries). Near them every insert reserves exactly
+ * one entry with a compare-and-swap, after the quotas came back (drain), so
+ * the map never holds more than max_entries, refuses only when it holds
+ * exactly that many, and the watermark is crossed by exactly one insert.
+ * Deletes give an entry back to their shard's quota while quotas are out
+ * (at most 2 portions kept), else to m->total. */
+#define SAFEMAP_PORTION 32u
+#define RESERVED_QUOTA ((size_t)-1)
 
-	do {
-		if (cur >= m->max_entries)
+static void drain_quotas(struct safemap *m)
+{
+	uint32_t i;
+	size_t n = 0;
+
+	__atomic_store_n(&m->quota_out, 0, __ATOMIC_SEQ_CST);
+	for (i = 0; i <= m->shard_mask; i++)
+		if (__atomic_load_n(&m->shards[i].quota, __ATOMIC_RELAXED))
+			n += __atomic_exchange_n(&m->shards[i].quota, 0, __ATOMIC_ACQ_REL);
+	if (n)
+		__atomic_fetch_sub(&m->total, n, __ATOMIC_RELAXED);
+}
+
+/* Reserve one entry of max_entries for an insert into @p s (its write lock
+ * held): RESERVED_QUOTA (from a quota), the new total (exact), or 0 (full). */
+static size_t reserve_slot(struct safemap *m, struct safemap_shard *s)
+{
+	size_t margin = (size_t)(m->shard_mask + 2) * SAFEMAP_PORTION, cur;
+	uint32_t q = __atomic_load_n(&s->quota, __ATOMIC_RELAXED);
+
+	while (q)
+		if (__atomic_compare_exchange_n(&s->quota, &q, q - 1, true, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return RESERVED_QUOTA;
+	cur = __atomic_load_n(&m->total, __ATOMIC_RELAXED);
+	while (cur + margin <= m->portion_limit) {
+		if (__atomic_compare_exchange_n(&m->total, &cur, cur + SAFEMAP_PORTION, true,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			if (!__atomic_load_n(&m->quota_out, __ATOMIC_RELAXED))
+				__atomic_store_n(&m->quota_out, 1, __ATOMIC_SEQ_CST);
+			__atomic_fetch_add(&s->quota, SAFEMAP_PORTION - 1, __ATOMIC_RELAXED);
+			return RESERVED_QUOTA;
+		}
+	}
+	for (;;) {
+		if (__atomic_load_n(&m->quota_out, __ATOMIC_SEQ_CST))
+			drain_quotas(m);
+		cur = __atomic_load_n(&m->total, __ATOMIC_RELAXED);
+		do {
+			if (cur >= m->max_entries)
+				break;
+		} while (!__atomic_compare_exchange_n(&m->total, &cur, cur + 1, true,
+						      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+		if (cur < m->max_entries)
+			return cur + 1;
+		if (!__atomic_load_n(&m->quota_out, __ATOMIC_SEQ_CST))
 			return 0;
-	} while (!__atomic_compare_exchange_n(&m->total, &cur, cur + 1, true, __ATOMIC_RELAXED,
-					      __ATOMIC_RELAXED));
-	return cur + 1;
+	}
 }
 
-static void release_slot(struct safemap *m)
+static void release_slot(struct safemap *m, struct safemap_shard *s)
 {
-	if (m->max_entries)
+	if (!m->max_entries)
+		return;
+	if (__atomic_load_n(&m->quota_out, __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&s->quota, __ATOMIC_RELAXED) < 2 * SAFEMAP_PORTION)
+		__atomic_fetch_add(&s->quota, 1, __ATOMIC_RELAXED);
+	else
 		__atomic_fetch_sub(&m->total, 1, __ATOMIC_RELAXED);
-}
-
-static void shard_count_add(struct safemap_shard *s, long d)
-{
-	__atomic_store_n(&s->count, s->count + (size_t)d, __ATOMIC_RELAXED);
 }
 
 /* Insert a new entry for an absent key (shard write-locked). Inlined into
@@ -38,45 +85,25 @@ static inline __attribute__((always_inline)) int insert(struct safemap *m,
 							const void *key, const void *value,
 							uint64_t h)
 {
-	struct safemap_entry *e;
 	size_t total = 0;
-	int oomed = 0;
 
-	if (m->max_entries && !(total = reserve_slot(m)))
+	if (m->max_entries && !(total = reserve_slot(m, s)))
 		return -E2BIG;
-	e = safemap__entry_alloc(m, s);
-	if (!e) {
-		release_slot(m);
+	if (SAFEMAP_UNLIKELY(safemap__tbl_insert(m, s, key, value, h))) {
+		release_slot(m, s);
 		return -ENOMEM;
 	}
-	e->refs = 1; /* the map's */
-	safemap__copy(e->data, key, m->key_size);
-	safemap__copy(safemap__entry_value(m, e), value, m->value_size);
-	HASH_ADD_KEYPTR_BYHASHVALUE(hh, s->head, e->data, m->key_size, (unsigned)h, e);
-	if (oomed) {
-		safemap__entry_free(m, s, e);
-		release_slot(m);
-		return -ENOMEM;
-	}
-	safemap__table_grow(m, s);
-	shard_count_add(s, 1);
 	/* total is 0 in unbounded maps: one test of a register */
 	return SAFEMAP_UNLIKELY(total) && total == m->watermark ? SAFEMAP__CROSSED : 0;
 }
 
-/* Unlink @p e and drop the map's reference (shard write-locked). Inlined
- * into delete; rmw.c gets it through safemap__unlink(). */
+/* Erase the entry at @p pos (shard write-locked): its value leaves the map. */
 static inline __attribute__((always_inline)) void unlink_entry(struct safemap *m,
 							       struct safemap_shard *s,
-							       struct safemap_entry *e)
+							       struct safemap_pos *pos, uint64_t h)
 {
-	int oomed = 0;
-
-	HASH_DELETE(hh, s->head, e);
-	(void)oomed;
-	shard_count_add(s, -1);
-	release_slot(m);
-	safemap__entry_retire(m, s, e);
+	safemap__tbl_erase(m, s, pos, h);
+	release_slot(m, s);
 }
 
 int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
@@ -85,16 +112,18 @@ int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
 	return insert(m, s, key, value, h);
 }
 
-void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_entry *e)
+void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
+		     uint64_t h)
 {
-	unlink_entry(m, s, e);
+	unlink_entry(m, s, pos, h);
 }
 
 int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
 {
 	struct safemap_shard *s;
-	struct safemap_entry *e;
+	struct safemap_pos pos;
 	uint64_t h;
+	bool found;
 	int err = 0;
 
 	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
@@ -108,18 +137,19 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 	err = safemap__write_lock(m, s, SAFEMAP_OP_PUT, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	e = safemap__find(m, s, key, h);
-	if (e) {
+	found = safemap__tbl_find(m, s, key, h, &pos);
+	if (found) {
 		if (flags == SAFEMAP_NOEXIST)
 			err = -EEXIST;
 		else
-			err = safemap__entry_set(m, s, e, value);
+			err = safemap__tbl_set(m, s, &pos, h, value);
 	} else if (flags == SAFEMAP_EXIST) {
 		err = -ENOENT;
 	} else {
 		err = insert(m, s, key, value, h);
 	}
 	safemap__shard_unlock(s);
+	safemap__after_unlock(m, s);
 	if (SAFEMAP_LIKELY(!(err | m->notify)))
 		return 0;
 	if (err >= 0) {
@@ -131,26 +161,15 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 				       "map '%s': full (max_entries %zu)", m->name, m->max_entries);
 	if (err == -ENOMEM)
 		return safemap__errorf(err, "map '%s': out of memory on %s (map unchanged)", m->name,
-				       e ? "replace of a referenced value" : "insert");
+				       found ? "replace of a referenced value" : "insert");
 	return safemap__error(err);
-}
-
-/* Count a get: in this thread's slot of the map (a line no other thread
- * writes), or, for a thread without a slot, in the shard. */
-static inline void count_get(struct safemap *m, struct safemap_shard *s)
-{
-	uint64_t *c = safemap__thread_ops(m->tslots, SAFEMAP_OP_GET);
-
-	if (SAFEMAP_LIKELY(c))
-		safemap__stat_inc_excl(c);
-	else
-		safemap__stat_add(&s->stats.ops[SAFEMAP_OP_GET], 1);
 }
 
 int safemap_get(struct safemap *m, const void *key, void *value_out)
 {
 	struct safemap_shard *s;
-	struct safemap_entry *e;
+	struct safemap_tslot *t;
+	struct safemap_pos pos;
 	uint64_t h;
 	int found, locked;
 
@@ -158,9 +177,13 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 		return safemap__errorf(-EINVAL, "safemap_get: NULL argument");
 	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
-	found = SAFEMAP_OPTIMISTIC ? safemap__get_optimistic(m, s, key, h, value_out) : -1;
+	/* the thread's slot: its get counter (a line no other thread writes)
+	 * and its epoch; a thread without one reads under the lock */
+	t = safemap__tslot(m->tslots);
+	found = SAFEMAP_OPTIMISTIC && SAFEMAP_LIKELY(t) ?
+			safemap__tbl_get_optimistic(m, s, key, h, value_out, t) : -1;
 	if (SAFEMAP_LIKELY(found >= 0)) {
-		count_get(m, s);
+		safemap__stat_inc_excl(&t->ops[SAFEMAP_OP_GET]);
 	} else {
 		/* a writer kept the shard busy: the read lock (counts the get) */
 		locked = safemap__read_begin(m, s, SAFEMAP_OP_GET);
@@ -168,12 +191,11 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 			memset(value_out, 0, m->value_size);
 			return locked;
 		}
-		e = safemap__find(m, s, key, h);
-		if (e)
-			safemap__copy(value_out, safemap__entry_value(m, e), m->value_size);
+		found = safemap__tbl_find(m, s, key, h, &pos);
+		if (found)
+			safemap__copy(value_out, safemap__tbl_value(m, &pos), m->value_size);
 		if (SAFEMAP_LIKELY(locked))
 			safemap__shard_unlock(s);
-		found = e != NULL;
 	}
 	if (SAFEMAP_LIKELY(found))
 		return 0;
@@ -187,8 +209,9 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 static inline int delete_key(struct safemap *m, const void *key)
 {
 	struct safemap_shard *s;
-	struct safemap_entry *e;
+	struct safemap_pos pos;
 	uint64_t h;
+	bool found;
 	int err;
 
 	err = safemap__write_guard(m, SAFEMAP_OP_DELETE, key);
@@ -199,11 +222,12 @@ static inline int delete_key(struct safemap *m, const void *key)
 	err = safemap__write_lock(m, s, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	e = safemap__find(m, s, key, h);
-	if (e)
-		unlink_entry(m, s, e); /* frees it (under the lock) unless referenced */
+	found = safemap__tbl_find(m, s, key, h, &pos);
+	if (found)
+		unlink_entry(m, s, &pos, h); /* finalized now unless referenced */
 	safemap__shard_unlock(s);
-	if (!e)
+	safemap__after_unlock(m, s);
+	if (!found)
 		return safemap__error(-ENOENT);
 	if (SAFEMAP_UNLIKELY(m->notify))
 		safemap__after_write(m, SAFEMAP_OP_DELETE, key, 0);

@@ -14,8 +14,9 @@ int safemap_update(struct safemap *m, const void *key, safemap_update_fn fn, voi
 {
 	uint64_t stack[SAFEMAP__STACK_VALUE / sizeof(uint64_t)];
 	struct safemap_shard *s;
-	struct safemap_entry *e;
+	struct safemap_pos pos;
 	void *scratch = stack;
+	bool e;
 	int err = 0, act = SAFEMAP_UPDATE_NONE;
 	uint64_t h;
 
@@ -39,28 +40,29 @@ int safemap_update(struct safemap *m, const void *key, safemap_update_fn fn, voi
 			safemap__free(m, scratch, m->value_size);
 		return err;
 	}
-	e = safemap__find(m, s, key, h);
+	e = safemap__tbl_find(m, s, key, h, &pos);
 	if (e && flags == SAFEMAP_NOEXIST) {
 		err = -EEXIST;
 	} else if (!e && flags == SAFEMAP_EXIST) {
 		err = -ENOENT;
 	} else {
 		if (e)
-			memcpy(scratch, safemap__entry_value(m, e), m->value_size);
+			memcpy(scratch, safemap__tbl_value(m, &pos), m->value_size);
 		else
 			memset(scratch, 0, m->value_size);
-		act = fn(key, scratch, e != NULL, ctx);
+		act = fn(key, scratch, e, ctx);
 		if (act == SAFEMAP_UPDATE_STORE)
-			err = e ? safemap__entry_set(m, s, e, scratch)
+			err = e ? safemap__tbl_set(m, s, &pos, h, scratch)
 				: safemap__insert(m, s, key, scratch, h);
 		else if (act == SAFEMAP_UPDATE_DELETE && e)
-			safemap__unlink(m, s, e);
+			safemap__unlink(m, s, &pos, h);
 		else if (act == SAFEMAP_UPDATE_DELETE || act == SAFEMAP_UPDATE_NONE)
 			act = SAFEMAP_UPDATE_NONE; /* nothing written */
 		else
 			err = act < 0 ? act : -EINVAL;
 	}
 	safemap__shard_unlock(s);
+	safemap__after_unlock(m, s);
 	if (scratch != stack)
 		safemap__free(m, scratch, m->value_size);
 	if (SAFEMAP_LIKELY(err >= 0)) {
@@ -86,7 +88,7 @@ int safemap_update(struct safemap *m, const void *key, safemap_update_fn fn, voi
 int safemap_cas(struct safemap *m, const void *key, void *expected, const void *desired)
 {
 	struct safemap_shard *s;
-	struct safemap_entry *e;
+	struct safemap_pos pos;
 	uint64_t h;
 	int err;
 
@@ -100,16 +102,16 @@ int safemap_cas(struct safemap *m, const void *key, void *expected, const void *
 	err = safemap__write_lock(m, s, SAFEMAP_OP_CAS, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	e = safemap__find(m, s, key, h);
-	if (!e) {
+	if (!safemap__tbl_find(m, s, key, h, &pos)) {
 		err = -ENOENT;
-	} else if (memcmp(safemap__entry_value(m, e), expected, m->value_size) != 0) {
-		memcpy(expected, safemap__entry_value(m, e), m->value_size);
+	} else if (memcmp(safemap__tbl_value(m, &pos), expected, m->value_size) != 0) {
+		memcpy(expected, safemap__tbl_value(m, &pos), m->value_size);
 		err = -EAGAIN;
 	} else {
-		err = safemap__entry_set(m, s, e, desired);
+		err = safemap__tbl_set(m, s, &pos, h, desired);
 	}
 	safemap__shard_unlock(s);
+	safemap__after_unlock(m, s);
 	if (SAFEMAP_LIKELY(!err)) {
 		if (SAFEMAP_UNLIKELY(m->notify))
 			safemap__after_write(m, SAFEMAP_OP_CAS, key, 0);
@@ -126,24 +128,9 @@ int safemap_cas(struct safemap *m, const void *key, void *expected, const void *
 /* Empty one shard (write lock held); returns the number of entries removed. */
 static size_t clear_shard(struct safemap *m, struct safemap_shard *s)
 {
-	struct safemap_entry *e, *next;
-	UT_hash_table *tbl;
-	size_t n = 0;
+	size_t n = safemap__tbl_clear(m, s); /* referenced values live on in their nodes */
 
-	if (!s->head)
-		return 0;
-	tbl = s->head->hh.tbl;
-	for (e = s->head; e; e = next) {
-		next = e->hh.next;
-		safemap__entry_retire(m, s, e); /* referenced ones live on, unlinked */
-		n++;
-	}
-	/* uthash's blocks go back to the map's pool (slab.h), as uthash_free would */
-	safemap__pool_free(m, tbl->buckets, tbl->num_buckets * sizeof(UT_hash_bucket));
-	safemap__pool_free(m, tbl, sizeof(*tbl));
-	s->head = NULL;
-	__atomic_store_n(&s->count, 0, __ATOMIC_RELAXED);
-	if (m->max_entries)
+	if (m->max_entries && n)
 		__atomic_fetch_sub(&m->total, n, __ATOMIC_RELAXED);
 	return n;
 }
@@ -174,6 +161,7 @@ int safemap_clear(struct safemap *m)
 		safemap__shard_wrlock(s, SAFEMAP_OP_CLEAR);
 		removed += clear_shard(m, s);
 		safemap__shard_unlock(s);
+		safemap__after_unlock(m, s);
 	}
 	__atomic_fetch_sub(&m->clears_running, 1, __ATOMIC_RELEASE);
 	safemap__after_clear(m, removed);

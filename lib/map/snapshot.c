@@ -134,13 +134,15 @@ int safemap_snapshot(struct safemap *m, struct safemap_snap **out)
 		cap = n;
 	}
 	for (i = 0; i <= m->shard_mask; i++) {
-		struct safemap_entry *e;
+		struct safemap_tbl_it it;
+		struct safemap_pos pos;
 
-		for (e = m->shards[i].head; e; e = e->hh.next) {
+		safemap__tbl_it_init(&m->shards[i], &it);
+		while (safemap__tbl_it_next(m, &it, &pos)) {
 			unsigned char *rec = sn->records + sn->count++ * sn->stride;
 
-			memcpy(rec, e->data, m->key_size);
-			memcpy(rec + m->value_off, safemap__entry_value(m, e), m->value_size);
+			memcpy(rec, safemap__tbl_key(m, &pos), m->key_size);
+			memcpy(rec + m->value_off, safemap__tbl_value(m, &pos), m->value_size);
 		}
 	}
 	unlock_upto(m, m->shard_mask + 1, held_max);

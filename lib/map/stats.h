@@ -43,6 +43,7 @@ static inline void safemap__stat_inc_excl(uint64_t *c)
 #define SAFEMAP_TSLOTS 64u
 
 struct safemap_tslot {
+	uint64_t rd; /* odd while this thread reads the map optimistically (epoch.h) */
 	uint64_t ops[SAFEMAP_OP_MAX];
 } __attribute__((aligned(64)));
 

@@ -8,7 +8,13 @@
  * (0..63), value seed. Operations: put with each flag, get, delete, count,
  * foreach (full compare; writes and reads from inside the callback; early
  * stop; nested walk), snapshot (full compare, lookups), freeze, metrics and
- * events against the model's counts.
+ * events against the model's counts; and for the table (lib/map/table.h):
+ * grow (a burst of inserts of keys 64..NKEYS-1: the shard tables rehash
+ * through several sizes), shrink (delete most of them: tables shrink and,
+ * empty, are freed), churn (insert and delete in turn over a moving window:
+ * erasures in overflowed groups, clean rehashes), and references (get_ref
+ * holds up to HOLD entries whose bytes are checked after every later
+ * operation that could move them).
  *
  * Built with clang -fsanitize=fuzzer,address,undefined under
  * -DSAFEMAP_FUZZ=ON; tests/fuzz/replay.c runs the committed corpus through
@@ -22,9 +28,11 @@
 
 #include <safemap/safemap.h>
 
-#define NKEYS 64
+#define NKEYS 1024 /* ids; single-key operations use 0..SMALL-1 */
+#define SMALL 64
 #define MAXK 24
 #define MAXV 16
+#define HOLD 4
 
 struct model {
 	struct safemap *m;
@@ -36,6 +44,10 @@ struct model {
 	uint64_t refused[SAFEMAP_REASON_MAX];
 	uint64_t events[SAFEMAP_REASON_MAX];
 	uint64_t puts, gets, deletes; /* calls that reach a shard */
+	unsigned nids;                /* ids that fit the key size */
+	struct safemap_ref ref[HOLD];
+	unsigned char ref_key[HOLD][MAXK], ref_val[HOLD][MAXV];
+	int nref;
 	/* scratch for walks */
 	unsigned char seen[NKEYS];
 	long calls, stop_after;
@@ -57,7 +69,9 @@ static void key_of(const struct model *md, unsigned id, unsigned char *k)
 	size_t i;
 
 	k[0] = (unsigned char)id;
-	for (i = 1; i < md->ks; i++)
+	if (md->ks > 1)
+		k[1] = (unsigned char)(id >> 8);
+	for (i = 2; i < md->ks; i++)
 		k[i] = (unsigned char)(id * 37u + i * 11u);
 }
 
@@ -66,7 +80,9 @@ static unsigned id_of(const struct model *md, const void *key)
 	unsigned char k[MAXK];
 	unsigned id = *(const unsigned char *)key;
 
-	CHECK(id < NKEYS);
+	if (md->ks > 1)
+		id |= (unsigned)((const unsigned char *)key)[1] << 8;
+	CHECK(id < md->nids);
 	key_of(md, id, k);
 	CHECK(!memcmp(k, key, md->ks));
 	return id;
@@ -201,7 +217,7 @@ static void do_foreach(struct model *md, uint8_t arg)
 	}
 	CHECK(ret == 0);
 	CHECK((size_t)md->calls == md->count);
-	for (id = 0; id < NKEYS; id++)
+	for (id = 0; id < md->nids; id++)
 		CHECK(md->seen[id] == md->present[id]);
 	if (md->probe && md->count) {
 		unsigned pid = md->probe % NKEYS;
@@ -234,7 +250,7 @@ static void do_snapshot(struct model *md, uint8_t arg)
 	CHECK(safemap_snapshot_count(sn) == md->count);
 	memset(md->seen, 0, sizeof(md->seen));
 	CHECK(safemap_snapshot_foreach(sn, snap_cb, md) == 0);
-	for (id = 0; id < NKEYS; id++) {
+	for (id = 0; id < md->nids; id++) {
 		CHECK(md->seen[id] == md->present[id]);
 		key_of(md, id, k);
 		CHECK(safemap_snapshot_get(sn, k, v) == (md->present[id] ? 0 : -ENOENT));
@@ -268,6 +284,89 @@ static void do_metrics(struct model *md)
 	}
 }
 
+/* held references still show the bytes they had when taken */
+static void check_refs(const struct model *md)
+{
+	int i;
+
+	for (i = 0; i < md->nref; i++) {
+		CHECK(!memcmp(safemap_ref_key(&md->ref[i]), md->ref_key[i], md->ks));
+		CHECK(!memcmp(safemap_ref_value(&md->ref[i]), md->ref_val[i], md->vs));
+	}
+}
+
+static void do_ref(struct model *md, unsigned id)
+{
+	unsigned char k[MAXK];
+	struct safemap_ref r;
+
+	key_of(md, id, k);
+	md->gets++;
+	if (md->nref == HOLD) {
+		safemap_ref_put(&md->ref[0]);
+		memmove(&md->ref[0], &md->ref[1], sizeof(md->ref[0]) * (HOLD - 1));
+		memmove(md->ref_key[0], md->ref_key[1], sizeof(md->ref_key[0]) * (HOLD - 1));
+		memmove(md->ref_val[0], md->ref_val[1], sizeof(md->ref_val[0]) * (HOLD - 1));
+		md->nref--;
+	}
+	CHECK(safemap_get_ref(md->m, k, &r) == (md->present[id] ? 0 : -ENOENT));
+	if (!md->present[id])
+		return;
+	CHECK(!memcmp(safemap_ref_value(&r), md->value[id], md->vs));
+	md->ref[md->nref] = r;
+	memcpy(md->ref_key[md->nref], k, md->ks);
+	memcpy(md->ref_val[md->nref], md->value[id], md->vs);
+	md->nref++;
+}
+
+static void do_unref(struct model *md)
+{
+	if (md->nref)
+		safemap_ref_put(&md->ref[--md->nref]);
+}
+
+/* grow: up to 16 + 4 * arg inserts of absent keys SMALL.. (each a put) */
+static void do_grow(struct model *md, uint8_t arg)
+{
+	unsigned id, n = 16 + 4u * arg;
+
+	for (id = SMALL; id < md->nids && n; id++) {
+		if (md->present[id])
+			continue;
+		do_put(md, id, (uint8_t)(id + arg), arg & 1 ? SAFEMAP_NOEXIST : SAFEMAP_ANY);
+		n--;
+	}
+	check_refs(md);
+}
+
+/* shrink: delete every key SMALL.. but one in (arg % 16 + 2) */
+static void do_shrink(struct model *md, uint8_t arg)
+{
+	unsigned id, keep = arg % 16 + 2;
+
+	for (id = SMALL; id < md->nids; id++)
+		if (md->present[id] && id % keep)
+			do_delete(md, id);
+	check_refs(md);
+}
+
+/* churn: over a window that moves, delete what is there and insert what is
+ * not, in turn: many erasures, many reinserts into the same groups */
+static void do_churn(struct model *md, uint8_t arg)
+{
+	unsigned span = md->nids - SMALL, j, n = 32 + 2u * arg;
+
+	for (j = 0; j < n; j++) {
+		unsigned id = SMALL + (j * 7u + arg * 13u) % span;
+
+		if (md->present[id])
+			do_delete(md, id);
+		else
+			do_put(md, id, (uint8_t)(j ^ arg), SAFEMAP_ANY);
+	}
+	check_refs(md);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -282,6 +381,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	md->ks = 1 + data[0] % MAXK;
 	md->vs = 1 + data[1] % MAXV;
 	md->max = data[3] & 0x80 ? 0 : 1 + data[3] % 48;
+	md->nids = md->ks == 1 ? 256 : NKEYS;
 	{
 		SAFEMAP_OPTS(safemap_opts, o, .name = "fuzz", .key_size = md->ks,
 			     .value_size = md->vs, .shards = 1u << (data[2] % 5),
@@ -292,9 +392,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (i = 5; i + 3 <= size; i += 3) {
 		uint8_t op = data[i], arg = data[i + 2];
-		unsigned id = data[i + 1] % NKEYS;
+		unsigned id = data[i + 1] % SMALL;
 
-		switch (op % 12) {
+		switch (op % 17) {
 		case 0: do_put(md, id, arg, SAFEMAP_ANY); break;
 		case 1: do_put(md, id, arg, SAFEMAP_NOEXIST); break;
 		case 2: do_put(md, id, arg, SAFEMAP_EXIST); break;
@@ -310,11 +410,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(safemap_is_frozen(md->m));
 			}
 			break;
-		case 9: do_metrics(md); break;
+		case 9: do_metrics(md); check_refs(md); break;
+		case 12: do_grow(md, arg); break;
+		case 13: do_shrink(md, arg); break;
+		case 14: do_churn(md, arg); break;
+		case 15: do_ref(md, id); break;
+		case 16: do_unref(md); break;
 		default: do_put(md, id, arg, op & 1 ? SAFEMAP_ANY : SAFEMAP_NOEXIST); break;
 		}
 	}
 	do_metrics(md);
+	check_refs(md);
+	while (md->nref)
+		do_unref(md);
 	safemap_destroy(md->m);
 	return 0;
 }

@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The per-shard table's writes: insert, erase, replace, references,
+ * rehash (grow, clean, shrink), clear, destroy, reclaiming retired memory.
+ * Layout and rules: table.h. */
+#include <sched.h>
+#include <stdlib.h>
+
+#include "map_internal.h"
+
+#define SMALL_GROUPS 512u  /* below: tables double; above: they grow by half */
+#define FIRST_GROUPS 4u    /* an unbounded shard's first table */
+#define SHRINK_MIN_GROUPS 16u
+
+void safemap__tbl_layout(struct safemap *m)
+{
+	size_t slot = ((size_t)m->value_off + m->value_size + 7) & ~(size_t)7;
+
+	m->nodes = slot > SAFEMAP_INLINE_MAX;
+	m->slot_size = (uint16_t)(m->nodes ? sizeof(void *) : slot);
+	m->group_size = (uint16_t)(16 + SAFEMAP_GROUP_SLOTS * m->slot_size);
+	m->node_size = (uint32_t)(offsetof(struct safemap_node, data) + slot);
+}
+
+/* entries a table of @p ng groups takes before a rehash (7/8 of its slots) */
+static size_t capacity(uint32_t ng)
+{
+	return (size_t)ng * SAFEMAP_GROUP_SLOTS * 7 / 8;
+}
+
+static uint64_t slot_hash(const struct safemap *m, const unsigned char *slot)
+{
+	if (m->nodes)
+		return safemap__slot_node(slot)->hash;
+	return safemap__key_hash(m, slot);
+}
+
+static void finalize(struct safemap *m, unsigned char *data)
+{
+	if (m->has_finalizer)
+		m->finalize(data, data + m->value_off, m->finalize_ctx);
+}
+
+/* ---- retiring (epoch.h) */
+
+static void retire(struct safemap *m, struct safemap_shard *s, struct safemap_retired *r,
+		   bool now)
+{
+	size_t bytes = safemap__retire(&s->limbo, &s->limbo_bytes, r);
+
+	(void)m;
+	if (now || bytes >= SAFEMAP_LIMBO_BYTES)
+		__atomic_store_n(&s->reclaim, 1, __ATOMIC_RELAXED);
+}
+
+void safemap__tbl_reclaim(struct safemap *m, struct safemap_shard *s)
+{
+	struct safemap_retired *r, *next;
+	size_t bytes = 0;
+
+	__atomic_store_n(&s->reclaim, 0, __ATOMIC_RELAXED);
+	r = __atomic_exchange_n(&s->limbo, NULL, __ATOMIC_ACQUIRE);
+	if (!r)
+		return;
+	for (next = r; next; next = next->next)
+		bytes += next->bytes;
+	__atomic_sub_fetch(&s->limbo_bytes, bytes, __ATOMIC_RELAXED);
+	safemap__epoch_sync(m->tslots);
+	for (; r; r = next) {
+		next = r->next;
+		safemap__free(m, r, r->bytes);
+	}
+}
+
+/* ---- nodes */
+
+/* the shard's reference list lock, among read-lock holders; it also guards
+ * the shard's cache of freed copies */
+static void reflock(struct safemap_shard *s)
+{
+	while (__atomic_exchange_n(&s->reflock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&s->reflock, __ATOMIC_RELAXED))
+			safemap__cpu_relax();
+}
+
+static void refunlock(struct safemap_shard *s)
+{
+	__atomic_store_n(&s->reflock, 0, __ATOMIC_RELEASE);
+}
+
+/* An inline map keeps up to this many freed copies per shard for the next
+ * first reference (references come and go; their copies need not go back
+ * to the allocator each time). */
+#define NODE_CACHE 32u
+
+/* A new node; in an inline map from the shard's cache if it has one
+ * (@p reflocked: the caller holds s->reflock). */
+static struct safemap_node *node_new(struct safemap *m, struct safemap_shard *s, const void *key,
+				     const void *value, uint64_t h, uint32_t refs, bool reflocked)
+{
+	struct safemap_node *n = NULL;
+
+	if (!m->nodes && __atomic_load_n(&s->ncached, __ATOMIC_RELAXED)) {
+		if (!reflocked)
+			reflock(s);
+		if ((n = s->node_cache)) {
+			s->node_cache = n->rnext;
+			s->ncached--;
+		}
+		if (!reflocked)
+			refunlock(s);
+	}
+	if (!n)
+		n = safemap__malloc(m, m->node_size);
+	if (!n)
+		return NULL;
+	n->r.next = NULL;
+	n->r.bytes = m->node_size;
+	n->rnext = NULL;
+	n->hash = h;
+	n->refs = refs;
+	n->dead = 0;
+	safemap__copy(n->data, key, m->key_size);
+	safemap__copy(n->data + m->value_off, value, m->value_size);
+	return n;
+}
+
+/* The node's value is out of the map and unreferenced: free it (node maps:
+ * after a grace period; an inline map's copies are never read without a
+ * lock, so at once). */
+static void node_free(struct safemap *m, struct safemap_shard *s, struct safemap_node *n)
+{
+	if (m->nodes) {
+		retire(m, s, &n->r, false);
+		return;
+	}
+	reflock(s);
+	if (s->ncached < NODE_CACHE) {
+		n->rnext = s->node_cache;
+		s->node_cache = n;
+		__atomic_store_n(&s->ncached, s->ncached + 1, __ATOMIC_RELAXED);
+		n = NULL;
+	}
+	refunlock(s);
+	if (n)
+		safemap__free(m, n, n->r.bytes);
+}
+
+/* Free the dead nodes on @p s's retired list (write lock held). */
+static void sweep_retired(struct safemap *m, struct safemap_shard *s)
+{
+	struct safemap_node **pp = &s->retired, *n;
+
+	while ((n = *pp)) {
+		if (__atomic_load_n(&n->dead, __ATOMIC_ACQUIRE)) {
+			*pp = n->rnext;
+			node_free(m, s, n);
+		} else {
+			pp = &n->rnext;
+		}
+	}
+}
+
+/* @p n left the map while referenced (write lock held; the map's share is
+ * gone): its last reference will finalize it. */
+static void retire_referenced(struct safemap *m, struct safemap_shard *s, struct safemap_node *n)
+{
+	if (s->retired)
+		sweep_retired(m, s);
+	n->rnext = s->retired;
+	s->retired = n;
+}
+
+/* The map's share of @p n goes (write lock held, @p n just unlinked or
+ * detached): the value leaves the map. No reference but the map's: the
+ * value dies now. Acquire pairs with the release of safemap__node_put(). */
+static void node_drop(struct safemap *m, struct safemap_shard *s, struct safemap_node *n)
+{
+	if (__atomic_load_n(&n->refs, __ATOMIC_ACQUIRE) == 1 ||
+	    __atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		finalize(m, n->data);
+		node_free(m, s, n);
+	} else {
+		retire_referenced(m, s, n);
+	}
+}
+
+void safemap__node_put(struct safemap *m, struct safemap_node *n)
+{
+	struct safemap_shard *s;
+
+	if (__atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	/* the last reference of a value the map no longer holds: nobody else
+	 * can reach it; it sits on its shard's retired list */
+	finalize(m, n->data);
+	s = safemap__shard_of(m, n->hash);
+	__atomic_store_n(&n->dead, 1, __ATOMIC_RELEASE);
+	/* from a foreach callback of the map: the walk may hold this shard's
+	 * read lock (or another's: no lock order), so it frees the node when it
+	 * has left the shard (iter.c); else take the write lock and free it */
+	if (safemap__iter_defer_free(m, (uint32_t)(s - m->shards)))
+		return;
+	safemap__retired_drain(m, s);
+}
+
+void safemap__retired_drain(struct safemap *m, struct safemap_shard *s)
+{
+	safemap__shard_wrlock(s, SAFEMAP_OP_NONE);
+	sweep_retired(m, s);
+	safemap__shard_unlock(s);
+	if (__atomic_load_n(&s->reclaim, __ATOMIC_RELAXED))
+		safemap__tbl_reclaim(m, s);
+}
+
+/* inline maps: the referenced copy of the entry with @p key, detached from
+ * the shard's list (write lock held), or NULL */
+static struct safemap_node *side_detach(struct safemap *m, struct safemap_shard *s,
+					const void *key, uint64_t h)
+{
+	struct safemap_node **pp, *n;
+
+	for (pp = &s->refnodes; (n = *pp); pp = (struct safemap_node **)&n->r.next) {
+		if (n->hash == h && safemap__key_eq(m, n->data, key)) {
+			*pp = (struct safemap_node *)n->r.next;
+			n->r.next = NULL;
+			return n;
+		}
+	}
+	return NULL;
+}
+
+/* The value at @p pos leaves the map (write lock held; the slot is about to
+ * be emptied). */
+static void value_leaves(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
+			 uint64_t h)
+{
+	struct safemap_node *n;
+
+	if (m->nodes) {
+		node_drop(m, s, safemap__slot_node(pos->slot));
+		return;
+	}
+	if (SAFEMAP_UNLIKELY(*pos->tag & SAFEMAP_TAG_NODE) && (n = side_detach(m, s, pos->slot, h))) {
+		/* referenced: the copy carries the value; the last put finalizes */
+		if (__atomic_load_n(&n->refs, __ATOMIC_ACQUIRE) == 1 ||
+		    __atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+			finalize(m, pos->slot);
+			node_free(m, s, n);
+		} else {
+			retire_referenced(m, s, n);
+		}
+		return;
+	}
+	finalize(m, pos->slot);
+}
+
+/* inline maps: replace the value at @p pos (write lock held) */
+static void inline_set(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
+		       uint64_t h, const void *value)
+{
+	struct safemap_node **pp, *n;
+
+	if (SAFEMAP_UNLIKELY(*pos->tag & SAFEMAP_TAG_NODE)) {
+		for (pp = &s->refnodes; (n = *pp); pp = (struct safemap_node **)&n->r.next)
+			if (n->hash == h && safemap__key_eq(m, n->data, pos->slot))
+				break;
+		if (n && __atomic_load_n(&n->refs, __ATOMIC_ACQUIRE) == 1) {
+			/* only the map holds the copy: it follows the slot */
+			finalize(m, pos->slot);
+			safemap__copy(n->data + m->value_off, value, m->value_size);
+			safemap__copy(pos->slot + m->value_off, value, m->value_size);
+			return;
+		}
+		if (n) {
+			*pp = (struct safemap_node *)n->r.next;
+			n->r.next = NULL;
+			if (__atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+				finalize(m, pos->slot);
+				node_free(m, s, n);
+			} else {
+				retire_referenced(m, s, n);
+			}
+		}
+		*pos->tag &= (uint8_t)~SAFEMAP_TAG_NODE;
+	} else {
+		finalize(m, pos->slot);
+	}
+	safemap__copy(pos->slot + m->value_off, value, m->value_size);
+}
+
+/* ---- placing and rehashing */
+
+static struct safemap_tbl *tbl_new(struct safemap *m, uint32_t ng)
+{
+	size_t bytes = sizeof(struct safemap_tbl) + (size_t)ng * m->group_size;
+	struct safemap_tbl *t = safemap__malloc(m, bytes);
+	uint32_t g;
+
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	t->r.bytes = bytes;
+	t->ngroups = ng;
+	for (g = 0; g < ng; g++)
+		memset(safemap__group(m, t, g), 0, 16);
+	return t;
+}
+
+/* The first free slot on @p h's path in @p t; marks the full groups passed. */
+static void place(const struct safemap *m, struct safemap_tbl *t, uint64_t h,
+		  struct safemap_pos *pos)
+{
+	uint32_t g = safemap__group_of(h, t->ngroups);
+	uint8_t ob = safemap__overflow_bit(h);
+
+	for (;;) {
+		uint8_t *grp = safemap__group(m, t, g);
+		uint32_t empty = safemap__match_empty(grp);
+
+		if (empty) {
+			unsigned i = (unsigned)__builtin_ctz(empty);
+
+			pos->grp = grp;
+			pos->tag = grp + i;
+			pos->slot = safemap__slot(m, grp, i);
+			return;
+		}
+		__atomic_store_n(&grp[15], (uint8_t)(grp[15] | ob), __ATOMIC_RELAXED);
+		if (++g == t->ngroups)
+			g = 0;
+	}
+}
+
+/* Move every entry of @p s into a new table of @p ng groups (write lock
+ * held). 0, or -ENOMEM with the shard unchanged. */
+static int rehash(struct safemap *m, struct safemap_shard *s, uint32_t ng)
+{
+	struct safemap_tbl *old = s->tbl, *t = tbl_new(m, ng);
+	struct safemap_tbl_it it;
+	struct safemap_pos from, to;
+
+	if (!t)
+		return -ENOMEM;
+	safemap__tbl_it_init(s, &it);
+	while (safemap__tbl_it_next(m, &it, &from)) {
+		place(m, t, slot_hash(m, from.slot), &to);
+		memcpy(to.slot, from.slot, m->slot_size);
+		*to.tag = *from.tag;
+	}
+	__atomic_store_n(&s->tbl, t, __ATOMIC_RELEASE);
+	s->growth_left = (uint32_t)(capacity(ng) - s->count);
+	s->dirty_left = (uint32_t)(capacity(ng) / 2 + 1);
+	if (old) /* small arrays wait for company: one grace period for several */
+		retire(m, s, &old->r, old->r.bytes >= SAFEMAP_LIMBO_BYTES);
+	return 0;
+}
+
+/* groups for @p n entries at half load (the size a shrink goes to) */
+static uint32_t groups_half(size_t n)
+{
+	size_t ng = (n * 2 + SAFEMAP_GROUP_SLOTS - 1) / SAFEMAP_GROUP_SLOTS;
+
+	return ng ? (uint32_t)ng : 1;
+}
+
+/* room for one more insert: a first table, a bigger one, or a clean one of
+ * the same size (after many erasures from overflowed groups) */
+static int make_room(struct safemap *m, struct safemap_shard *s)
+{
+	uint32_t ng;
+
+	if (!s->tbl) {
+		ng = m->presize_groups ? m->presize_groups : FIRST_GROUPS;
+	} else {
+		ng = s->tbl->ngroups;
+		/* full, or nearly: grow; else the erasures made the room, clean up */
+		if (s->count + 1 > capacity(ng) - capacity(ng) / 16) {
+			if (ng > UINT32_MAX / 4 / m->group_size)
+				return -ENOMEM;
+			ng = ng < SMALL_GROUPS ? ng * 2 : ng + ng / 2;
+		}
+	}
+	while (capacity(ng) < s->count + 1)
+		ng++;
+	return rehash(m, s, ng);
+}
+
+int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *key,
+			const void *value, uint64_t h)
+{
+	struct safemap_node *n = NULL;
+	struct safemap_pos pos;
+
+	if (m->nodes && !(n = node_new(m, s, key, value, h, 1, false)))
+		return -ENOMEM;
+	if (SAFEMAP_UNLIKELY(!s->growth_left) && make_room(m, s)) {
+		if (n)
+			safemap__free(m, n, n->r.bytes);
+		return -ENOMEM;
+	}
+	place(m, s->tbl, h, &pos);
+	if (n) {
+		memcpy(pos.slot, &n, sizeof(n));
+	} else {
+		safemap__copy(pos.slot, key, m->key_size);
+		safemap__copy(pos.slot + m->value_off, value, m->value_size);
+	}
+	__atomic_store_n(pos.tag, safemap__tag(h), __ATOMIC_RELAXED);
+	s->growth_left--;
+	__atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void safemap__tbl_erase(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
+			uint64_t h)
+{
+	struct safemap_tbl *t = s->tbl;
+
+	value_leaves(m, s, pos, h);
+	__atomic_store_n(pos->tag, 0, __ATOMIC_RELAXED);
+	s->growth_left++;
+	/* erasures from groups that overflowed keep probes long: after half
+	 * of the capacity of them, the next insert rehashes */
+	if ((pos->grp[15] & safemap__overflow_bit(h)) && !--s->dirty_left)
+		s->growth_left = 0;
+	__atomic_store_n(&s->count, s->count - 1, __ATOMIC_RELAXED);
+	if (!s->count) {
+		__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);
+		s->growth_left = 0;
+		retire(m, s, &t->r, true);
+	} else if (t->ngroups >= SHRINK_MIN_GROUPS && s->count < capacity(t->ngroups) / 8 &&
+		   t->ngroups > m->presize_groups) {
+		uint32_t ng = groups_half(s->count);
+
+		/* no memory: keep the table */
+		(void)rehash(m, s, ng > m->presize_groups ? ng : m->presize_groups);
+	}
+}
+
+int safemap__tbl_set(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
+		     uint64_t h, const void *value)
+{
+	struct safemap_node *old, *n;
+
+	if (!m->nodes) {
+		inline_set(m, s, pos, h, value);
+		return 0;
+	}
+	old = safemap__slot_node(pos->slot);
+	if (__atomic_load_n(&old->refs, __ATOMIC_ACQUIRE) == 1) {
+		/* nobody else sees these bytes: the old value dies here, in place */
+		finalize(m, old->data);
+		memcpy(old->data + m->value_off, value, m->value_size);
+		return 0;
+	}
+	/* referenced: the holders keep the old node; the map gets a new one */
+	n = node_new(m, s, old->data, value, old->hash, 1, false);
+	if (!n)
+		return -ENOMEM;
+	memcpy(pos->slot, &n, sizeof(n));
+	node_drop(m, s, old);
+	return 0;
+}
+
+#define REFS_MAX (1u << 31)
+
+struct safemap_node *safemap__tbl_ref(struct safemap *m, struct safemap_shard *s,
+				      struct safemap_pos *pos, uint64_t h, int *err)
+{
+	struct safemap_node *n;
+	uint32_t old;
+
+	*err = 0;
+	if (m->nodes) {
+		n = safemap__slot_node(pos->slot);
+	} else {
+		reflock(s);
+		n = NULL;
+		if (__atomic_load_n(pos->tag, __ATOMIC_RELAXED) & SAFEMAP_TAG_NODE)
+			for (n = s->refnodes; n; n = (struct safemap_node *)n->r.next)
+				if (n->hash == h && safemap__key_eq(m, n->data, pos->slot))
+					break;
+		if (!n) {
+			/* the first reference: a copy of the entry, never written again */
+			n = node_new(m, s, pos->slot, pos->slot + m->value_off, h, 2, true);
+			if (n) {
+				n->r.next = (struct safemap_retired *)s->refnodes;
+				s->refnodes = n;
+				__atomic_fetch_or(pos->tag, (uint8_t)SAFEMAP_TAG_NODE, __ATOMIC_RELAXED);
+			} else {
+				*err = -ENOMEM;
+			}
+			refunlock(s);
+			return n;
+		}
+		refunlock(s);
+	}
+	/* linked and locked: the map's share keeps it above 0 */
+	old = __atomic_fetch_add(&n->refs, 1, __ATOMIC_RELAXED);
+	if (SAFEMAP_UNLIKELY(old >= REFS_MAX)) {
+		__atomic_fetch_sub(&n->refs, 1, __ATOMIC_RELAXED);
+		*err = -EOVERFLOW;
+		return NULL;
+	}
+	return n;
+}
+
+size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s)
+{
+	struct safemap_tbl *t = s->tbl;
+	struct safemap_tbl_it it;
+	struct safemap_pos pos;
+	size_t n = 0;
+
+	if (!t)
+		return 0;
+	safemap__tbl_it_init(s, &it);
+	while (safemap__tbl_it_next(m, &it, &pos)) {
+		value_leaves(m, s, &pos, *pos.tag & SAFEMAP_TAG_NODE ? slot_hash(m, pos.slot) : 0);
+		n++;
+	}
+	__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->count, 0, __ATOMIC_RELAXED);
+	s->growth_left = 0;
+	retire(m, s, &t->r, true);
+	return n;
+}
+
+#define DESTROY_LOG_ENTRIES 32
+
+/* destroy's line for one entry still referenced (@p refs not dropped) */
+static void report_referenced(struct safemap *m, struct safemap_shard *s, uint32_t refs,
+			      bool retired, size_t *entries)
+{
+	if (++*entries <= DESTROY_LOG_ENTRIES)
+		safemap__log(SAFEMAP_LOG_WARN,
+			     "safemap_destroy: map '%s': %u reference%s not dropped to an entry of shard %u (%s; finalized now)",
+			     m->name, refs, refs == 1 ? "" : "s", (unsigned)(s - m->shards),
+			     retired ? "deleted, replaced or cleared" : "still in the map");
+}
+
+void safemap__tbl_destroy(struct safemap *m, struct safemap_shard *s, size_t *entries,
+			  size_t *refs, size_t *retired)
+{
+	struct safemap_retired *r, *next;
+	struct safemap_tbl_it it;
+	struct safemap_pos pos;
+	struct safemap_node *n;
+
+	safemap__tbl_it_init(s, &it);
+	while (safemap__tbl_it_next(m, &it, &pos)) {
+		if (m->nodes) {
+			n = safemap__slot_node(pos.slot);
+			if (n->refs != 1) {
+				*refs += n->refs - 1;
+				report_referenced(m, s, n->refs - 1, false, entries);
+			}
+			finalize(m, n->data);
+			safemap__free(m, n, n->r.bytes);
+		} else {
+			finalize(m, pos.slot);
+		}
+	}
+	while ((n = s->refnodes)) { /* inline entries' copies: the slot was finalized */
+		s->refnodes = (struct safemap_node *)n->r.next;
+		if (n->refs != 1) {
+			*refs += n->refs - 1;
+			report_referenced(m, s, n->refs - 1, false, entries);
+		}
+		safemap__free(m, n, n->r.bytes);
+	}
+	while ((n = s->retired)) { /* values that left the map while referenced */
+		s->retired = n->rnext;
+		if (!n->dead) {
+			*refs += n->refs;
+			++*retired;
+			report_referenced(m, s, n->refs, true, entries);
+			finalize(m, n->data);
+		}
+		safemap__free(m, n, n->r.bytes);
+	}
+	while ((n = s->node_cache)) {
+		s->node_cache = n->rnext;
+		safemap__free(m, n, n->r.bytes);
+	}
+	s->ncached = 0;
+	if (s->tbl)
+		safemap__free(m, s->tbl, s->tbl->r.bytes);
+	s->tbl = NULL;
+	for (r = s->limbo; r; r = next) {
+		next = r->next;
+		safemap__free(m, r, r->bytes);
+	}
+	s->limbo = NULL;
+	s->limbo_bytes = 0;
+}
