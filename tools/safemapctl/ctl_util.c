@@ -234,6 +234,31 @@ const char *ctl_map_type(uint32_t type, char *buf, size_t len)
 	return buf;
 }
 
+void ctl_fill_read(struct safemap_bpf *h, struct ctl_fill *f)
+{
+	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)safemap_bpf_type(h));
+
+	f->id = safemap_bpf_id(h);
+	f->max_entries = safemap_bpf_max_entries(h);
+	f->counted = safemap_bpf_count(h, &f->entries) == 0;
+	f->array = s && strstr(s, "array") && !strstr(s, "of_maps") &&
+		   strcmp(s, "perf_event_array");
+	f->fill = f->counted && f->max_entries ? (double)f->entries / f->max_entries : 0.0;
+}
+
+int ctl_by_fill(const void *x, const void *y)
+{
+	const struct ctl_fill *a = x, *b = y;
+
+	if (a->counted != b->counted)
+		return a->counted ? -1 : 1;
+	if (a->fill != b->fill)
+		return a->fill > b->fill ? -1 : 1;
+	if (a->array != b->array)
+		return a->array ? 1 : -1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
 void ctl_json_map(FILE *f, const struct safemap_bpf *h, bool counted, size_t entries)
 {
 	uint32_t max = safemap_bpf_max_entries(h);

@@ -61,6 +61,21 @@ void ctl_close_maps(struct ctl_maps *ms);
 /* libbpf's name of a map type ("hash"), or "type_N". Static or @p buf. */
 const char *ctl_map_type(uint32_t type, char *buf, size_t len);
 
+/* How full a map is, as maps and top list and sort it. */
+struct ctl_fill {
+	uint32_t id;
+	uint32_t max_entries;
+	size_t entries;
+	bool counted;           /* entries known (not a ring buffer, ...) */
+	bool array;             /* arrays are always full: sorted after the others */
+	double fill;            /* entries / max_entries; 0 when not counted */
+};
+/* Count the entries of @p h (safemap_bpf_count()) into @p f. */
+void ctl_fill_read(struct safemap_bpf *h, struct ctl_fill *f);
+/* qsort() order of rows whose first member is a struct ctl_fill: fullest
+ * first; uncounted last; arrays after other maps of equal fill; by id. */
+int ctl_by_fill(const void *a, const void *b);
+
 /* One map as a JSON object (entries and fill null when @p counted is false). */
 void ctl_json_map(FILE *f, const struct safemap_bpf *h, bool counted, size_t entries);
 
