@@ -50,18 +50,9 @@ int cmd_maps(int argc, char **argv)
 	char tb[32];
 	int c, err;
 
-	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = ctl_getopt("maps", argc, argv, longopts, &ts, maps_usage)) > 0) {
 		switch (c) {
-		case 'm':
-			if (!ctl_target_add(&ts, "maps", optarg, NULL))
-				return CTL_ERROR;
-			break;
-		case 'p':
-			if (!ctl_target_add(&ts, "maps", NULL, optarg))
-				return CTL_ERROR;
-			break;
 		case 't': type = optarg; break;
 		case 'w':
 			if (!ctl_parse_seconds(optarg, 1.0, &warn))
@@ -69,15 +60,10 @@ int cmd_maps(int argc, char **argv)
 						 optarg);
 			break;
 		case 'j': json = true; break;
-		case 'h': fputs(maps_usage, stdout); return CTL_OK;
-		default:
-			return ctl_error("maps", "bad option '%s' (try safemapctl maps --help)",
-					 argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return ctl_error("maps", "unexpected argument '%s' (try safemapctl maps --help)",
-				 argv[optind]);
+	if (c < 0)
+		return c == CTL_OPT_HELP ? CTL_OK : CTL_ERROR;
 	err = ctl_open_maps("maps", &ts, &ms, false);
 	if (err)
 		return CTL_ERROR;

@@ -262,18 +262,9 @@ int cmd_top(int argc, char **argv)
 	int c, rc = CTL_OK;
 
 	tp.interval = 1;
-	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = ctl_getopt("top", argc, argv, longopts, &tp.ts, top_usage)) > 0) {
 		switch (c) {
-		case 'm':
-			if (!ctl_target_add(&tp.ts, "top", optarg, NULL))
-				return CTL_ERROR;
-			break;
-		case 'p':
-			if (!ctl_target_add(&tp.ts, "top", NULL, optarg))
-				return CTL_ERROR;
-			break;
 		case 't': tp.type = optarg; break;
 		case 'a': audit = true; break;
 		case 'i':
@@ -282,15 +273,10 @@ int cmd_top(int argc, char **argv)
 						 "to 3600: '%s'", optarg);
 			break;
 		case 'o': once = true; break;
-		case 'h': fputs(top_usage, stdout); return CTL_OK;
-		default:
-			return ctl_error("top", "bad option '%s' (try safemapctl top --help)",
-					 argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return ctl_error("top", "unexpected argument '%s' (try safemapctl top --help)",
-				 argv[optind]);
+	if (c < 0)
+		return c == CTL_OPT_HELP ? CTL_OK : CTL_ERROR;
 	if (audit && !tp.ts.n)
 		return ctl_error("top", "--audit needs the maps to guard (--map/--pin)");
 	if (ctl_check_privileges("top"))
