@@ -1,28 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Helpers shared by the object checker's tests (test_objcheck*.c): the test
- * objects, and findings looked up in a report. */
+/* Helpers shared by the object checker's tests (test_objcheck*.c): findings
+ * looked up in a report. */
 #ifndef SAFEMAP_TESTS_OBJCHECK_TEST_H
 #define SAFEMAP_TESTS_OBJCHECK_TEST_H
 
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
-#include <bpf/libbpf.h>
-
-#include "../testutil.h"
-
-/* Open tests/bpf/NAME.bpf.o from the build directory, not loaded. */
-static inline struct bpf_object *oc_open(const char *name)
-{
-	char path[512];
-	struct bpf_object *obj;
-
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", SAFEMAP_TEST_BPF_DIR, name);
-	obj = bpf_object__open_file(path, NULL);
-	ck_assert_msg(obj != NULL, "open %s: %s", path, strerror(errno));
-	return obj;
-}
+#include "bpftest.h"
 
 /* How many findings of kind @p k the report has. */
 static inline int oc_count(const struct safemap_objcheck *r, enum safemap_objcheck_kind k)

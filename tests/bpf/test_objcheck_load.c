@@ -40,7 +40,7 @@ START_TEST(fix_then_load)
 	struct safemap_objcheck_policy *strict = policy1("conns", 1024, false);
 	struct safemap_objcheck_policy *holes_ok = policy1("conns", 1024, true);
 	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy = strict, .fix = true);
-	struct bpf_object *obj = oc_open("check_bad");
+	struct bpf_object *obj = bt_open_obj("check_bad");
 	struct safemap_objcheck *r = NULL;
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
@@ -54,7 +54,7 @@ START_TEST(fix_then_load)
 	bpf_object__close(obj);
 
 	/* the same object with the holes accepted: fixed, then loaded */
-	obj = oc_open("check_bad");
+	obj = bt_open_obj("check_bad");
 	o.policy = holes_ok;
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
 	ck_assert_uint_eq(r->nfindings, 1);
@@ -105,7 +105,7 @@ START_TEST(pins_dir)
 	struct safemap_objcheck *r = NULL;
 	size_t i;
 
-	obj = oc_open("pins_v1"); /* unchanged: reusable, layouts equal */
+	obj = bt_open_obj("pins_v1"); /* unchanged: reusable, layouts equal */
 	ck_assert_msg(safemap_objcheck_object(obj, &o, &r) == 0, "%s", safemap_last_error());
 	ck_assert_uint_eq(r->nfindings, 0);
 	ck_assert_uint_eq(r->npins, 2);
@@ -117,7 +117,7 @@ START_TEST(pins_dir)
 	safemap_objcheck_free(r);
 	bpf_object__close(obj);
 
-	obj = oc_open("pins_moved"); /* same sizes: libbpf would reuse it, wrongly */
+	obj = bt_open_obj("pins_moved"); /* same sizes: libbpf would reuse it, wrongly */
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
 	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_PIN_REUSE), 0);
 	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_PIN_LAYOUT), 2);
@@ -126,7 +126,7 @@ START_TEST(pins_dir)
 	safemap_objcheck_free(r);
 	bpf_object__close(obj);
 
-	obj = oc_open("pins_grown"); /* libbpf would refuse to reuse it */
+	obj = bt_open_obj("pins_grown"); /* libbpf would refuse to reuse it */
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
 	ck_assert_uint_eq(r->nfindings, 1);
 	ck_assert_int_eq(r->findings[0].kind, SAFEMAP_FIND_PIN_REUSE);
@@ -142,7 +142,7 @@ START_TEST(pins_dir)
 
 		o.policy = p;
 		o.fix = true;
-		obj = oc_open("pins_v1");
+		obj = bt_open_obj("pins_v1");
 		ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
 		ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_FIXED), 1);
 		ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_PIN_REUSE), 1);
@@ -164,7 +164,7 @@ START_TEST(pins_own_paths)
 	struct safemap_objcheck *r = NULL;
 	char path[512];
 
-	obj = oc_open("pins_moved");
+	obj = bt_open_obj("pins_moved");
 	/* the object's own pin path for one map (as __uint(pinning, ...) with
 	 * pin_root_path makes): only that map is compared */
 	snprintf(path, sizeof(path), "%s/pins_stats", dir);
@@ -202,7 +202,7 @@ START_TEST(pin_not_a_map)
 	snprintf(path, sizeof(path), "%s/pins_stats", dir);
 	ck_assert_int_eq(bpf_program__pin(bpf_object__find_program_by_name(old, "pins_count"), path), 0);
 	o.pins_dir = dir;
-	obj = oc_open("pins_v1");
+	obj = bt_open_obj("pins_v1");
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
 	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_PIN_REUSE), 1);
 	ck_assert(has_message(r, "not a BPF map"));

@@ -37,7 +37,7 @@ START_TEST(same_as_file)
 	const char *policy = SAFEMAP_TEST_BPF_SRC "/check_policy.txt";
 	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy_path = policy);
 	struct safemap_objcheck *rf = NULL, *ro = NULL;
-	struct bpf_object *obj = oc_open("check_bad");
+	struct bpf_object *obj = bt_open_obj("check_bad");
 	char path[512];
 	size_t i;
 
@@ -82,7 +82,7 @@ START_TEST(planted_refused_then_fixed)
 {
 	struct safemap_objcheck_policy *p = conns_policy(false);
 	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy = p);
-	struct bpf_object *obj = oc_open("check_bad");
+	struct bpf_object *obj = bt_open_obj("check_bad");
 	struct bpf_map *conns = bpf_object__find_map_by_name(obj, "conns");
 	const struct safemap_objcheck_finding *f;
 	struct safemap_objcheck *r = NULL;
@@ -125,7 +125,7 @@ START_TEST(planted_refused_then_fixed)
 	/* holes accepted by the policy: only the fix is left, the load may go on */
 	p = conns_policy(true);
 	o.policy = p;
-	obj = oc_open("check_bad");
+	obj = bt_open_obj("check_bad");
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
 	ck_assert_uint_eq(r->nfindings, 1);
 	ck_assert_int_eq(refusing(r), 0);
@@ -143,7 +143,7 @@ START_TEST(code_policy_types_missing)
 	SAFEMAP_OPTS(safemap_objcheck_rule, maybe, .map = "maybe", .optional = true);
 	struct safemap_objcheck_policy *p = NULL;
 	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy = NULL);
-	struct bpf_object *obj = oc_open("check_clean");
+	struct bpf_object *obj = bt_open_obj("check_clean");
 	struct safemap_objcheck *r = NULL;
 
 	ck_assert_int_eq(safemap_objcheck_policy_new(&p), 0);
@@ -170,7 +170,7 @@ START_TEST(errors)
 	SAFEMAP_OPTS(safemap_objcheck_rule, rule, .map = NULL);
 	struct safemap_objcheck_policy *p = NULL;
 	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy_path = SAFEMAP_TEST_BPF_SRC "/check_policy.txt");
-	struct bpf_object *obj = oc_open("check_clean");
+	struct bpf_object *obj = bt_open_obj("check_clean");
 	struct safemap_objcheck *r = (struct safemap_objcheck *)0x1;
 	char path[512];
 
@@ -237,7 +237,7 @@ static void *check_loop(void *arg)
 	int i;
 
 	for (i = 0; i < 40; i++) {
-		struct bpf_object *obj = oc_open(i & 1 ? "check_bad" : "check_clean");
+		struct bpf_object *obj = bt_open_obj(i & 1 ? "check_bad" : "check_clean");
 		struct safemap_objcheck *r = NULL;
 		int want_missing = 1, want_total = i & 1 ? 6 : 1;
 
