@@ -210,4 +210,12 @@ static inline bool safemap__lock_read_valid(struct safemap_lock *l, uint64_t v)
 	return !((now ^ v) & ~(SAFEMAP_LOCK_VERSION - 1 - SAFEMAP_LOCK_W));
 }
 
+/* With the write lock held: true iff no writer held the lock since an
+ * optimistic read validated @p v (same version), so the shard is as that
+ * read saw it. */
+static inline bool safemap__lock_unchanged(struct safemap_lock *l, uint64_t v)
+{
+	return !((__atomic_load_n(&l->word, __ATOMIC_RELAXED) ^ v) & ~(SAFEMAP_LOCK_VERSION - 1));
+}
+
 #endif /* SAFEMAP_LIB_MAP_LOCK_H */

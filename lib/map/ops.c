@@ -120,19 +120,23 @@ void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_
 /* A conditional write that its key's presence refuses (a NOEXIST put of a
  * present key: @p present; an EXIST put or a delete of an absent one)
  * changes nothing, so an optimistic read that sees the refusing state
- * settles it, counted as @p op, without the shard's write lock: that
- * read is the operation's linearization point. False: take the lock. */
-static SAFEMAP_INLINE bool refused_unlocked(struct safemap *m, struct safemap_shape sh,
-					    struct safemap_shard *s, const void *key, uint64_t h,
-					    enum safemap_op op, bool present)
+ * settles it, counted as @p op, without the shard's write lock: that read
+ * is the operation's linearization point. Returns the read's result (1
+ * present, 0 absent: @p seen is the version it holds for; -1 no stable
+ * read); == @p present: refused (counted). */
+static SAFEMAP_INLINE int probe_unlocked(struct safemap *m, struct safemap_shape sh,
+					  struct safemap_shard *s, const void *key, uint64_t h,
+					  enum safemap_op op, bool present, uint64_t *seen)
 {
 	struct safemap_tslot *t = safemap__tslot(m->tslots);
+	int r;
 
-	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t) ||
-	    safemap__tbl_get_optimistic(m, sh, s, key, h, NULL, t) != (int)present)
-		return false;
-	safemap__stat_inc_excl(&t->ops[op]);
-	return true;
+	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t))
+		return -1;
+	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen);
+	if (r == (int)present)
+		safemap__stat_inc_excl(&t->ops[op]);
+	return r;
 }
 
 /* A put that did not simply succeed: events and the reports of refusals
@@ -159,8 +163,8 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 {
 	struct safemap_shard *s;
 	struct safemap_pos pos;
-	uint64_t h;
-	bool found;
+	uint64_t h, seen = 0;
+	bool found, absent = false;
 	int err;
 
 	err = safemap__write_guard(m, SAFEMAP_OP_PUT, key);
@@ -168,13 +172,20 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
-	if (flags != SAFEMAP_ANY && refused_unlocked(m, sh, s, key, h, SAFEMAP_OP_PUT,
-						     flags == SAFEMAP_NOEXIST))
-		return safemap__error_quick(flags == SAFEMAP_NOEXIST ? -EEXIST : -ENOENT);
+	if (flags != SAFEMAP_ANY) {
+		int r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_PUT, flags == SAFEMAP_NOEXIST,
+				       &seen);
+
+		if (r == (flags == SAFEMAP_NOEXIST))
+			return safemap__error_quick(flags == SAFEMAP_NOEXIST ? -EEXIST : -ENOENT);
+		absent = r == 0; /* a NOEXIST put of a key absent at version seen */
+	}
 	err = safemap__write_lock(m, s, SAFEMAP_OP_PUT, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	found = safemap__tbl_find_as(m, sh, s, key, h, &pos);
+	/* no writer since the read that found the key absent: it still is */
+	found = !(absent && safemap__lock_unchanged(&s->lock, seen)) &&
+		safemap__tbl_find_as(m, sh, s, key, h, &pos);
 	if (found) {
 		if (flags == SAFEMAP_NOEXIST)
 			err = -EEXIST;
@@ -298,7 +309,7 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
-	if (refused_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false))
+	if (probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, NULL) == 0)
 		return safemap__error_quick(-ENOENT);
 	err = safemap__write_lock(m, s, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))

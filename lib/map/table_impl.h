@@ -271,14 +271,16 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
 }
 
 /* One optimistic get (map_internal.h): 1 found (value copied to
- * @p value_out unless it is NULL: a probe for presence), 0 absent, -1 no stable read (a writer held the shard, or
- * wrote it meanwhile: try again or take the read lock). @p ts is the
- * calling thread's slot of the map (the epoch, epoch.h). */
-static SAFEMAP_INLINE int safemap__tbl_get_optimistic(const struct safemap *m,
-						     struct safemap_shape sh,
-						     struct safemap_shard *s, const void *key,
-						     uint64_t h, void *value_out,
-						     struct safemap_tslot *ts)
+ * @p value_out unless it is NULL: a probe for presence), 0 absent, -1 no
+ * stable read (a writer held the shard, or wrote it meanwhile: try again or
+ * take the read lock). @p ts is the calling thread's slot of the map (the
+ * epoch, epoch.h). On 0 and 1, @p seen (unless NULL) receives the shard's
+ * version the result holds for (safemap__lock_unchanged()). */
+static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
+						      struct safemap_shape sh,
+						      struct safemap_shard *s, const void *key,
+						      uint64_t h, void *value_out,
+						      struct safemap_tslot *ts, uint64_t *seen)
 {
 	uint64_t ep = safemap__epoch_enter(ts);
 	uint64_t v = safemap__lock_read_begin(&s->lock);
@@ -331,10 +333,22 @@ check:
 		goto retry;
 #endif
 	safemap__epoch_exit(ts, ep);
+	if (seen)
+		*seen = v;
 	return found;
 retry:
 	safemap__epoch_exit(ts, ep);
 	return -1;
+}
+
+/* safemap__tbl_read_optimistic() without the version. */
+static SAFEMAP_INLINE int safemap__tbl_get_optimistic(const struct safemap *m,
+						     struct safemap_shape sh,
+						     struct safemap_shard *s, const void *key,
+						     uint64_t h, void *value_out,
+						     struct safemap_tslot *ts)
+{
+	return safemap__tbl_read_optimistic(m, sh, s, key, h, value_out, ts, NULL);
 }
 
 #endif /* SAFEMAP_LIB_MAP_TABLE_IMPL_H */

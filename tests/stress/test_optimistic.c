@@ -24,7 +24,7 @@
  * an EXIST put of a stable key and a NOEXIST put of a key they deleted
  * must succeed, and a delete of a key they deleted must fail. Refusals are
  * settled by an optimistic read without the write lock (ops.c:
- * refused_unlocked), so a read that missed a key an entry moved by the
+ * probe_unlocked), so a read that missed a key an entry moved by the
  * other writer's resize shows here as a wrong refusal.
  *
  * Every one of those is harmless only because a get keeps what it read
