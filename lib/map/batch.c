@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Batch operations: n keys per call, each element exactly as its single
  * call (same results, events, metrics, guards and finalizers), in array
- * order. */
+ * order. The keys go through the staged probes of table_batch.h, two chunks
+ * ahead of the real operations, so that their cache misses overlap; the
+ * real operations are the single calls' code (ops.c), element by element,
+ * in array order: prefetching reorders nothing. */
 #include <limits.h>
 
-#include "map_internal.h"
+#include "table_batch.h"
 
 /* NULL map, NULL arrays with n > 0, or more elements than the int result
  * can count: the call is refused and nothing is done. */
@@ -18,60 +21,151 @@ static int check_batch(const char *fn, const struct safemap *m, const void *keys
 	return 0;
 }
 
-int safemap_get_batch(struct safemap *m, const void *keys, void *values, size_t n, int *results)
+enum batch_op { BATCH_GET, BATCH_PUT, BATCH_DELETE };
+
+/* A get of a key whose hash is known, exactly as safemap_get(): its
+ * lock-free read, counted in the thread's slot @p ts; when that finds no
+ * stable moment, the single call itself (read lock, counted there). */
+static inline __attribute__((always_inline)) int get_one(struct safemap *m,
+							 struct safemap_tslot *ts,
+							 const unsigned char *key, unsigned char *out,
+							 uint64_t h)
 {
-	const unsigned char *k = keys;
-	unsigned char *v = values;
-	int found = 0, err = check_batch("safemap_get_batch", m, keys, values, n);
-	size_t i;
+	int found = safemap__tbl_get_optimistic(m, safemap__shard_of(m, h), key, h, out, ts);
 
-	if (err)
-		return err;
+	if (SAFEMAP_UNLIKELY(found < 0))
+		return safemap_get(m, key, out);
+	safemap__stat_inc_excl(&ts->ops[SAFEMAP_OP_GET]);
+	if (SAFEMAP_LIKELY(found))
+		return 0;
+	memset(out, 0, m->value_size);
+	return safemap__error(-ENOENT);
+}
+
+/* The plain path: the single calls one after the other. For a thread
+ * without a slot of the map, a build without optimistic reads (no
+ * lock-free look at the tables), and maps small enough to stay in the
+ * caches. */
+static int plain(struct safemap *m, enum batch_op op, const unsigned char *keys,
+		 const unsigned char *in, unsigned char *out, size_t n, unsigned flags, int *results)
+{
+	size_t i, ks = m->key_size, vs = m->value_size;
+	int ok = 0;
+
 	for (i = 0; i < n; i++) {
-		int r = safemap_get(m, k + i * m->key_size, v + i * m->value_size);
+		const unsigned char *k = keys + i * ks;
+		int r = op == BATCH_GET	  ? safemap_get(m, k, out + i * vs)
+			: op == BATCH_PUT ? safemap_put(m, k, in + i * vs, flags)
+					  : safemap_delete(m, k);
 
-		found += r == 0;
+		ok += r == 0;
 		if (results)
 			results[i] = r;
 	}
-	return found;
+	return ok;
+}
+
+/* Chunk c of the batch: stage A runs on chunk c, stage B on chunk c - 1
+ * (one epoch read section for both), then the real operations of chunk
+ * c - 2. Hashes are kept for the three chunks in flight. */
+static inline __attribute__((always_inline)) int staged(struct safemap *m, struct safemap_tslot *ts,
+							enum batch_op op, const unsigned char *keys,
+							const unsigned char *in, unsigned char *out,
+							size_t n, unsigned flags, int *results)
+{
+	const size_t C = SAFEMAP_BATCH_CHUNK, nch = (n + C - 1) / C;
+	size_t c, j, ks = m->key_size, vs = m->value_size;
+	const bool write = op != BATCH_GET;
+	uint64_t h[3][SAFEMAP_BATCH_CHUNK];
+	int ok = 0;
+
+	for (c = 0; c < nch + 2; c++) {
+		if (c <= nch) {
+			uint64_t ep = safemap__epoch_enter(ts);
+
+			if (c < nch) {
+				size_t base = c * C, len = n - base < C ? n - base : C;
+
+				for (j = 0; j < len; j++) {
+					h[c % 3][j] = safemap__key_hash(m, keys + (base + j) * ks);
+					safemap__probe_stage_a(m, h[c % 3][j], write);
+				}
+			}
+			if (c >= 1) {
+				size_t base = (c - 1) * C, len = n - base < C ? n - base : C;
+
+				for (j = 0; j < len; j++)
+					safemap__probe_stage_b(m, h[(c - 1) % 3][j], write);
+			}
+			safemap__epoch_exit(ts, ep);
+		}
+		if (c >= 2) {
+			size_t base = (c - 2) * C, len = n - base < C ? n - base : C;
+
+			for (j = 0; j < len; j++) {
+				size_t i = base + j;
+				const unsigned char *k = keys + i * ks;
+				uint64_t hk = h[(c - 2) % 3][j];
+				int r = op == BATCH_GET	  ? get_one(m, ts, k, out + i * vs, hk)
+					: op == BATCH_PUT ? safemap__put_hashed(m, k, in + i * vs, flags, hk)
+							  : safemap__delete_hashed(m, k, hk);
+
+				ok += r == 0;
+				if (results)
+					results[i] = r;
+			}
+		}
+	}
+	return ok;
+}
+
+static int batch(struct safemap *m, enum batch_op op, const void *keys, const void *in,
+		 void *out, size_t n, unsigned flags, int *results)
+{
+	struct safemap_tslot *ts = SAFEMAP_OPTIMISTIC ? safemap__tslot(m->tslots) : NULL;
+
+	uint64_t ep;
+	bool worth;
+
+	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!ts) || !n)
+		return plain(m, op, keys, in, out, n, flags, results);
+	ep = safemap__epoch_enter(ts);
+	worth = safemap__probe_worth(m, safemap__key_hash(m, keys));
+	safemap__epoch_exit(ts, ep);
+	if (!worth)
+		return plain(m, op, keys, in, out, n, flags, results);
+	switch (op) { /* one copy of the loop per operation */
+	case BATCH_GET:
+		return staged(m, ts, BATCH_GET, keys, NULL, out, n, 0, results);
+	case BATCH_PUT:
+		return staged(m, ts, BATCH_PUT, keys, in, NULL, n, flags, results);
+	default:
+		return staged(m, ts, BATCH_DELETE, keys, NULL, NULL, n, 0, results);
+	}
+}
+
+int safemap_get_batch(struct safemap *m, const void *keys, void *values, size_t n, int *results)
+{
+	int err = check_batch("safemap_get_batch", m, keys, values, n);
+
+	return err ? err : batch(m, BATCH_GET, keys, NULL, values, n, 0, results);
 }
 
 int safemap_put_batch(struct safemap *m, const void *keys, const void *values, size_t n,
 		      unsigned flags, int *results)
 {
-	const unsigned char *k = keys, *v = values;
-	int stored = 0, err = check_batch("safemap_put_batch", m, keys, values, n);
-	size_t i;
+	int err = check_batch("safemap_put_batch", m, keys, values, n);
 
 	if (err)
 		return err;
 	if (flags > SAFEMAP_EXIST)
 		return safemap__errorf(-EINVAL, "safemap_put_batch: unknown flags %u", flags);
-	for (i = 0; i < n; i++) {
-		int r = safemap_put(m, k + i * m->key_size, v + i * m->value_size, flags);
-
-		stored += r == 0;
-		if (results)
-			results[i] = r;
-	}
-	return stored;
+	return batch(m, BATCH_PUT, keys, values, NULL, n, flags, results);
 }
 
 int safemap_delete_batch(struct safemap *m, const void *keys, size_t n, int *results)
 {
-	const unsigned char *k = keys;
-	int deleted = 0, err = check_batch("safemap_delete_batch", m, keys, keys, n);
-	size_t i;
+	int err = check_batch("safemap_delete_batch", m, keys, keys, n);
 
-	if (err)
-		return err;
-	for (i = 0; i < n; i++) {
-		int r = safemap_delete(m, k + i * m->key_size);
-
-		deleted += r == 0;
-		if (results)
-			results[i] = r;
-	}
-	return deleted;
+	return err ? err : batch(m, BATCH_DELETE, keys, NULL, NULL, n, 0, results);
 }

@@ -233,6 +233,12 @@ static inline bool safemap__key_eq(const struct safemap *m, const void *a, const
 
 #define SAFEMAP_OPTIMISTIC_TRIES 3
 
+/* safemap_put/delete for checked arguments and @p h =
+ * safemap__key_hash(m, key) (ops.c): the batch calls hash each key once. */
+SAFEMAP_HIDDEN int safemap__put_hashed(struct safemap *m, const void *key, const void *value,
+				       unsigned flags, uint64_t h);
+SAFEMAP_HIDDEN int safemap__delete_hashed(struct safemap *m, const void *key, uint64_t h);
+
 /* Operations of kind @p op counted on @p m so far (shards and thread
  * slots, relaxed loads): what metrics should read. */
 SAFEMAP_HIDDEN uint64_t safemap__stats_ops(struct safemap *m, enum safemap_op op);

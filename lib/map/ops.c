@@ -118,21 +118,20 @@ void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_
 	unlink_entry(m, s, pos, h);
 }
 
-int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
+/* put and delete of a key whose hash @p h is known (checked arguments):
+ * the single calls, and the batch calls through safemap__*_hashed() */
+static inline __attribute__((always_inline)) int put_hashed(struct safemap *m, const void *key,
+							    const void *value, unsigned flags,
+							    uint64_t h)
 {
 	struct safemap_shard *s;
 	struct safemap_pos pos;
-	uint64_t h;
 	bool found;
 	int err = 0;
 
-	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
-		return safemap__errorf(-EINVAL, "safemap_put: %s",
-				       flags > SAFEMAP_EXIST ? "unknown flags" : "NULL argument");
 	err = safemap__write_guard(m, SAFEMAP_OP_PUT, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
 	err = safemap__write_lock(m, s, SAFEMAP_OP_PUT, key);
 	if (SAFEMAP_UNLIKELY(err))
@@ -163,6 +162,20 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 		return safemap__errorf(err, "map '%s': out of memory on %s (map unchanged)", m->name,
 				       found ? "replace of a referenced value" : "insert");
 	return safemap__error(err);
+}
+
+int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
+{
+	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
+		return safemap__errorf(-EINVAL, "safemap_put: %s",
+				       flags > SAFEMAP_EXIST ? "unknown flags" : "NULL argument");
+	return put_hashed(m, key, value, flags, safemap__key_hash(m, key));
+}
+
+int safemap__put_hashed(struct safemap *m, const void *key, const void *value, unsigned flags,
+			uint64_t h)
+{
+	return put_hashed(m, key, value, flags, h);
 }
 
 int safemap_get(struct safemap *m, const void *key, void *value_out)
@@ -206,18 +219,16 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 	return safemap__error(-ENOENT);
 }
 
-static inline int delete_key(struct safemap *m, const void *key)
+static inline int delete_key(struct safemap *m, const void *key, uint64_t h)
 {
 	struct safemap_shard *s;
 	struct safemap_pos pos;
-	uint64_t h;
 	bool found;
 	int err;
 
 	err = safemap__write_guard(m, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	h = safemap__key_hash(m, key);
 	s = safemap__shard_of(m, h);
 	err = safemap__write_lock(m, s, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))
@@ -234,20 +245,30 @@ static inline int delete_key(struct safemap *m, const void *key)
 	return 0;
 }
 
-int safemap_delete(struct safemap *m, const void *key)
+static inline __attribute__((always_inline)) int delete_hashed(struct safemap *m,
+							       const void *key, uint64_t h)
 {
 	uint64_t t0;
 	int err;
 
+	if (SAFEMAP_LIKELY(!m->delete_hist))
+		return delete_key(m, key, h);
+	t0 = safemap__now_ns(); /* the optional delete-latency histogram */
+	err = delete_key(m, key, h);
+	safemap__hist_record(m->delete_hist, h, safemap__now_ns() - t0);
+	return err;
+}
+
+int safemap_delete(struct safemap *m, const void *key)
+{
 	if (SAFEMAP_UNLIKELY(!m || !key))
 		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
-	if (SAFEMAP_LIKELY(!m->delete_hist))
-		return delete_key(m, key);
-	t0 = safemap__now_ns(); /* the optional delete-latency histogram */
-	err = delete_key(m, key);
-	safemap__hist_record(m->delete_hist, safemap__key_hash(m, key),
-			     safemap__now_ns() - t0);
-	return err;
+	return delete_hashed(m, key, safemap__key_hash(m, key));
+}
+
+int safemap__delete_hashed(struct safemap *m, const void *key, uint64_t h)
+{
+	return delete_hashed(m, key, h);
 }
 
 size_t safemap_count(struct safemap *m)
