@@ -18,8 +18,7 @@
  * grower's: whole if found); put and delete batches on a checker's own keys
  * (with duplicates and each flag) must return, element by element, what
  * its model of single calls in array order says, and leave the values the
- * model has. Under ASan a probe of a freed array is an error at once.
- * Duration: $SAFEMAP_STRESS_SECONDS. */
+ * model has. Duration: $SAFEMAP_STRESS_SECONDS. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
