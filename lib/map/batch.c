@@ -38,16 +38,36 @@ static inline __attribute__((always_inline)) int get_one(struct safemap *m,
 	safemap__stat_inc_excl(&ts->ops[SAFEMAP_OP_GET]);
 	if (SAFEMAP_LIKELY(found))
 		return 0;
-	memset(out, 0, m->value_size);
+	if (SAFEMAP_LIKELY(m->value_size == 8))
+		memset(out, 0, 8);
+	else
+		memset(out, 0, m->value_size);
 	return safemap__error(-ENOENT);
 }
 
-/* The plain path: the single calls one after the other. For a thread
- * without a slot of the map, a build without optimistic reads (no
- * lock-free look at the tables), and maps small enough to stay in the
- * caches. */
-static int plain(struct safemap *m, enum batch_op op, const unsigned char *keys,
-		 const unsigned char *in, unsigned char *out, size_t n, unsigned flags, int *results)
+/* Element @p i of the batch, its hash @p h known: what its single call
+ * returns, by the single call's own code. */
+static inline __attribute__((always_inline)) int element(struct safemap *m, struct safemap_tslot *ts,
+							 enum batch_op op, const unsigned char *keys,
+							 const unsigned char *in, unsigned char *out,
+							 unsigned flags, size_t i, uint64_t h)
+{
+	const unsigned char *k = keys + i * m->key_size;
+
+	if (op == BATCH_GET)
+		return get_one(m, ts, k, out + i * m->value_size, h);
+	if (op == BATCH_PUT)
+		return safemap__put_hashed(m, k, in + i * m->value_size, flags, h);
+	return safemap__delete_hashed(m, k, h);
+}
+
+/* The plain path: the single calls one after the other, for a thread
+ * without a slot of the map and builds without optimistic reads (no
+ * lock-free look at the tables). */
+static inline __attribute__((always_inline)) int plain(struct safemap *m, enum batch_op op,
+						       const unsigned char *keys,
+						       const unsigned char *in, unsigned char *out,
+						       size_t n, unsigned flags, int *results)
 {
 	size_t i, ks = m->key_size, vs = m->value_size;
 	int ok = 0;
@@ -74,7 +94,7 @@ static inline __attribute__((always_inline)) int staged(struct safemap *m, struc
 							size_t n, unsigned flags, int *results)
 {
 	const size_t C = SAFEMAP_BATCH_CHUNK, nch = (n + C - 1) / C;
-	size_t c, j, ks = m->key_size, vs = m->value_size;
+	size_t c, j, ks = m->key_size;
 	const bool write = op != BATCH_GET;
 	uint64_t h[3][SAFEMAP_BATCH_CHUNK];
 	int ok = 0;
@@ -103,52 +123,69 @@ static inline __attribute__((always_inline)) int staged(struct safemap *m, struc
 			size_t base = (c - 2) * C, len = n - base < C ? n - base : C;
 
 			for (j = 0; j < len; j++) {
-				size_t i = base + j;
-				const unsigned char *k = keys + i * ks;
-				uint64_t hk = h[(c - 2) % 3][j];
-				int r = op == BATCH_GET	  ? get_one(m, ts, k, out + i * vs, hk)
-					: op == BATCH_PUT ? safemap__put_hashed(m, k, in + i * vs, flags, hk)
-							  : safemap__delete_hashed(m, k, hk);
+				int r = element(m, ts, op, keys, in, out, flags, base + j,
+						h[(c - 2) % 3][j]);
 
 				ok += r == 0;
 				if (results)
-					results[i] = r;
+					results[base + j] = r;
 			}
 		}
 	}
 	return ok;
 }
 
-static int batch(struct safemap *m, enum batch_op op, const void *keys, const void *in,
-		 void *out, size_t n, unsigned flags, int *results)
+/* Tables that stay in the caches: no stages, each element by the single
+ * call's code as soon as its key is hashed (what it saves over plain():
+ * one look-up of the thread's slot, argument checks, calls). */
+static inline __attribute__((always_inline)) int direct(struct safemap *m, struct safemap_tslot *ts,
+							enum batch_op op, const unsigned char *keys,
+							const unsigned char *in, unsigned char *out,
+							size_t n, unsigned flags, int *results, uint64_t h0)
+{
+	size_t i;
+	int ok = 0;
+
+	for (i = 0; i < n; i++) {
+		int r = element(m, ts, op, keys, in, out, flags, i,
+				i ? safemap__key_hash(m, keys + i * m->key_size) : h0);
+
+		ok += r == 0;
+		if (results)
+			results[i] = r;
+	}
+	return ok;
+}
+
+/* @p op is a constant in each caller: one copy of the loops per operation */
+static inline __attribute__((always_inline)) int batch(struct safemap *m, enum batch_op op,
+						       const void *keys, const void *in, void *out,
+						       size_t n, unsigned flags, int *results)
 {
 	struct safemap_tslot *ts = SAFEMAP_OPTIMISTIC ? safemap__tslot(m->tslots) : NULL;
-
-	uint64_t ep;
+	uint64_t ep, h0;
 	bool worth;
 
 	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!ts) || !n)
 		return plain(m, op, keys, in, out, n, flags, results);
+	h0 = safemap__key_hash(m, keys);
 	ep = safemap__epoch_enter(ts);
-	worth = safemap__probe_worth(m, safemap__key_hash(m, keys));
+	worth = safemap__probe_worth(m, h0);
 	safemap__epoch_exit(ts, ep);
 	if (!worth)
-		return plain(m, op, keys, in, out, n, flags, results);
-	switch (op) { /* one copy of the loop per operation */
-	case BATCH_GET:
-		return staged(m, ts, BATCH_GET, keys, NULL, out, n, 0, results);
-	case BATCH_PUT:
-		return staged(m, ts, BATCH_PUT, keys, in, NULL, n, flags, results);
-	default:
-		return staged(m, ts, BATCH_DELETE, keys, NULL, NULL, n, 0, results);
-	}
+		return direct(m, ts, op, keys, in, out, n, flags, results, h0);
+	return staged(m, ts, op, keys, in, out, n, flags, results);
 }
 
-int safemap_get_batch(struct safemap *m, const void *keys, void *values, size_t n, int *results)
+/* flatten: the optimistic get (table_impl.h) inline in both loops */
+__attribute__((flatten)) int safemap_get_batch(struct safemap *m, const void *keys, void *values,
+					       size_t n, int *results)
 {
 	int err = check_batch("safemap_get_batch", m, keys, values, n);
 
-	return err ? err : batch(m, BATCH_GET, keys, NULL, values, n, 0, results);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
+	return batch(m, BATCH_GET, keys, NULL, values, n, 0, results);
 }
 
 int safemap_put_batch(struct safemap *m, const void *keys, const void *values, size_t n,
@@ -167,5 +204,7 @@ int safemap_delete_batch(struct safemap *m, const void *keys, size_t n, int *res
 {
 	int err = check_batch("safemap_delete_batch", m, keys, keys, n);
 
-	return err ? err : batch(m, BATCH_DELETE, keys, NULL, NULL, n, 0, results);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
+	return batch(m, BATCH_DELETE, keys, NULL, NULL, n, 0, results);
 }

@@ -32,7 +32,9 @@
 
 /* keys per stage: stage A runs two chunks ahead of the real operations,
  * stage B one chunk ahead (2 x 16 keys, up to ~48 lines in flight) */
+#ifndef SAFEMAP_BATCH_CHUNK
 #define SAFEMAP_BATCH_CHUNK 16u
+#endif
 
 /* Prefetch the line(s) of @p len bytes at @p p, for writing if @p write
  * (a constant once inlined). */
