@@ -8,7 +8,8 @@
 # prefetch instructions: the batch's overlap of misses does not show here,
 # its extra instructions and any extra misses do.
 # usage: bench/cg_batch.sh BUILD_DIR [ENTRIES] [KEYS] [SIZES] [KIND]
-#   defaults: 1000000 entries, 200000 keys, sizes "1 64", kind get (or put)
+#   defaults: 1000000 entries, 200000 keys, sizes "1 64", kind get (or put);
+#   CG_ARGS: more bench_batch options (e.g. --stagger-alloc)
 set -euo pipefail
 b=$1 entries=${2:-1000000} keys=${3:-200000} sizes=${4:-1 64} kind=${5:-get}
 for size in $sizes; do
@@ -16,7 +17,7 @@ for size in $sizes; do
 	valgrind --tool=callgrind --cache-sim=yes --D1=49152,12,64 --LL=33554432,16,64 \
 		--toggle-collect=run --callgrind-out-file=$out \
 		"$b/bench/bench_batch" --entries "$entries" --ops "$keys" --reps 1 --threads 1 \
-		--sizes "$size" --kind "$kind" --small no --warmup no >/dev/null 2>&1
+		--sizes "$size" --kind "$kind" --small no --warmup no ${CG_ARGS:-} >/dev/null 2>&1
 	# event order of the totals line: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw
 	callgrind_annotate --show=Ir,D1mr,D1mw,DLmr,DLmw $out 2>/dev/null |
 		awk -v n="$keys" -v s="$size" -v k="$kind" -v e="$entries" '/PROGRAM TOTALS/ && !done {
