@@ -56,6 +56,18 @@ static inline struct safemap *tu_map(size_t ks, size_t vs, unsigned shards, size
 	return m;
 }
 
+/* Put keys 0..n-1 (uint64_t) with values k * 3 + 1 into a map of 8-byte
+ * keys and values, each one new; fails the test on error. */
+static inline void tu_fill(struct safemap *m, uint64_t n)
+{
+	uint64_t k, v;
+
+	for (k = 0; k < n; k++) {
+		v = k * 3 + 1;
+		ck_assert_int_eq(safemap_put(m, &k, &v, SAFEMAP_NOEXIST), 0);
+	}
+}
+
 /* Run one suite in Check's default (forking) mode; exit status for main(). */
 static inline int tu_run(Suite *s)
 {

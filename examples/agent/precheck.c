@@ -7,22 +7,6 @@
 
 #include "agent.h"
 
-static const char *kind_name(enum safemap_objcheck_kind k)
-{
-	switch (k) {
-	case SAFEMAP_FIND_KEY_PADDING: return "key_padding";
-	case SAFEMAP_FIND_MAX_ENTRIES: return "max_entries";
-	case SAFEMAP_FIND_KEY_SIZE: return "key_size";
-	case SAFEMAP_FIND_VALUE_SIZE: return "value_size";
-	case SAFEMAP_FIND_MAP_TYPE: return "map_type";
-	case SAFEMAP_FIND_MISSING_MAP: return "missing_map";
-	case SAFEMAP_FIND_FIXED: return "fixed";
-	case SAFEMAP_FIND_PIN_REUSE: return "pin_reuse";
-	case SAFEMAP_FIND_PIN_LAYOUT: return "pin_layout";
-	default: return "finding";
-	}
-}
-
 int agent_precheck(struct agent *a, const struct bpf_object *obj)
 {
 	/* what this agent needs of its map, whatever syscount.bpf.c says */
@@ -47,7 +31,7 @@ int agent_precheck(struct agent *a, const struct bpf_object *obj)
 		return -1;
 	}
 	for (i = 0; i < r->nfindings; i++) {
-		agent_say(a, "objcheck", "%s: %s", kind_name(r->findings[i].kind),
+		agent_say(a, "objcheck", "%s: %s", safemap_objcheck_kind_name(r->findings[i].kind),
 			  r->findings[i].message);
 		refusing += r->findings[i].kind != SAFEMAP_FIND_FIXED;
 	}

@@ -337,6 +337,15 @@ enum safemap_objcheck_kind {
 	                                   differs from the object's; the message names the field */
 };
 
+/**
+ * @brief Name of a finding kind as safemapctl check prints it, e.g.
+ *        "key_padding" (the policy file's word for it where it has one).
+ * @return a static string, never NULL; "unknown" for a value not in the enum.
+ *
+ * Concurrency: thread-safe, reads nothing shared.
+ */
+SAFEMAP_API const char *safemap_objcheck_kind_name(enum safemap_objcheck_kind k);
+
 /** One finding. */
 struct safemap_objcheck_finding {
 	enum safemap_objcheck_kind kind; /**< what is wrong */

@@ -75,6 +75,22 @@ SAFEMAP_HIDDEN int safemap__btf_compare(const struct btf *btf, uint32_t type_id,
 SAFEMAP_HIDDEN const char *safemap__btf_type_name(const struct btf *btf, uint32_t type_id,
 						  char *buf, size_t len);
 
+/* btf_check.c: the type @p id points to once typedefs and modifiers are
+ * skipped; NULL if there is none. */
+SAFEMAP_HIDDEN const struct btf_type *safemap__btf_resolved(const struct btf *btf, uint32_t id);
+
+/* btf_check.c: the members of struct/union @p t as a layout names them
+ * ("hdr.len"): @p fn gets each one's dotted @p name (@p named false for a
+ * member without a name of its own: "" or "hdr." then), byte offset, type
+ * id and resolved type (NULL if none). Members of anonymous structs and
+ * unions come as C names them, bitfields not at all (a layout cannot name
+ * them). Where @p fn returns true and the member is a struct or union, its
+ * members follow under its name; 16 levels deep at most. */
+typedef bool (*safemap__member_fn)(const char *name, bool named, size_t off, uint32_t type_id,
+				   const struct btf_type *mt, void *ctx);
+SAFEMAP_HIDDEN void safemap__btf_members(const struct btf *btf, const struct btf_type *t,
+					 safemap__member_fn fn, void *ctx);
+
 /* btf_check.c: call @p fn for each padding hole of type @p type_id: a run
  * of bits that no member covers (bitfields to the bit; nested structs,
  * unions and arrays of structs looked into; tail padding included), as a

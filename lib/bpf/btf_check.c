@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* BTF walks: a layout (SAFEMAP_LAYOUT) compared member by member with a BTF
- * type, C names of BTF types, and padding holes of a struct. */
+/* BTF walks: the members of a struct as a layout names them, a layout
+ * (SAFEMAP_LAYOUT) compared member by member with a BTF type, C names of
+ * BTF types, and padding holes of a struct. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,7 @@ void safemap__diff_add(struct safemap__diff *d, const char *fmt, ...)
 		d->used += (size_t)n < d->len - d->used ? (size_t)n : d->len - d->used - 1;
 }
 
-/* The type @p id points to once typedefs and modifiers are skipped. */
-static const struct btf_type *resolved(const struct btf *btf, uint32_t id)
+const struct btf_type *safemap__btf_resolved(const struct btf *btf, uint32_t id)
 {
 	int rid = btf__resolve_type(btf, id);
 
@@ -132,7 +132,7 @@ static int find_member(const struct btf *btf, const struct btf_type *t, const ch
 	for (i = 0; i < btf_vlen(t); i++, m++) {
 		const char *name = btf__name_by_offset(btf, m->name_off);
 		size_t moff = btf_member_bit_offset(t, i) / 8;
-		const struct btf_type *mt = resolved(btf, m->type);
+		const struct btf_type *mt = safemap__btf_resolved(btf, m->type);
 
 		if ((!name || !*name) && mt && btf_is_composite(mt)) {
 			if (!find_member(btf, mt, path, off, size, depth + 1)) {
@@ -175,12 +175,8 @@ static bool layout_has(const struct safemap_layout *l, const char *name, bool pr
 	return false;
 }
 
-/* Report the kernel members of @p t (at @p base, named under @p prefix) that
- * the layout does not name. Bitfields cannot be named in C layouts
- * (offsetof), so they are skipped. */
-static void check_covered(const struct btf *btf, const struct btf_type *t, const char *prefix,
-			  size_t base, const struct safemap_layout *l, const char *what,
-			  struct safemap__diff *d, int depth)
+static void walk_members(const struct btf *btf, const struct btf_type *t, const char *prefix,
+			 size_t base, safemap__member_fn fn, void *ctx, int depth)
 {
 	const struct btf_member *m = btf_members(t);
 	unsigned i;
@@ -189,34 +185,58 @@ static void check_covered(const struct btf *btf, const struct btf_type *t, const
 		return;
 	for (i = 0; i < btf_vlen(t); i++, m++) {
 		const char *name = btf__name_by_offset(btf, m->name_off);
-		const struct btf_type *mt = resolved(btf, m->type);
-		size_t moff = base + btf_member_bit_offset(t, i) / 8;
+		const struct btf_type *mt = safemap__btf_resolved(btf, m->type);
+		size_t off = base + btf_member_bit_offset(t, i) / 8;
 		char full[256];
-		__s64 sz;
 
+		if (btf_member_bitfield_size(t, i))
+			continue;
 		if ((!name || !*name) && mt && btf_is_composite(mt)) {
-			check_covered(btf, mt, prefix, moff, l, what, d, depth + 1);
+			walk_members(btf, mt, prefix, off, fn, ctx, depth + 1);
 			continue;
 		}
-		if (btf_member_bitfield_size(t, i) || !name)
+		if (!name)
 			continue;
 		snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", name);
-		if (layout_has(l, full, false))
-			continue;
-		if (layout_has(l, full, true) && mt && btf_is_composite(mt)) {
-			check_covered(btf, mt, full, moff, l, what, d, depth + 1);
-			continue;
-		}
-		sz = btf__resolve_size(btf, m->type);
-		safemap__diff_add(d, "%s: field '%s' at offset %zu (%lld bytes) in the kernel, not here",
-				  what, full, moff, (long long)sz);
+		if (fn(full, *name != '\0', off, m->type, mt, ctx) && mt && btf_is_composite(mt))
+			walk_members(btf, mt, full, off, fn, ctx, depth + 1);
 	}
+}
+
+void safemap__btf_members(const struct btf *btf, const struct btf_type *t, safemap__member_fn fn,
+			  void *ctx)
+{
+	walk_members(btf, t, "", 0, fn, ctx, 0);
+}
+
+struct covered_ctx {
+	const struct btf *btf;
+	const struct safemap_layout *l;
+	const char *what;
+	struct safemap__diff *d;
+};
+
+/* A kernel member the layout does not name is reported; one the layout
+ * names members of is looked into. */
+static bool check_covered(const char *name, bool named, size_t off, uint32_t type_id,
+			  const struct btf_type *mt, void *ctx)
+{
+	struct covered_ctx *c = ctx;
+
+	(void)named;
+	if (layout_has(c->l, name, false))
+		return false;
+	if (layout_has(c->l, name, true) && mt && btf_is_composite(mt))
+		return true;
+	safemap__diff_add(c->d, "%s: field '%s' at offset %zu (%lld bytes) in the kernel, not here",
+			  c->what, name, off, (long long)btf__resolve_size(c->btf, type_id));
+	return false;
 }
 
 int safemap__btf_compare(const struct btf *btf, uint32_t type_id, const struct safemap_layout *l,
 			 const char *what, bool check_size, struct safemap__diff *d)
 {
-	const struct btf_type *t = resolved(btf, type_id);
+	const struct btf_type *t = safemap__btf_resolved(btf, type_id);
 	int before = d->n;
 	char tname[128];
 	__s64 ksize;
@@ -257,7 +277,10 @@ int safemap__btf_compare(const struct btf *btf, uint32_t type_id, const struct s
 			safemap__diff_add(d, "%s: field '%s' has %zu bytes in the kernel, %zu here",
 					  what, f->name, size, f->size);
 	}
-	check_covered(btf, t, "", 0, l, what, d, 0);
+	/* the kernel members the layout does not name (bitfields cannot be
+	 * named in C layouts: offsetof) */
+	safemap__btf_members(btf, t, check_covered,
+			     &(struct covered_ctx){ btf, l, what, d });
 	return d->n - before;
 }
 
@@ -301,7 +324,7 @@ static void mark(struct cover_ctx *c, uint64_t from, uint64_t to)
 static int cover(const struct btf *btf, uint32_t id, uint64_t base, struct cover_ctx *c,
 		 int depth)
 {
-	const struct btf_type *t = resolved(btf, id);
+	const struct btf_type *t = safemap__btf_resolved(btf, id);
 	__s64 size = btf__resolve_size(btf, id);
 	unsigned i;
 
@@ -332,7 +355,7 @@ static int cover(const struct btf *btf, uint32_t id, uint64_t base, struct cover
 	if (btf_is_array(t)) {
 		const struct btf_array *a = btf_array(t);
 		__s64 esize = btf__resolve_size(btf, a->type);
-		const struct btf_type *et = resolved(btf, a->type);
+		const struct btf_type *et = safemap__btf_resolved(btf, a->type);
 		uint32_t j;
 
 		if (esize < 0 || !et)

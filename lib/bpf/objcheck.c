@@ -479,6 +479,25 @@ int safemap__objcheck_err(const struct safemap_objcheck *pub)
 	return ((const struct report *)pub)->err;
 }
 
+static const char *const kind_names[] = {
+	[SAFEMAP_FIND_KEY_PADDING] = "key_padding",
+	[SAFEMAP_FIND_MAX_ENTRIES] = "max_entries",
+	[SAFEMAP_FIND_KEY_SIZE] = "key_size",
+	[SAFEMAP_FIND_VALUE_SIZE] = "value_size",
+	[SAFEMAP_FIND_MAP_TYPE] = "map_type",
+	[SAFEMAP_FIND_MISSING_MAP] = "missing_map",
+	[SAFEMAP_FIND_NOT_CHECKED] = "not_checked",
+	[SAFEMAP_FIND_FIXED] = "fixed",
+	[SAFEMAP_FIND_PIN_REUSE] = "pin_reuse",
+	[SAFEMAP_FIND_PIN_LAYOUT] = "pin_layout",
+};
+
+const char *safemap_objcheck_kind_name(enum safemap_objcheck_kind k)
+{
+	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) && kind_names[k]
+		       ? kind_names[k] : "unknown";
+}
+
 void safemap_objcheck_free(struct safemap_objcheck *pub)
 {
 	struct report *r = (struct report *)pub;

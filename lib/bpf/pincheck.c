@@ -17,10 +17,9 @@
 
 #include "objcheck_internal.h"
 
-#define MAX_DEPTH 16
-
 /* A layout built from a BTF type: its leaf members with dotted names. */
 struct flat {
+	const struct btf *btf;
 	struct safemap_layout_field *f;
 	size_t n, cap;
 	int err;
@@ -51,48 +50,21 @@ static void flat_add(struct flat *fl, const char *name, size_t off, size_t size)
 	fl->f[fl->n++] = (struct safemap_layout_field){ copy, off, size };
 }
 
-static const struct btf_type *resolved(const struct btf *btf, uint32_t id)
+/* The members of a composite at their offsets, nested structs by their
+ * members ("hdr.len"), arrays and scalars whole (safemap__btf_members()). */
+static bool flatten(const char *name, bool named, size_t off, uint32_t type_id,
+		    const struct btf_type *mt, void *ctx)
 {
-	int rid = btf__resolve_type(btf, id);
+	struct flat *fl = ctx;
+	__s64 sz;
 
-	return rid < 0 ? NULL : btf__type_by_id(btf, (uint32_t)rid);
-}
-
-/* The members of composite @p t at @p base under @p prefix: nested structs
- * by their members ("hdr.len"), anonymous ones as C names them, arrays and
- * scalars whole; bitfields cannot be named in a layout and are left out
- * (as the open-time check leaves them). */
-static void flatten(const struct btf *btf, const struct btf_type *t, const char *prefix,
-		    size_t base, struct flat *fl, int depth)
-{
-	const struct btf_member *m = btf_members(t);
-	unsigned i;
-
-	if (depth > MAX_DEPTH)
-		return;
-	for (i = 0; i < btf_vlen(t); i++, m++) {
-		const char *name = btf__name_by_offset(btf, m->name_off);
-		const struct btf_type *mt = resolved(btf, m->type);
-		size_t off = base + btf_member_bit_offset(t, i) / 8;
-		char full[256];
-		__s64 sz;
-
-		if (btf_member_bitfield_size(t, i))
-			continue;
-		if ((!name || !*name) && mt && btf_is_composite(mt)) {
-			flatten(btf, mt, prefix, off, fl, depth + 1);
-			continue;
-		}
-		if (!name || !*name)
-			continue;
-		snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", name);
-		if (mt && btf_is_composite(mt) && btf_vlen(mt)) {
-			flatten(btf, mt, full, off, fl, depth + 1);
-			continue;
-		}
-		sz = btf__resolve_size(btf, m->type);
-		flat_add(fl, full, off, sz < 0 ? 0 : (size_t)sz);
-	}
+	if (!named)
+		return false;
+	if (mt && btf_is_composite(mt) && btf_vlen(mt))
+		return true;
+	sz = btf__resolve_size(fl->btf, type_id);
+	flat_add(fl, name, off, sz < 0 ? 0 : (size_t)sz);
+	return false;
 }
 
 static void flat_free(struct flat *fl)
@@ -140,8 +112,8 @@ static void reuse_finding(struct pinctx *c, const char *what, uint64_t pinned, u
 static int compare_side(struct pinctx *c, const struct btf *obtf, uint32_t oid,
 			const struct btf *kbtf, uint32_t kid, const char *what, bool check_size)
 {
-	const struct btf_type *t = resolved(obtf, oid);
-	struct flat fl = { 0 };
+	const struct btf_type *t = safemap__btf_resolved(obtf, oid);
+	struct flat fl = { .btf = obtf };
 	char tname[128], buf[4096], *piece, *save = NULL;
 	struct safemap__diff d = { .buf = buf, .len = sizeof(buf) };
 	struct safemap_layout l;
@@ -151,7 +123,7 @@ static int compare_side(struct pinctx *c, const struct btf *obtf, uint32_t oid,
 	if (!t || size < 0)
 		return 0;
 	if (btf_is_composite(t))
-		flatten(obtf, t, "", 0, &fl, 0);
+		safemap__btf_members(obtf, t, flatten, &fl);
 	if (fl.err) {
 		flat_free(&fl);
 		return safemap__errorf(-ENOMEM, "out of memory");

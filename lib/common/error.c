@@ -15,6 +15,7 @@
 #define DETAIL_MAX 512
 
 static __thread char detail[DETAIL_MAX];
+__thread bool safemap__has_detail;
 static safemap_log_fn log_fn;
 
 /* -err for errno and strerror: a callback may return any negative int, and
@@ -62,6 +63,7 @@ int safemap__errorf(int err, const char *fmt, ...)
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	safemap_escape_text(detail, sizeof(detail), raw, sizeof(raw));
+	safemap__has_detail = detail[0] != '\0';
 	if (fn)
 		fn(SAFEMAP_LOG_WARN, detail, __atomic_load_n(&log_ctx, __ATOMIC_RELAXED));
 	errno = positive_errno(err);
@@ -82,6 +84,7 @@ size_t safemap__detailf(char *buf, size_t len, const char *fmt, ...)
 int safemap__error(int err)
 {
 	detail[0] = '\0';
+	safemap__has_detail = false;
 	errno = positive_errno(err);
 	return err;
 }

@@ -43,6 +43,20 @@ SAFEMAP_HIDDEN size_t safemap__detailf(char *buf, size_t len, const char *fmt, .
  * errno and clears the detail message, formats nothing. */
 SAFEMAP_HIDDEN int safemap__error(int err);
 
+/* True while this thread's detail message is not empty (error.c keeps it):
+ * initial-exec, so the hot path reads it without a call. */
+SAFEMAP_HIDDEN extern __thread bool safemap__has_detail __attribute__((tls_model("initial-exec")));
+
+/* safemap__error() inlined for the hottest results (a get's -ENOENT): a
+ * thread whose detail is already empty only sets errno. */
+static inline int safemap__error_quick(int err)
+{
+	if (SAFEMAP_UNLIKELY(safemap__has_detail))
+		return safemap__error(err);
+	errno = -err;
+	return err;
+}
+
 /* Log a message if a log callback is installed. */
 SAFEMAP_HIDDEN void safemap__log(enum safemap_log_level level, const char *fmt, ...)
 	SAFEMAP_PRINTF(2, 3);

@@ -23,51 +23,48 @@ static int check_batch(const char *fn, const struct safemap *m, const void *keys
 
 enum batch_op { BATCH_GET, BATCH_PUT, BATCH_DELETE };
 
-/* A get of a key whose hash is known, exactly as safemap_get(): its
- * lock-free read, counted in the thread's slot @p ts; when that finds no
- * stable moment, the single call itself (read lock, counted there). */
-static inline __attribute__((always_inline)) int get_one(struct safemap *m,
-							 struct safemap_tslot *ts,
-							 const unsigned char *key, unsigned char *out,
-							 uint64_t h)
+/* A get of a key whose hash is known, exactly as safemap_get() (ops.c,
+ * get_as): its lock-free read, counted in the thread's slot @p ts; when
+ * that finds no stable moment, the single call itself (more tries, then
+ * the read lock, counted there). */
+static SAFEMAP_INLINE int get_one(struct safemap *m, struct safemap_shape sh,
+				  struct safemap_tslot *ts, const unsigned char *key,
+				  unsigned char *out, uint64_t h)
 {
-	int found = safemap__tbl_get_optimistic(m, safemap__shard_of(m, h), key, h, out, ts);
+	int found = safemap__tbl_get_optimistic(m, sh, safemap__shard_of(m, h), key, h, out, ts);
 
 	if (SAFEMAP_UNLIKELY(found < 0))
 		return safemap_get(m, key, out);
 	safemap__stat_inc_excl(&ts->ops[SAFEMAP_OP_GET]);
 	if (SAFEMAP_LIKELY(found))
 		return 0;
-	if (SAFEMAP_LIKELY(m->value_size == 8))
-		memset(out, 0, 8);
-	else
-		memset(out, 0, m->value_size);
-	return safemap__error(-ENOENT);
+	memset(out, 0, sh.vs);
+	return safemap__error_quick(-ENOENT);
 }
 
 /* Element @p i of the batch, its hash @p h known: what its single call
- * returns, by the single call's own code. */
-static inline __attribute__((always_inline)) int element(struct safemap *m, struct safemap_tslot *ts,
-							 enum batch_op op, const unsigned char *keys,
-							 const unsigned char *in, unsigned char *out,
-							 unsigned flags, size_t i, uint64_t h)
+ * returns, by the single call's own code (puts and deletes: the single
+ * calls themselves, which hash again: a few instructions). */
+static SAFEMAP_INLINE int element(struct safemap *m, struct safemap_shape sh,
+				  struct safemap_tslot *ts, enum batch_op op,
+				  const unsigned char *keys, const unsigned char *in,
+				  unsigned char *out, unsigned flags, size_t i, uint64_t h)
 {
-	const unsigned char *k = keys + i * m->key_size;
+	const unsigned char *k = keys + i * sh.ks;
 
 	if (op == BATCH_GET)
-		return get_one(m, ts, k, out + i * m->value_size, h);
+		return get_one(m, sh, ts, k, out + i * sh.vs, h);
 	if (op == BATCH_PUT)
-		return safemap__put_hashed(m, k, in + i * m->value_size, flags, h);
-	return safemap__delete_hashed(m, k, h);
+		return safemap_put(m, k, in + i * sh.vs, flags);
+	return safemap_delete(m, k);
 }
 
 /* The plain path: the single calls one after the other, for a thread
  * without a slot of the map and builds without optimistic reads (no
  * lock-free look at the tables). */
-static inline __attribute__((always_inline)) int plain(struct safemap *m, enum batch_op op,
-						       const unsigned char *keys,
-						       const unsigned char *in, unsigned char *out,
-						       size_t n, unsigned flags, int *results)
+static SAFEMAP_INLINE int plain(struct safemap *m, enum batch_op op, const unsigned char *keys,
+				const unsigned char *in, unsigned char *out, size_t n,
+				unsigned flags, int *results)
 {
 	size_t i, ks = m->key_size, vs = m->value_size;
 	int ok = 0;
@@ -88,15 +85,15 @@ static inline __attribute__((always_inline)) int plain(struct safemap *m, enum b
 /* Chunk c of the batch: stage A runs on chunk c, stage B on chunk c - 1
  * (one epoch read section for both), then the real operations of chunk
  * c - 2. Hashes are kept for the three chunks in flight. */
-static inline __attribute__((always_inline)) int staged(struct safemap *m, struct safemap_tslot *ts,
-							enum batch_op op, const unsigned char *keys,
-							const unsigned char *in, unsigned char *out,
-							size_t n, unsigned flags, int *results)
+static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
+				 struct safemap_tslot *ts, enum batch_op op,
+				 const unsigned char *keys, const unsigned char *in,
+				 unsigned char *out, size_t n, unsigned flags, int *results)
 {
 	const size_t C = SAFEMAP_BATCH_CHUNK, nch = (n + C - 1) / C;
-	size_t c, j, ks = m->key_size;
 	const bool write = op != BATCH_GET;
 	uint64_t h[3][SAFEMAP_BATCH_CHUNK];
+	size_t c, j;
 	int ok = 0;
 
 	for (c = 0; c < nch + 2; c++) {
@@ -107,15 +104,15 @@ static inline __attribute__((always_inline)) int staged(struct safemap *m, struc
 				size_t base = c * C, len = n - base < C ? n - base : C;
 
 				for (j = 0; j < len; j++) {
-					h[c % 3][j] = safemap__key_hash(m, keys + (base + j) * ks);
-					safemap__probe_stage_a(m, h[c % 3][j], write);
+					h[c % 3][j] = safemap__key_hash_as(m, sh, keys + (base + j) * sh.ks);
+					safemap__probe_stage_a(m, sh, h[c % 3][j], write);
 				}
 			}
 			if (c >= 1) {
 				size_t base = (c - 1) * C, len = n - base < C ? n - base : C;
 
 				for (j = 0; j < len; j++)
-					safemap__probe_stage_b(m, h[(c - 1) % 3][j], write);
+					safemap__probe_stage_b(m, sh, h[(c - 1) % 3][j], write);
 			}
 			safemap__epoch_exit(ts, ep);
 		}
@@ -123,7 +120,7 @@ static inline __attribute__((always_inline)) int staged(struct safemap *m, struc
 			size_t base = (c - 2) * C, len = n - base < C ? n - base : C;
 
 			for (j = 0; j < len; j++) {
-				int r = element(m, ts, op, keys, in, out, flags, base + j,
+				int r = element(m, sh, ts, op, keys, in, out, flags, base + j,
 						h[(c - 2) % 3][j]);
 
 				ok += r == 0;
@@ -137,18 +134,21 @@ static inline __attribute__((always_inline)) int staged(struct safemap *m, struc
 
 /* Tables that stay in the caches: no stages, each element by the single
  * call's code as soon as its key is hashed (what it saves over plain():
- * one look-up of the thread's slot, argument checks, calls). */
-static inline __attribute__((always_inline)) int direct(struct safemap *m, struct safemap_tslot *ts,
-							enum batch_op op, const unsigned char *keys,
-							const unsigned char *in, unsigned char *out,
-							size_t n, unsigned flags, int *results, uint64_t h0)
+ * one look-up of the thread's slot, argument checks, calls). @p h0: the
+ * first key's hash. */
+static SAFEMAP_INLINE int direct(struct safemap *m, struct safemap_shape sh,
+				 struct safemap_tslot *ts, enum batch_op op,
+				 const unsigned char *keys, const unsigned char *in,
+				 unsigned char *out, size_t n, unsigned flags, int *results,
+				 uint64_t h0)
 {
 	size_t i;
 	int ok = 0;
 
 	for (i = 0; i < n; i++) {
-		int r = element(m, ts, op, keys, in, out, flags, i,
-				i ? safemap__key_hash(m, keys + i * m->key_size) : h0);
+		/* puts and deletes do not use the hash: hash only for gets */
+		uint64_t h = op != BATCH_GET ? 0 : i ? safemap__key_hash_as(m, sh, keys + i * sh.ks) : h0;
+		int r = element(m, sh, ts, op, keys, in, out, flags, i, h);
 
 		ok += r == 0;
 		if (results)
@@ -157,24 +157,34 @@ static inline __attribute__((always_inline)) int direct(struct safemap *m, struc
 	return ok;
 }
 
-/* @p op is a constant in each caller: one copy of the loops per operation */
-static inline __attribute__((always_inline)) int batch(struct safemap *m, enum batch_op op,
-						       const void *keys, const void *in, void *out,
-						       size_t n, unsigned flags, int *results)
+/* A batch on a map of shape @p sh, by the thread of slot @p ts. */
+static SAFEMAP_INLINE int run(struct safemap *m, struct safemap_shape sh, struct safemap_tslot *ts,
+			      enum batch_op op, const void *keys, const void *in, void *out,
+			      size_t n, unsigned flags, int *results)
 {
-	struct safemap_tslot *ts = SAFEMAP_OPTIMISTIC ? safemap__tslot(m->tslots) : NULL;
-	uint64_t ep, h0;
+	uint64_t h0 = safemap__key_hash_as(m, sh, keys), ep;
 	bool worth;
 
-	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!ts) || !n)
-		return plain(m, op, keys, in, out, n, flags, results);
-	h0 = safemap__key_hash(m, keys);
 	ep = safemap__epoch_enter(ts);
 	worth = safemap__probe_worth(m, h0);
 	safemap__epoch_exit(ts, ep);
 	if (!worth)
-		return direct(m, ts, op, keys, in, out, n, flags, results, h0);
-	return staged(m, ts, op, keys, in, out, n, flags, results);
+		return direct(m, sh, ts, op, keys, in, out, n, flags, results, h0);
+	return staged(m, sh, ts, op, keys, in, out, n, flags, results);
+}
+
+/* @p op is a constant in each caller: one copy of the loops per operation
+ * and shape (the 8/8 one with constant sizes, table_impl.h) */
+static SAFEMAP_INLINE int batch(struct safemap *m, enum batch_op op, const void *keys,
+				const void *in, void *out, size_t n, unsigned flags, int *results)
+{
+	struct safemap_tslot *ts = SAFEMAP_OPTIMISTIC ? safemap__tslot(m->tslots) : NULL;
+
+	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!ts) || !n)
+		return plain(m, op, keys, in, out, n, flags, results);
+	if (safemap__is_88(m))
+		return run(m, SAFEMAP_SHAPE_88, ts, op, keys, in, out, n, flags, results);
+	return run(m, safemap__shape(m), ts, op, keys, in, out, n, flags, results);
 }
 
 /* flatten: the optimistic get (table_impl.h) inline in both loops */

@@ -139,6 +139,7 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	m->event_ctx = o.event_ctx;
 	m->seed = random_seed(m);
 	m->hash_bits = o.hash_bits < 64 ? o.hash_bits : 0;
+	m->shape88 = m->key_size == 8 && m->value_size == 8 && !m->hash_bits; /* table_impl.h */
 	safemap__epoch_init();
 
 	name_len = o.name ? strlen(o.name) : 0;

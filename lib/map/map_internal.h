@@ -65,6 +65,7 @@ struct safemap {
 	bool has_finalizer;        /* finalize != NULL */
 	uint8_t hash_bits;         /* 0, or the narrow test hash's width */
 	bool nodes;                /* table.h: entries live in nodes, slots hold pointers */
+	bool shape88;              /* table_impl.h: SAFEMAP_SHAPE_88 (8/8, full hash) */
 	struct safemap__hist *delete_hist; /* NULL unless opts.delete_latency */
 	/* written by inserts and deletes only when max_entries != 0; read by
 	 * inserts after they reserved their slot */
@@ -232,12 +233,6 @@ static inline bool safemap__key_eq(const struct safemap *m, const void *a, const
 #endif
 
 #define SAFEMAP_OPTIMISTIC_TRIES 3
-
-/* safemap_put/delete for checked arguments and @p h =
- * safemap__key_hash(m, key) (ops.c): the batch calls hash each key once. */
-SAFEMAP_HIDDEN int safemap__put_hashed(struct safemap *m, const void *key, const void *value,
-				       unsigned flags, uint64_t h);
-SAFEMAP_HIDDEN int safemap__delete_hashed(struct safemap *m, const void *key, uint64_t h);
 
 /* Operations of kind @p op counted on @p m so far (shards and thread
  * slots, relaxed loads): what metrics should read. */

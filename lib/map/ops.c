@@ -78,18 +78,17 @@ static void release_slot(struct safemap *m, struct safemap_shard *s)
 		__atomic_fetch_sub(&m->total, 1, __ATOMIC_RELAXED);
 }
 
-/* Insert a new entry for an absent key (shard write-locked). Inlined into
- * put; rmw.c gets it through safemap__insert(). */
-static inline __attribute__((always_inline)) int insert(struct safemap *m,
-							struct safemap_shard *s,
-							const void *key, const void *value,
-							uint64_t h)
+/* Insert a new entry for an absent key (shard write-locked), for a map of
+ * shape @p sh. Inlined into put; rmw.c gets it through safemap__insert(). */
+static SAFEMAP_INLINE int insert(struct safemap *m, struct safemap_shape sh,
+				 struct safemap_shard *s, const void *key, const void *value,
+				 uint64_t h)
 {
 	size_t total = 0;
 
 	if (m->max_entries && !(total = reserve_slot(m, s)))
 		return -E2BIG;
-	if (SAFEMAP_UNLIKELY(safemap__tbl_insert(m, s, key, value, h))) {
+	if (SAFEMAP_UNLIKELY(safemap__tbl_insert_as(m, sh, s, key, value, h))) {
 		release_slot(m, s);
 		return -ENOMEM;
 	}
@@ -98,59 +97,31 @@ static inline __attribute__((always_inline)) int insert(struct safemap *m,
 }
 
 /* Erase the entry at @p pos (shard write-locked): its value leaves the map. */
-static inline __attribute__((always_inline)) void unlink_entry(struct safemap *m,
-							       struct safemap_shard *s,
-							       struct safemap_pos *pos, uint64_t h)
+static SAFEMAP_INLINE void unlink_entry(struct safemap *m, struct safemap_shape sh,
+					struct safemap_shard *s, struct safemap_pos *pos,
+					uint64_t h)
 {
-	safemap__tbl_erase(m, s, pos, h);
+	safemap__tbl_erase_as(m, sh, s, pos, h);
 	release_slot(m, s);
 }
 
 int safemap__insert(struct safemap *m, struct safemap_shard *s, const void *key,
 		    const void *value, uint64_t h)
 {
-	return insert(m, s, key, value, h);
+	return insert(m, safemap__shape(m), s, key, value, h);
 }
 
 void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
 		     uint64_t h)
 {
-	unlink_entry(m, s, pos, h);
+	unlink_entry(m, safemap__shape(m), s, pos, h);
 }
 
-/* put and delete of a key whose hash @p h is known (checked arguments):
- * the single calls, and the batch calls through safemap__*_hashed() */
-static inline __attribute__((always_inline)) int put_hashed(struct safemap *m, const void *key,
-							    const void *value, unsigned flags,
-							    uint64_t h)
+/* A put that did not simply succeed: events and the reports of refusals
+ * (no lock held). */
+static __attribute__((noinline)) int put_done(struct safemap *m, struct safemap_shard *s,
+					      const void *key, bool found, int err)
 {
-	struct safemap_shard *s;
-	struct safemap_pos pos;
-	bool found;
-	int err = 0;
-
-	err = safemap__write_guard(m, SAFEMAP_OP_PUT, key);
-	if (SAFEMAP_UNLIKELY(err))
-		return err;
-	s = safemap__shard_of(m, h);
-	err = safemap__write_lock(m, s, SAFEMAP_OP_PUT, key);
-	if (SAFEMAP_UNLIKELY(err))
-		return err;
-	found = safemap__tbl_find(m, s, key, h, &pos);
-	if (found) {
-		if (flags == SAFEMAP_NOEXIST)
-			err = -EEXIST;
-		else
-			err = safemap__tbl_set(m, s, &pos, h, value);
-	} else if (flags == SAFEMAP_EXIST) {
-		err = -ENOENT;
-	} else {
-		err = insert(m, s, key, value, h);
-	}
-	safemap__shard_unlock(s);
-	safemap__after_unlock(m, s);
-	if (SAFEMAP_LIKELY(!(err | m->notify)))
-		return 0;
 	if (err >= 0) {
 		safemap__after_write(m, SAFEMAP_OP_PUT, key, err);
 		return 0;
@@ -164,42 +135,81 @@ static inline __attribute__((always_inline)) int put_hashed(struct safemap *m, c
 	return safemap__error(err);
 }
 
+/* safemap_put for maps of shape @p sh (table_impl.h) */
+static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, const void *key,
+				 const void *value, unsigned flags)
+{
+	struct safemap_shard *s;
+	struct safemap_pos pos;
+	uint64_t h;
+	bool found;
+	int err;
+
+	err = safemap__write_guard(m, SAFEMAP_OP_PUT, key);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
+	h = safemap__key_hash_as(m, sh, key);
+	s = safemap__shard_of(m, h);
+	err = safemap__write_lock(m, s, SAFEMAP_OP_PUT, key);
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
+	found = safemap__tbl_find_as(m, sh, s, key, h, &pos);
+	if (found) {
+		if (flags == SAFEMAP_NOEXIST)
+			err = -EEXIST;
+		else
+			err = safemap__tbl_set_as(m, sh, s, &pos, h, value);
+	} else if (flags == SAFEMAP_EXIST) {
+		err = -ENOENT;
+	} else {
+		err = insert(m, sh, s, key, value, h);
+	}
+	safemap__shard_unlock(s);
+	safemap__after_unlock(m, s);
+	if (SAFEMAP_LIKELY(!(err | m->notify)))
+		return 0;
+	/* the expected refusals: no event, no message to format */
+	if (err == -EEXIST || err == -ENOENT)
+		return safemap__error_quick(err);
+	return put_done(m, s, key, found, err);
+}
+
+static __attribute__((noinline)) int put_any(struct safemap *m, const void *key,
+					     const void *value, unsigned flags)
+{
+	return put_as(m, safemap__shape(m), key, value, flags);
+}
+
 int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
 {
 	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
 		return safemap__errorf(-EINVAL, "safemap_put: %s",
 				       flags > SAFEMAP_EXIST ? "unknown flags" : "NULL argument");
-	return put_hashed(m, key, value, flags, safemap__key_hash(m, key));
+	if (safemap__is_88(m))
+		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags);
+	return put_any(m, key, value, flags);
 }
 
-int safemap__put_hashed(struct safemap *m, const void *key, const void *value, unsigned flags,
-			uint64_t h)
+/* A get whose first optimistic read failed (a writer was in the shard), or
+ * that cannot read optimistically (a thread without a slot, a build
+ * without optimistic reads): a few more optimistic tries, then the shard's
+ * read lock. Out of line, so that the fast path stays short. */
+static __attribute__((noinline)) int get_slow(struct safemap *m, struct safemap_shard *s,
+					      const void *key, uint64_t h, void *value_out,
+					      struct safemap_tslot *t)
 {
-	return put_hashed(m, key, value, flags, h);
-}
-
-int safemap_get(struct safemap *m, const void *key, void *value_out)
-{
-	struct safemap_shard *s;
-	struct safemap_tslot *t;
 	struct safemap_pos pos;
-	uint64_t h;
-	int found, locked;
+	int found = -1, locked, tries;
 
-	if (SAFEMAP_UNLIKELY(!m || !key || !value_out))
-		return safemap__errorf(-EINVAL, "safemap_get: NULL argument");
-	h = safemap__key_hash(m, key);
-	s = safemap__shard_of(m, h);
-	/* the thread's slot: its get counter (a line no other thread writes)
-	 * and its epoch; a thread without one reads under the lock */
-	t = safemap__tslot(m->tslots);
-	found = SAFEMAP_OPTIMISTIC && SAFEMAP_LIKELY(t) ?
-			safemap__tbl_get_optimistic(m, s, key, h, value_out, t) : -1;
-	if (SAFEMAP_LIKELY(found >= 0)) {
+	for (tries = 1; SAFEMAP_OPTIMISTIC && t && found < 0 && tries < SAFEMAP_OPTIMISTIC_TRIES;
+	     tries++) {
+		safemap__cpu_relax();
+		found = safemap__tbl_get_optimistic(m, safemap__shape(m), s, key, h, value_out, t);
+	}
+	if (found >= 0) {
 		safemap__stat_inc_excl(&t->ops[SAFEMAP_OP_GET]);
 	} else {
-		/* a writer kept the shard busy: the read lock (counts the get) */
-		locked = safemap__read_begin(m, s, SAFEMAP_OP_GET);
+		locked = safemap__read_begin(m, s, SAFEMAP_OP_GET); /* counts the get */
 		if (SAFEMAP_UNLIKELY(locked < 0)) {
 			memset(value_out, 0, m->value_size);
 			return locked;
@@ -210,65 +220,104 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 		if (SAFEMAP_LIKELY(locked))
 			safemap__shard_unlock(s);
 	}
-	if (SAFEMAP_LIKELY(found))
+	if (found)
 		return 0;
-	if (SAFEMAP_LIKELY(m->value_size == 8))
-		memset(value_out, 0, 8);
-	else
-		memset(value_out, 0, m->value_size);
+	memset(value_out, 0, m->value_size);
 	return safemap__error(-ENOENT);
 }
 
-static inline int delete_key(struct safemap *m, const void *key, uint64_t h)
+/* safemap_get for maps of shape @p sh (table_impl.h) */
+static SAFEMAP_INLINE int get_as(struct safemap *m, struct safemap_shape sh, const void *key,
+				 void *value_out)
+{
+	uint64_t h = safemap__key_hash_as(m, sh, key);
+	struct safemap_shard *s = safemap__shard_of(m, h);
+	/* the thread's slot: its get counter (a line no other thread writes)
+	 * and its epoch; a thread without one reads under the lock */
+	struct safemap_tslot *t = safemap__tslot(m->tslots);
+	int found;
+
+	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t))
+		return get_slow(m, s, key, h, value_out, NULL);
+	found = safemap__tbl_get_optimistic(m, sh, s, key, h, value_out, t);
+	if (SAFEMAP_UNLIKELY(found < 0))
+		return get_slow(m, s, key, h, value_out, t);
+	safemap__stat_inc_excl(&t->ops[SAFEMAP_OP_GET]);
+	if (SAFEMAP_LIKELY(found))
+		return 0;
+	memset(value_out, 0, sh.vs);
+	return safemap__error_quick(-ENOENT);
+}
+
+/* maps of any other shape: out of line, so the 8/8 path keeps few registers */
+static __attribute__((noinline)) int get_any(struct safemap *m, const void *key, void *value_out)
+{
+	return get_as(m, safemap__shape(m), key, value_out);
+}
+
+int safemap_get(struct safemap *m, const void *key, void *value_out)
+{
+	if (SAFEMAP_UNLIKELY(!m || !key || !value_out))
+		return safemap__errorf(-EINVAL, "safemap_get: NULL argument");
+	if (safemap__is_88(m))
+		return get_as(m, SAFEMAP_SHAPE_88, key, value_out);
+	return get_any(m, key, value_out);
+}
+
+static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, const void *key)
 {
 	struct safemap_shard *s;
 	struct safemap_pos pos;
+	uint64_t h;
 	bool found;
 	int err;
 
 	err = safemap__write_guard(m, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
+	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
 	err = safemap__write_lock(m, s, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	found = safemap__tbl_find(m, s, key, h, &pos);
+	found = safemap__tbl_find_as(m, sh, s, key, h, &pos);
 	if (found)
-		unlink_entry(m, s, &pos, h); /* finalized now unless referenced */
+		unlink_entry(m, sh, s, &pos, h); /* finalized now unless referenced */
 	safemap__shard_unlock(s);
 	safemap__after_unlock(m, s);
 	if (!found)
-		return safemap__error(-ENOENT);
+		return safemap__error_quick(-ENOENT);
 	if (SAFEMAP_UNLIKELY(m->notify))
 		safemap__after_write(m, SAFEMAP_OP_DELETE, key, 0);
 	return 0;
 }
 
-static inline __attribute__((always_inline)) int delete_hashed(struct safemap *m,
-							       const void *key, uint64_t h)
+static __attribute__((noinline)) int delete_any(struct safemap *m, const void *key)
 {
-	uint64_t t0;
-	int err;
+	return delete_as(m, safemap__shape(m), key);
+}
 
-	if (SAFEMAP_LIKELY(!m->delete_hist))
-		return delete_key(m, key, h);
-	t0 = safemap__now_ns(); /* the optional delete-latency histogram */
-	err = delete_key(m, key, h);
-	safemap__hist_record(m->delete_hist, h, safemap__now_ns() - t0);
-	return err;
+static SAFEMAP_INLINE int delete_key(struct safemap *m, const void *key)
+{
+	if (safemap__is_88(m))
+		return delete_as(m, SAFEMAP_SHAPE_88, key);
+	return delete_any(m, key);
 }
 
 int safemap_delete(struct safemap *m, const void *key)
 {
+	uint64_t t0;
+	int err;
+
 	if (SAFEMAP_UNLIKELY(!m || !key))
 		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
-	return delete_hashed(m, key, safemap__key_hash(m, key));
-}
-
-int safemap__delete_hashed(struct safemap *m, const void *key, uint64_t h)
-{
-	return delete_hashed(m, key, h);
+	if (SAFEMAP_LIKELY(!m->delete_hist))
+		return delete_key(m, key);
+	t0 = safemap__now_ns(); /* the optional delete-latency histogram */
+	err = delete_key(m, key);
+	safemap__hist_record(m->delete_hist, safemap__key_hash(m, key),
+			     safemap__now_ns() - t0);
+	return err;
 }
 
 size_t safemap_count(struct safemap *m)

@@ -9,7 +9,6 @@
 
 #define SMALL_GROUPS 512u  /* below: tables double; above: they grow by half */
 #define FIRST_GROUPS 4u    /* an unbounded shard's first table */
-#define SHRINK_MIN_GROUPS 16u
 
 void safemap__tbl_layout(struct safemap *m)
 {
@@ -21,11 +20,7 @@ void safemap__tbl_layout(struct safemap *m)
 	m->node_size = (uint32_t)(offsetof(struct safemap_node, data) + slot);
 }
 
-/* entries a table of @p ng groups takes before a rehash (7/8 of its slots) */
-static size_t capacity(uint32_t ng)
-{
-	return (size_t)ng * SAFEMAP_GROUP_SLOTS * 7 / 8;
-}
+#define capacity safemap__tbl_capacity
 
 static uint64_t slot_hash(const struct safemap *m, const unsigned char *slot)
 {
@@ -306,29 +301,10 @@ static struct safemap_tbl *tbl_new(struct safemap *m, uint32_t ng)
 	return t;
 }
 
-/* The first free slot on @p h's path in @p t; marks the full groups passed. */
 static void place(const struct safemap *m, struct safemap_tbl *t, uint64_t h,
 		  struct safemap_pos *pos)
 {
-	uint32_t g = safemap__group_of(h, t->ngroups);
-	uint8_t ob = safemap__overflow_bit(h);
-
-	for (;;) {
-		uint8_t *grp = safemap__group(m, t, g);
-		uint32_t empty = safemap__match_empty(grp);
-
-		if (empty) {
-			unsigned i = (unsigned)__builtin_ctz(empty);
-
-			pos->grp = grp;
-			pos->tag = grp + i;
-			pos->slot = safemap__slot(m, grp, i);
-			return;
-		}
-		__atomic_store_n(&grp[15], (uint8_t)(grp[15] | ob), __ATOMIC_RELAXED);
-		if (++g == t->ngroups)
-			g = 0;
-	}
+	safemap__tbl_place_as(safemap__shape(m), t, h, pos);
 }
 
 /* Move every entry of @p s into a new table of @p ng groups (write lock
@@ -414,22 +390,19 @@ int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *
 void safemap__tbl_erase(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
 			uint64_t h)
 {
+	value_leaves(m, s, pos, h);
+	safemap__tbl_erase_slot(m, s, pos, h);
+}
+
+void safemap__tbl_shrink(struct safemap *m, struct safemap_shard *s)
+{
 	struct safemap_tbl *t = s->tbl;
 
-	value_leaves(m, s, pos, h);
-	__atomic_store_n(pos->tag, 0, __ATOMIC_RELAXED);
-	s->growth_left++;
-	/* erasures from groups that overflowed keep probes long: after half
-	 * of the capacity of them, the next insert rehashes */
-	if ((pos->grp[15] & safemap__overflow_bit(h)) && !--s->dirty_left)
-		s->growth_left = 0;
-	__atomic_store_n(&s->count, s->count - 1, __ATOMIC_RELAXED);
 	if (!s->count) {
 		__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);
 		s->growth_left = 0;
 		retire(m, s, &t->r, true);
-	} else if (t->ngroups >= SHRINK_MIN_GROUPS && s->count < capacity(t->ngroups) / 8 &&
-		   t->ngroups > m->presize_groups) {
+	} else {
 		uint32_t ng = groups_half(s->count);
 
 		/* no memory: keep the table */

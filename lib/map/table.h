@@ -78,6 +78,7 @@ struct safemap_shard;
 #define SAFEMAP_TAG_NODE 0x80u
 #define SAFEMAP_LIMBO_BYTES (16u * 1024u) /* retired bytes before a grace period */
 #define SAFEMAP_SLOTS_MASK 0x7fffu
+#define SAFEMAP_SHRINK_MIN_GROUPS 16u /* smaller tables never shrink */
 
 /* no alignment beyond 8 is assumed: allocator hooks need not give more */
 struct safemap_tbl {
@@ -227,6 +228,10 @@ SAFEMAP_HIDDEN int safemap__tbl_insert(struct safemap *m, struct safemap_shard *
  * keeps the table). Write lock. */
 SAFEMAP_HIDDEN void safemap__tbl_erase(struct safemap *m, struct safemap_shard *s,
 				       struct safemap_pos *pos, uint64_t h);
+/* An erase left @p s empty or below 1/8 of its capacity
+ * (safemap__tbl_should_shrink): free its table, or rehash it to half load
+ * (an allocation that fails keeps the table). Write lock. */
+SAFEMAP_HIDDEN void safemap__tbl_shrink(struct safemap *m, struct safemap_shard *s);
 /* Replace the found entry's value; the old one leaves the map. Write lock.
  * 0 or -ENOMEM (a node map replacing a referenced value; unchanged). */
 SAFEMAP_HIDDEN int safemap__tbl_set(struct safemap *m, struct safemap_shard *s,

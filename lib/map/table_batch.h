@@ -38,8 +38,7 @@
 
 /* Prefetch the line(s) of @p len bytes at @p p, for writing if @p write
  * (a constant once inlined). */
-static inline __attribute__((always_inline)) void safemap__prefetch_span(const void *p, size_t len,
-									 bool write)
+static SAFEMAP_INLINE void safemap__prefetch_span(const void *p, size_t len, bool write)
 {
 	const char *a = p, *b = a + len - 1;
 
@@ -57,8 +56,8 @@ static inline __attribute__((always_inline)) void safemap__prefetch_span(const v
 
 /* The table of @p h's shard now (NULL: none) and the group its probe
  * starts at, in @p g. Epoch read section held. */
-static inline __attribute__((always_inline)) struct safemap_tbl *
-safemap__probe_table(const struct safemap *m, uint64_t h, uint32_t *g)
+static SAFEMAP_INLINE struct safemap_tbl *safemap__probe_table(const struct safemap *m, uint64_t h,
+								uint32_t *g)
 {
 	struct safemap_shard *s = safemap__shard_of(m, h);
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
@@ -71,14 +70,14 @@ safemap__probe_table(const struct safemap *m, uint64_t h, uint32_t *g)
 
 /* Stage A for the key of hash @p h: prefetch its group's control bytes.
  * Epoch read section held. */
-static inline __attribute__((always_inline)) void safemap__probe_stage_a(const struct safemap *m,
-									 uint64_t h, bool write)
+static SAFEMAP_INLINE void safemap__probe_stage_a(const struct safemap *m, struct safemap_shape sh,
+						  uint64_t h, bool write)
 {
 	uint32_t g;
 	struct safemap_tbl *t = safemap__probe_table(m, h, &g);
 
 	if (t)
-		safemap__prefetch_span(safemap__group(m, t, g), 16, write);
+		safemap__prefetch_span(t->groups + (size_t)g * sh.grp, 16, write);
 }
 
 /* Stage B: match the tag in the (prefetched) control bytes and prefetch the
@@ -88,8 +87,8 @@ static inline __attribute__((always_inline)) void safemap__probe_stage_a(const s
  * on if the group overflowed (past the last group it is the end of the
  * allocation: a prefetch, never a load). Node maps prefetch the slot (the
  * pointer), not the node. Epoch read section held. */
-static inline __attribute__((always_inline)) void safemap__probe_stage_b(const struct safemap *m,
-									 uint64_t h, bool write)
+static SAFEMAP_INLINE void safemap__probe_stage_b(const struct safemap *m, struct safemap_shape sh,
+						  uint64_t h, bool write)
 {
 	uint32_t g, match;
 	struct safemap_tbl *t = safemap__probe_table(m, h, &g);
@@ -97,10 +96,9 @@ static inline __attribute__((always_inline)) void safemap__probe_stage_b(const s
 
 	if (SAFEMAP_UNLIKELY(!t))
 		return;
-	grp = safemap__group(m, t, g);
+	grp = t->groups + (size_t)g * sh.grp;
 	match = safemap__match(grp, safemap__tag(h)) | (1u << SAFEMAP_GROUP_SLOTS);
-	safemap__prefetch_span(safemap__slot(m, grp, (unsigned)__builtin_ctz(match)), m->slot_size,
-			       write);
+	safemap__prefetch_span(grp + 16 + (size_t)__builtin_ctz(match) * sh.slot, sh.slot, write);
 }
 
 /* Below this many bytes of table (estimated from one shard's), the map

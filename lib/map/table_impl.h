@@ -5,6 +5,54 @@
 #ifndef SAFEMAP_LIB_MAP_TABLE_IMPL_H
 #define SAFEMAP_LIB_MAP_TABLE_IMPL_H
 
+/* A map's shape: the sizes the hot path computes with. The functions below
+ * that take one are always inlined: called with SAFEMAP_SHAPE_88 (the
+ * common 8-byte key, 8-byte value map) every size is a constant, so the
+ * compiler turns multiplies into shifts, memcmp/memcpy into one move and
+ * drops the branches of other shapes; called with safemap__shape(m) they
+ * serve any map. */
+struct safemap_shape {
+	uint32_t ks, vs, voff, slot, grp;
+	bool nodes, narrow;
+};
+
+#define SAFEMAP_SHAPE_88 ((struct safemap_shape){ 8, 8, 8, 16, 16 + 15 * 16, false, false })
+#define SAFEMAP_INLINE __attribute__((always_inline)) inline
+
+static SAFEMAP_INLINE struct safemap_shape safemap__shape(const struct safemap *m)
+{
+	return (struct safemap_shape){ m->key_size, m->value_size, m->value_off, m->slot_size,
+				       m->group_size, m->nodes, m->hash_bits != 0 };
+}
+
+/* Is @p m of SAFEMAP_SHAPE_88? */
+static inline bool safemap__is_88(const struct safemap *m)
+{
+	return SAFEMAP_LIKELY(m->shape88);
+}
+
+static SAFEMAP_INLINE bool safemap__key_eq_as(struct safemap_shape sh, const void *a, const void *b)
+{
+	if (sh.ks == 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x == y;
+	}
+	return memcmp(a, b, sh.ks) == 0;
+}
+
+static SAFEMAP_INLINE uint64_t safemap__key_hash_as(const struct safemap *m, struct safemap_shape sh,
+						     const void *key)
+{
+	uint64_t h = safemap__hash(key, sh.ks, m->seed);
+
+	if (SAFEMAP_UNLIKELY(sh.narrow))
+		h = safemap__hash_final((h & ((1ull << m->hash_bits) - 1)) ^ m->seed);
+	return h;
+}
+
 static inline uint8_t *safemap__group(const struct safemap *m, struct safemap_tbl *t, uint32_t g)
 {
 	return t->groups + (size_t)g * m->group_size;
@@ -39,26 +87,28 @@ static inline void *safemap__tbl_value(const struct safemap *m, const struct saf
 	return safemap__pos_data(m, pos) + m->value_off;
 }
 
-static inline bool safemap__tbl_find(const struct safemap *m, struct safemap_shard *s,
-				     const void *key, uint64_t h, struct safemap_pos *pos)
+static SAFEMAP_INLINE bool safemap__tbl_find_as(const struct safemap *m, struct safemap_shape sh,
+					       struct safemap_shard *s, const void *key, uint64_t h,
+					       struct safemap_pos *pos)
 {
 	struct safemap_tbl *t = s->tbl;
 	uint8_t tag = safemap__tag(h), ob = safemap__overflow_bit(h);
 	uint32_t g, n;
 
+	(void)m;
 	if (!t)
 		return false;
 	g = safemap__group_of(h, t->ngroups);
 	for (n = 0; n < t->ngroups; n++) {
-		uint8_t *grp = safemap__group(m, t, g);
+		uint8_t *grp = t->groups + (size_t)g * sh.grp;
 		uint32_t match = safemap__match(grp, tag);
 
 		while (match) {
 			unsigned i = (unsigned)__builtin_ctz(match);
-			unsigned char *slot = safemap__slot(m, grp, i);
-			const unsigned char *data = m->nodes ? safemap__slot_node(slot)->data : slot;
+			unsigned char *slot = grp + 16 + (size_t)i * sh.slot;
+			const unsigned char *data = sh.nodes ? safemap__slot_node(slot)->data : slot;
 
-			if (safemap__key_eq(m, data, key)) {
+			if (safemap__key_eq_as(sh, data, key)) {
 				pos->grp = grp;
 				pos->tag = grp + i;
 				pos->slot = slot;
@@ -72,6 +122,112 @@ static inline bool safemap__tbl_find(const struct safemap *m, struct safemap_sha
 			g = 0;
 	}
 	return false;
+}
+
+static inline bool safemap__tbl_find(const struct safemap *m, struct safemap_shard *s,
+				     const void *key, uint64_t h, struct safemap_pos *pos)
+{
+	return safemap__tbl_find_as(m, safemap__shape(m), s, key, h, pos);
+}
+
+/* entries a table of @p ng groups takes before a rehash (7/8 of its slots) */
+static inline size_t safemap__tbl_capacity(uint32_t ng)
+{
+	return (size_t)ng * SAFEMAP_GROUP_SLOTS * 7 / 8;
+}
+
+/* The first free slot on @p h's path in @p t; marks the full groups passed. */
+static SAFEMAP_INLINE void safemap__tbl_place_as(struct safemap_shape sh, struct safemap_tbl *t,
+						 uint64_t h, struct safemap_pos *pos)
+{
+	uint32_t g = safemap__group_of(h, t->ngroups);
+	uint8_t ob = safemap__overflow_bit(h);
+
+	for (;;) {
+		uint8_t *grp = t->groups + (size_t)g * sh.grp;
+		uint32_t empty = safemap__match_empty(grp);
+
+		if (SAFEMAP_LIKELY(empty)) {
+			unsigned i = (unsigned)__builtin_ctz(empty);
+
+			pos->grp = grp;
+			pos->tag = grp + i;
+			pos->slot = grp + 16 + (size_t)i * sh.slot;
+			return;
+		}
+		__atomic_store_n(&grp[15], (uint8_t)(grp[15] | ob), __ATOMIC_RELAXED);
+		if (++g == t->ngroups)
+			g = 0;
+	}
+}
+
+/* Insert (table.h: safemap__tbl_insert), the common case inline: an inline
+ * map whose table has room. */
+static SAFEMAP_INLINE int safemap__tbl_insert_as(struct safemap *m, struct safemap_shape sh,
+						 struct safemap_shard *s, const void *key,
+						 const void *value, uint64_t h)
+{
+	struct safemap_pos pos;
+
+	if (sh.nodes || SAFEMAP_UNLIKELY(!s->growth_left))
+		return safemap__tbl_insert(m, s, key, value, h);
+	safemap__tbl_place_as(sh, s->tbl, h, &pos);
+	memcpy(pos.slot, key, sh.ks);
+	memcpy(pos.slot + sh.voff, value, sh.vs);
+	__atomic_store_n(pos.tag, safemap__tag(h), __ATOMIC_RELAXED);
+	s->growth_left--;
+	__atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Replace (table.h: safemap__tbl_set), the common case inline: an inline
+ * map, no reference to the entry, no finalizer. */
+static SAFEMAP_INLINE int safemap__tbl_set_as(struct safemap *m, struct safemap_shape sh,
+					      struct safemap_shard *s, struct safemap_pos *pos,
+					      uint64_t h, const void *value)
+{
+	if (sh.nodes || SAFEMAP_UNLIKELY((*pos->tag & SAFEMAP_TAG_NODE) || m->has_finalizer))
+		return safemap__tbl_set(m, s, pos, h, value);
+	memcpy(pos->slot + sh.voff, value, sh.vs);
+	return 0;
+}
+
+/* After an erase: should @p s give memory back (safemap__tbl_shrink)? */
+static inline bool safemap__tbl_should_shrink(const struct safemap *m,
+					      const struct safemap_shard *s)
+{
+	uint32_t ng = s->tbl->ngroups;
+
+	return SAFEMAP_UNLIKELY(!s->count) ||
+	       (ng >= SAFEMAP_SHRINK_MIN_GROUPS && s->count < safemap__tbl_capacity(ng) / 8 &&
+		ng > m->presize_groups);
+}
+
+/* Empty the slot at @p pos, whose value has left the map (write lock). */
+static SAFEMAP_INLINE void safemap__tbl_erase_slot(struct safemap *m, struct safemap_shard *s,
+						   struct safemap_pos *pos, uint64_t h)
+{
+	__atomic_store_n(pos->tag, 0, __ATOMIC_RELAXED);
+	s->growth_left++;
+	/* erasures from groups that overflowed keep probes long: after half
+	 * of the capacity of them, the next insert rehashes */
+	if ((pos->grp[15] & safemap__overflow_bit(h)) && !--s->dirty_left)
+		s->growth_left = 0;
+	__atomic_store_n(&s->count, s->count - 1, __ATOMIC_RELAXED);
+	if (safemap__tbl_should_shrink(m, s))
+		safemap__tbl_shrink(m, s);
+}
+
+/* Erase (table.h: safemap__tbl_erase), the common case inline: an inline
+ * map, no reference to the entry, no finalizer. */
+static SAFEMAP_INLINE void safemap__tbl_erase_as(struct safemap *m, struct safemap_shape sh,
+						 struct safemap_shard *s, struct safemap_pos *pos,
+						 uint64_t h)
+{
+	if (sh.nodes || SAFEMAP_UNLIKELY((*pos->tag & SAFEMAP_TAG_NODE) || m->has_finalizer))
+		safemap__tbl_erase(m, s, pos, h);
+	else
+		safemap__tbl_erase_slot(m, s, pos, h);
 }
 
 static inline void safemap__tbl_it_init(struct safemap_shard *s, struct safemap_tbl_it *it)
@@ -102,72 +258,69 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
 	return false;
 }
 
-/* The optimistic get (map_internal.h): 1 found (value copied to
- * @p value_out), 0 absent, -1 no stable read (take the read lock). @p ts is
- * the calling thread's slot of the map (the epoch, epoch.h). */
-static inline int safemap__tbl_get_optimistic(const struct safemap *m, struct safemap_shard *s,
-					      const void *key, uint64_t h, void *value_out,
-					      struct safemap_tslot *ts)
+/* One optimistic get (map_internal.h): 1 found (value copied to
+ * @p value_out), 0 absent, -1 no stable read (a writer held the shard, or
+ * wrote it meanwhile: try again or take the read lock). @p ts is the
+ * calling thread's slot of the map (the epoch, epoch.h). */
+static SAFEMAP_INLINE int safemap__tbl_get_optimistic(const struct safemap *m,
+						     struct safemap_shape sh,
+						     struct safemap_shard *s, const void *key,
+						     uint64_t h, void *value_out,
+						     struct safemap_tslot *ts)
 {
-	uint8_t tag = safemap__tag(h), ob = safemap__overflow_bit(h);
 	uint64_t ep = safemap__epoch_enter(ts);
-	int tries, found = -1;
+	uint64_t v = safemap__lock_read_begin(&s->lock);
+	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
+	uint32_t g, n, ng;
+	int found = 0;
 
-	for (tries = 0; tries < SAFEMAP_OPTIMISTIC_TRIES; tries++) {
-		uint64_t v = safemap__lock_read_begin(&s->lock);
-		struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
-		uint32_t g, n, ng;
+	(void)m;
+	if (SAFEMAP_UNLIKELY(v & SAFEMAP_LOCK_W))
+		goto retry;
+	if (SAFEMAP_UNLIKELY(!t))
+		goto check;
+	ng = t->ngroups; /* the header is never written after the table is built */
+	g = safemap__group_of(h, ng);
+	for (n = 0; n < ng; n++) {
+		uint8_t *grp = t->groups + (size_t)g * sh.grp;
+		uint32_t match = safemap__match(grp, safemap__tag(h));
 
-		if (SAFEMAP_UNLIKELY(v & SAFEMAP_LOCK_W)) {
-			safemap__cpu_relax();
-			continue;
-		}
-		found = 0;
-		if (SAFEMAP_UNLIKELY(!t))
-			goto check;
-		ng = t->ngroups; /* the header is never written after the table is built */
-		g = safemap__group_of(h, ng);
-		for (n = 0; n < ng; n++) {
-			uint8_t *grp = safemap__group(m, t, g);
-			uint32_t match = safemap__match(grp, tag);
+		while (match) {
+			unsigned char *slot = grp + 16 + (size_t)__builtin_ctz(match) * sh.slot;
+			const unsigned char *data = slot;
 
-			while (match) {
-				unsigned char *slot = safemap__slot(m, grp, (unsigned)__builtin_ctz(match));
-				const unsigned char *data = slot;
+			if (sh.nodes) {
+				struct safemap_node *nd;
 
-				if (m->nodes) {
-					struct safemap_node *nd;
-
-					nd = (struct safemap_node *)__atomic_load_n((uintptr_t *)(void *)slot,
-										     __ATOMIC_RELAXED);
-					/* follow the pointer only if it was one: no writer yet */
-					if (!safemap__lock_read_valid(&s->lock, v))
-						goto retry;
-					data = nd->data;
-				}
-				if (safemap__key_eq(m, data, key)) {
-					safemap__copy(value_out, data + m->value_off, m->value_size);
-					found = 1;
-					goto check;
-				}
-				match &= match - 1;
+				nd = (struct safemap_node *)__atomic_load_n((uintptr_t *)(void *)slot,
+									     __ATOMIC_RELAXED);
+				/* follow the pointer only if it was one: no writer yet */
+				if (!safemap__lock_read_valid(&s->lock, v))
+					goto retry;
+				data = nd->data;
 			}
-			if (!(__atomic_load_n(&grp[15], __ATOMIC_RELAXED) & ob))
-				break;
-			if (++g == ng)
-				g = 0;
+			if (safemap__key_eq_as(sh, data, key)) {
+				memcpy(value_out, data + sh.voff, sh.vs);
+				found = 1;
+				goto check;
+			}
+			match &= match - 1;
 		}
-check:
-#ifdef SAFEMAP_BREAK_VALIDATION /* only to show that tests catch it */
-		break;
-#endif
-		if (SAFEMAP_LIKELY(safemap__lock_read_valid(&s->lock, v)))
+		if (!(__atomic_load_n(&grp[15], __ATOMIC_RELAXED) & safemap__overflow_bit(h)))
 			break;
-retry:
-		found = -1;
+		if (++g == ng)
+			g = 0;
 	}
+check:
+#ifndef SAFEMAP_BREAK_VALIDATION /* only to show that tests catch it */
+	if (SAFEMAP_UNLIKELY(!safemap__lock_read_valid(&s->lock, v)))
+		goto retry;
+#endif
 	safemap__epoch_exit(ts, ep);
 	return found;
+retry:
+	safemap__epoch_exit(ts, ep);
+	return -1;
 }
 
 #endif /* SAFEMAP_LIB_MAP_TABLE_IMPL_H */

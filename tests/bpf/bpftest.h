@@ -110,18 +110,25 @@ static inline struct safemap_bpf *bt_open(int fd, const struct safemap_bpf_spec 
 	return h;
 }
 
-/* Open and load tests/bpf/NAME.bpf.o from the build directory. */
-static inline struct bpf_object *bt_load(const char *name)
+/* Open tests/bpf/NAME.bpf.o from the build directory, not loaded. */
+static inline struct bpf_object *bt_open_obj(const char *name)
 {
 	char path[512];
 	struct bpf_object *obj;
-	int err;
 
 	snprintf(path, sizeof(path), "%s/%s.bpf.o", SAFEMAP_TEST_BPF_DIR, name);
 	obj = bpf_object__open_file(path, NULL);
 	ck_assert_msg(obj != NULL, "open %s: %s", path, strerror(errno));
-	err = bpf_object__load(obj);
-	ck_assert_msg(err == 0, "load %s: %s", path, strerror(-err));
+	return obj;
+}
+
+/* Open and load tests/bpf/NAME.bpf.o from the build directory. */
+static inline struct bpf_object *bt_load(const char *name)
+{
+	struct bpf_object *obj = bt_open_obj(name);
+	int err = bpf_object__load(obj);
+
+	ck_assert_msg(err == 0, "load %s: %s", bpf_object__name(obj), strerror(-err));
 	return obj;
 }
 

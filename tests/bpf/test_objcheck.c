@@ -10,7 +10,7 @@
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
-#include "../testutil.h"
+#include "objcheck_test.h"
 
 static const char *obj(const char *name)
 {
@@ -46,16 +46,6 @@ static const struct safemap_objcheck_map *map_of(const struct safemap_objcheck *
 	return NULL;
 }
 
-static int count_kind(const struct safemap_objcheck *r, enum safemap_objcheck_kind k)
-{
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < r->nfindings; i++)
-		n += r->findings[i].kind == k;
-	return n;
-}
-
 START_TEST(bad_object_without_policy)
 {
 	struct safemap_objcheck *r = NULL;
@@ -74,7 +64,7 @@ START_TEST(bad_object_without_policy)
 	ck_assert_str_eq(map_of(r, "conns")->type_name, "lru_hash");
 	/* padding holes only: 1 (flows) + 1 (tails) + 2 (nested) */
 	ck_assert_uint_eq(r->nfindings, 4);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_KEY_PADDING), 4);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_KEY_PADDING), 4);
 	f = &r->findings[0];
 	ck_assert_str_eq(f->map, "flows");
 	ck_assert_uint_eq(f->offset, 13);
@@ -93,7 +83,7 @@ START_TEST(bad_object_with_policy)
 
 	ck_assert_int_eq(safemap_objcheck_file(obj("check_bad"), &o, &r), 0);
 	ck_assert_uint_eq(r->nfindings, 5);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MAX_ENTRIES), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MAX_ENTRIES), 1);
 	for (i = 0; i < r->nfindings; i++) {
 		if (r->findings[i].kind != SAFEMAP_FIND_MAX_ENTRIES)
 			continue;
@@ -123,11 +113,11 @@ START_TEST(policy_sizes_types_missing)
 	ck_assert_msg(safemap_objcheck_file(obj("check_clean"), &o, &r) == 0, "%s",
 		      safemap_last_error());
 	unlink(o.policy_path);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MAP_TYPE), 2);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_KEY_SIZE), 1);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_VALUE_SIZE), 1);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MISSING_MAP), 1);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_KEY_PADDING), 0);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MAP_TYPE), 2);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_KEY_SIZE), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_VALUE_SIZE), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MISSING_MAP), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_KEY_PADDING), 0);
 	ck_assert_uint_eq(r->nfindings, 5);
 	safemap_objcheck_free(r);
 
@@ -135,7 +125,7 @@ START_TEST(policy_sizes_types_missing)
 	o.policy_path = policy_file("flows key_padding=ok\n");
 	ck_assert_int_eq(safemap_objcheck_file(obj("check_bad"), &o, &r), 0);
 	unlink(o.policy_path);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_KEY_PADDING), 3);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_KEY_PADDING), 3);
 	safemap_objcheck_free(r);
 }
 END_TEST
@@ -162,19 +152,6 @@ START_TEST(errors)
 }
 END_TEST
 
-static const struct safemap_objcheck_finding *finding_of(const struct safemap_objcheck *r,
-							 const char *map,
-							 enum safemap_objcheck_kind k)
-{
-	size_t i;
-
-	for (i = 0; i < r->nfindings; i++)
-		if (r->findings[i].kind == k && !strcmp(r->findings[i].map, map))
-			return &r->findings[i];
-	ck_abort_msg("no finding %d for %s", k, map);
-	return NULL;
-}
-
 START_TEST(bitfields_inner_maps_not_checked)
 {
 	struct safemap_objcheck *r = NULL;
@@ -185,7 +162,7 @@ START_TEST(bitfields_inner_maps_not_checked)
 	ck_assert_uint_eq(r->nmaps, 7);
 	ck_assert_uint_eq(r->nfindings, 3);
 	/* struct { u32 a:3; u32 b:4; u8 c; u16 d; }: bit 7 unused (pahole agrees) */
-	f = finding_of(r, "bits", SAFEMAP_FIND_KEY_PADDING);
+	f = oc_finding(r, "bits", SAFEMAP_FIND_KEY_PADDING);
 	ck_assert_uint_eq(f->bit_offset, 7);
 	ck_assert_uint_eq(f->bits, 1);
 	ck_assert_uint_eq(f->offset, 0);
@@ -197,13 +174,13 @@ START_TEST(bitfields_inner_maps_not_checked)
 	ck_assert_str_eq(m->type_name, "hash");
 	ck_assert_str_eq(m->key_type, "struct inner_key");
 	ck_assert_str_eq(map_of(r, "outer")->inner_of, "");
-	f = finding_of(r, "outer.inner", SAFEMAP_FIND_KEY_PADDING);
+	f = oc_finding(r, "outer.inner", SAFEMAP_FIND_KEY_PADDING);
 	ck_assert_uint_eq(f->offset, 1);
 	ck_assert_uint_eq(f->len, 7);
 	ck_assert_uint_eq(f->bit_offset, 8);
 	ck_assert_uint_eq(f->bits, 56);
 	/* a hashed key without BTF: said, not skipped */
-	f = finding_of(r, "raw", SAFEMAP_FIND_NOT_CHECKED);
+	f = oc_finding(r, "raw", SAFEMAP_FIND_NOT_CHECKED);
 	ck_assert_uint_eq(f->len, 12);
 	ck_assert_ptr_nonnull(strstr(f->message, "padding not checked: it has no BTF type"));
 	/* max_entries 0: libbpf sizes a perf_event_array, not a stack_trace */
@@ -232,16 +209,16 @@ START_TEST(policy_selects_by_type_and_glob)
 	 * stacks: 0 < 4 (the '*' line) and said to be set by the loader;
 	 * scratch 1 < 4; raw: not_checked silenced by key_padding=ok;
 	 * hash:outer selects no map (outer is a hash_of_maps): missing_map */
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MAX_ENTRIES), 3);
-	f = finding_of(r, "bits", SAFEMAP_FIND_MAX_ENTRIES);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MAX_ENTRIES), 3);
+	f = oc_finding(r, "bits", SAFEMAP_FIND_MAX_ENTRIES);
 	ck_assert_uint_eq(f->expected, 2048);
-	f = finding_of(r, "stacks", SAFEMAP_FIND_MAX_ENTRIES);
+	f = oc_finding(r, "stacks", SAFEMAP_FIND_MAX_ENTRIES);
 	ck_assert_ptr_nonnull(strstr(f->message, "0 must be set by the loader"));
-	finding_of(r, "scratch", SAFEMAP_FIND_MAX_ENTRIES);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_NOT_CHECKED), 0);
-	f = finding_of(r, "outer", SAFEMAP_FIND_MISSING_MAP);
+	oc_finding(r, "scratch", SAFEMAP_FIND_MAX_ENTRIES);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_NOT_CHECKED), 0);
+	f = oc_finding(r, "outer", SAFEMAP_FIND_MISSING_MAP);
 	ck_assert_ptr_nonnull(strstr(f->message, "map 'outer' of type hash named by the policy (line 4)"));
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MISSING_MAP), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MISSING_MAP), 1);
 	safemap_objcheck_free(r);
 
 	o.policy_path = policy_file("nosuchtype:* min_max_entries=1\n");
@@ -403,6 +380,24 @@ START_TEST(not_regular_files)
 }
 END_TEST
 
+/* The names safemapctl check and the demo agent print, one per kind. */
+START_TEST(kind_names)
+{
+	static const char *const want[] = {
+		"key_padding", "max_entries", "key_size", "value_size", "map_type",
+		"missing_map", "not_checked", "fixed", "pin_reuse", "pin_layout",
+	};
+	int k;
+
+	for (k = SAFEMAP_FIND_KEY_PADDING; k <= SAFEMAP_FIND_PIN_LAYOUT; k++)
+		ck_assert_str_eq(safemap_objcheck_kind_name((enum safemap_objcheck_kind)k),
+				 want[k - SAFEMAP_FIND_KEY_PADDING]);
+	ck_assert_str_eq(safemap_objcheck_kind_name((enum safemap_objcheck_kind)0), "unknown");
+	ck_assert_str_eq(safemap_objcheck_kind_name((enum safemap_objcheck_kind)-1), "unknown");
+	ck_assert_str_eq(safemap_objcheck_kind_name((enum safemap_objcheck_kind)1000), "unknown");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("objcheck");
@@ -416,6 +411,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, policy_selects_by_type_and_glob);
 	tcase_add_test(tc, corrupt_btf_refused);
 	tcase_add_test(tc, not_regular_files);
+	tcase_add_test(tc, kind_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,29 +8,9 @@
 #include <sys/stat.h>
 
 #include "bpftest.h"
+#include "objcheck_test.h"
 
 static char pins_root[128]; /* /sys/fs/bpf/safemap_objcheck_load_PID */
-
-static struct bpf_object *open_obj(const char *name)
-{
-	char path[512];
-	struct bpf_object *obj;
-
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", SAFEMAP_TEST_BPF_DIR, name);
-	obj = bpf_object__open_file(path, NULL);
-	ck_assert_msg(obj != NULL, "open %s: %s", path, strerror(errno));
-	return obj;
-}
-
-static int count_kind(const struct safemap_objcheck *r, enum safemap_objcheck_kind k)
-{
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < r->nfindings; i++)
-		n += r->findings[i].kind == k;
-	return n;
-}
 
 static bool has_message(const struct safemap_objcheck *r, const char *part)
 {
@@ -60,7 +40,7 @@ START_TEST(fix_then_load)
 	struct safemap_objcheck_policy *strict = policy1("conns", 1024, false);
 	struct safemap_objcheck_policy *holes_ok = policy1("conns", 1024, true);
 	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy = strict, .fix = true);
-	struct bpf_object *obj = open_obj("check_bad");
+	struct bpf_object *obj = bt_open_obj("check_bad");
 	struct safemap_objcheck *r = NULL;
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
@@ -68,13 +48,13 @@ START_TEST(fix_then_load)
 
 	/* planted: key holes and a small bound; the holes refuse the load */
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_KEY_PADDING), 4);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_FIXED), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_KEY_PADDING), 4);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_FIXED), 1);
 	safemap_objcheck_free(r);
 	bpf_object__close(obj);
 
 	/* the same object with the holes accepted: fixed, then loaded */
-	obj = open_obj("check_bad");
+	obj = bt_open_obj("check_bad");
 	o.policy = holes_ok;
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
 	ck_assert_uint_eq(r->nfindings, 1);
@@ -97,7 +77,7 @@ START_TEST(fix_then_load)
 	ck_assert_ptr_nonnull(strstr(safemap_last_error(), "loaded already"));
 	o.fix = false; /* checking a loaded object is fine */
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MAX_ENTRIES), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MAX_ENTRIES), 1);
 	safemap_objcheck_free(r);
 	bpf_object__close(obj);
 	safemap_objcheck_policy_free(strict);
@@ -125,7 +105,7 @@ START_TEST(pins_dir)
 	struct safemap_objcheck *r = NULL;
 	size_t i;
 
-	obj = open_obj("pins_v1"); /* unchanged: reusable, layouts equal */
+	obj = bt_open_obj("pins_v1"); /* unchanged: reusable, layouts equal */
 	ck_assert_msg(safemap_objcheck_object(obj, &o, &r) == 0, "%s", safemap_last_error());
 	ck_assert_uint_eq(r->nfindings, 0);
 	ck_assert_uint_eq(r->npins, 2);
@@ -137,16 +117,16 @@ START_TEST(pins_dir)
 	safemap_objcheck_free(r);
 	bpf_object__close(obj);
 
-	obj = open_obj("pins_moved"); /* same sizes: libbpf would reuse it, wrongly */
+	obj = bt_open_obj("pins_moved"); /* same sizes: libbpf would reuse it, wrongly */
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_PIN_REUSE), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_PIN_LAYOUT), 2);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_PIN_REUSE), 0);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_PIN_LAYOUT), 2);
 	ck_assert(has_message(r, "value: field 'calls' at offset 0 in the kernel, 16 here"));
 	ck_assert(has_message(r, "value: field 'comm' at offset 8 in the kernel, 0 here"));
 	safemap_objcheck_free(r);
 	bpf_object__close(obj);
 
-	obj = open_obj("pins_grown"); /* libbpf would refuse to reuse it */
+	obj = bt_open_obj("pins_grown"); /* libbpf would refuse to reuse it */
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
 	ck_assert_uint_eq(r->nfindings, 1);
 	ck_assert_int_eq(r->findings[0].kind, SAFEMAP_FIND_PIN_REUSE);
@@ -162,10 +142,10 @@ START_TEST(pins_dir)
 
 		o.policy = p;
 		o.fix = true;
-		obj = open_obj("pins_v1");
+		obj = bt_open_obj("pins_v1");
 		ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
-		ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_FIXED), 1);
-		ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_PIN_REUSE), 1);
+		ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_FIXED), 1);
+		ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_PIN_REUSE), 1);
 		ck_assert(has_message(r, "max_entries 1024 in the kernel, 2048 here"));
 		safemap_objcheck_free(r);
 		bpf_object__close(obj);
@@ -184,7 +164,7 @@ START_TEST(pins_own_paths)
 	struct safemap_objcheck *r = NULL;
 	char path[512];
 
-	obj = open_obj("pins_moved");
+	obj = bt_open_obj("pins_moved");
 	/* the object's own pin path for one map (as __uint(pinning, ...) with
 	 * pin_root_path makes): only that map is compared */
 	snprintf(path, sizeof(path), "%s/pins_stats", dir);
@@ -193,7 +173,7 @@ START_TEST(pins_own_paths)
 	ck_assert_uint_eq(r->npins, 1);
 	ck_assert_str_eq(r->pins[0].map, "pins_stats");
 	ck_assert_str_eq(r->pins[0].path, path);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_PIN_LAYOUT), 2);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_PIN_LAYOUT), 2);
 	safemap_objcheck_free(r);
 	/* a pin path with nothing there: no finding, id 0 */
 	snprintf(path, sizeof(path), "%s/nothing_here", dir);
@@ -222,9 +202,9 @@ START_TEST(pin_not_a_map)
 	snprintf(path, sizeof(path), "%s/pins_stats", dir);
 	ck_assert_int_eq(bpf_program__pin(bpf_object__find_program_by_name(old, "pins_count"), path), 0);
 	o.pins_dir = dir;
-	obj = open_obj("pins_v1");
+	obj = bt_open_obj("pins_v1");
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_PIN_REUSE), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_PIN_REUSE), 1);
 	ck_assert(has_message(r, "not a BPF map"));
 	safemap_objcheck_free(r);
 	bpf_object__close(obj);

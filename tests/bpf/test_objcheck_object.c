@@ -10,44 +10,12 @@
 
 #include <bpf/libbpf.h>
 
-#include "../testutil.h"
-
-static struct bpf_object *open_obj(const char *name)
-{
-	char path[512];
-	struct bpf_object *obj;
-
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", SAFEMAP_TEST_BPF_DIR, name);
-	obj = bpf_object__open_file(path, NULL);
-	ck_assert_msg(obj != NULL, "open %s: %s", path, strerror(errno));
-	return obj;
-}
-
-static int count_kind(const struct safemap_objcheck *r, enum safemap_objcheck_kind k)
-{
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < r->nfindings; i++)
-		n += r->findings[i].kind == k;
-	return n;
-}
+#include "objcheck_test.h"
 
 /* The findings that should stop a load: all but 'fixed' ones. */
 static int refusing(const struct safemap_objcheck *r)
 {
-	return (int)r->nfindings - count_kind(r, SAFEMAP_FIND_FIXED);
-}
-
-static const struct safemap_objcheck_finding *find_kind(const struct safemap_objcheck *r,
-							enum safemap_objcheck_kind k)
-{
-	size_t i;
-
-	for (i = 0; i < r->nfindings; i++)
-		if (r->findings[i].kind == k)
-			return &r->findings[i];
-	return NULL;
+	return (int)r->nfindings - oc_count(r, SAFEMAP_FIND_FIXED);
 }
 
 static struct safemap_objcheck_policy *conns_policy(bool padding_ok)
@@ -69,7 +37,7 @@ START_TEST(same_as_file)
 	const char *policy = SAFEMAP_TEST_BPF_SRC "/check_policy.txt";
 	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy_path = policy);
 	struct safemap_objcheck *rf = NULL, *ro = NULL;
-	struct bpf_object *obj = open_obj("check_bad");
+	struct bpf_object *obj = bt_open_obj("check_bad");
 	char path[512];
 	size_t i;
 
@@ -114,16 +82,16 @@ START_TEST(planted_refused_then_fixed)
 {
 	struct safemap_objcheck_policy *p = conns_policy(false);
 	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy = p);
-	struct bpf_object *obj = open_obj("check_bad");
+	struct bpf_object *obj = bt_open_obj("check_bad");
 	struct bpf_map *conns = bpf_object__find_map_by_name(obj, "conns");
 	const struct safemap_objcheck_finding *f;
 	struct safemap_objcheck *r = NULL;
 
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_KEY_PADDING), 4);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MAX_ENTRIES), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_KEY_PADDING), 4);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MAX_ENTRIES), 1);
 	ck_assert_int_eq(refusing(r), 5);
-	f = find_kind(r, SAFEMAP_FIND_MAX_ENTRIES);
+	f = oc_finding(r, NULL, SAFEMAP_FIND_MAX_ENTRIES);
 	ck_assert_str_eq(f->message,
 			 "map 'conns': max_entries 16 is below the policy's minimum 1024 (line 1)");
 	ck_assert_uint_eq(bpf_map__max_entries(conns), 16); /* no fix: untouched */
@@ -131,10 +99,10 @@ START_TEST(planted_refused_then_fixed)
 
 	o.fix = true;
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MAX_ENTRIES), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_FIXED), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MAX_ENTRIES), 0);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_FIXED), 1);
 	ck_assert_int_eq(refusing(r), 4); /* the holes cannot be fixed */
-	f = find_kind(r, SAFEMAP_FIND_FIXED);
+	f = oc_finding(r, NULL, SAFEMAP_FIND_FIXED);
 	ck_assert_str_eq(f->map, "conns");
 	ck_assert_uint_eq(f->expected, 1024);
 	ck_assert_uint_eq(f->actual, 16);
@@ -148,8 +116,8 @@ START_TEST(planted_refused_then_fixed)
 
 	/* fixed once: the next check finds nothing to fix */
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_FIXED), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MAX_ENTRIES), 0);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_FIXED), 0);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MAX_ENTRIES), 0);
 	safemap_objcheck_free(r);
 	bpf_object__close(obj);
 	safemap_objcheck_policy_free(p);
@@ -157,7 +125,7 @@ START_TEST(planted_refused_then_fixed)
 	/* holes accepted by the policy: only the fix is left, the load may go on */
 	p = conns_policy(true);
 	o.policy = p;
-	obj = open_obj("check_bad");
+	obj = bt_open_obj("check_bad");
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
 	ck_assert_uint_eq(r->nfindings, 1);
 	ck_assert_int_eq(refusing(r), 0);
@@ -175,7 +143,7 @@ START_TEST(code_policy_types_missing)
 	SAFEMAP_OPTS(safemap_objcheck_rule, maybe, .map = "maybe", .optional = true);
 	struct safemap_objcheck_policy *p = NULL;
 	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy = NULL);
-	struct bpf_object *obj = open_obj("check_clean");
+	struct bpf_object *obj = bt_open_obj("check_clean");
 	struct safemap_objcheck *r = NULL;
 
 	ck_assert_int_eq(safemap_objcheck_policy_new(&p), 0);
@@ -184,10 +152,10 @@ START_TEST(code_policy_types_missing)
 	ck_assert_int_eq(safemap_objcheck_policy_add(p, &maybe), 0);
 	o.policy = p;
 	ck_assert_int_eq(safemap_objcheck_object(obj, &o, &r), 0);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MAP_TYPE), 1);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_VALUE_SIZE), 1);
-	ck_assert_int_eq(count_kind(r, SAFEMAP_FIND_MISSING_MAP), 1);
-	ck_assert_str_eq(find_kind(r, SAFEMAP_FIND_MISSING_MAP)->map, "gone");
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MAP_TYPE), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_VALUE_SIZE), 1);
+	ck_assert_int_eq(oc_count(r, SAFEMAP_FIND_MISSING_MAP), 1);
+	ck_assert_str_eq(oc_finding(r, NULL, SAFEMAP_FIND_MISSING_MAP)->map, "gone");
 	ck_assert_uint_eq(r->nfindings, 3);
 	safemap_objcheck_free(r);
 	bpf_object__close(obj);
@@ -202,7 +170,7 @@ START_TEST(errors)
 	SAFEMAP_OPTS(safemap_objcheck_rule, rule, .map = NULL);
 	struct safemap_objcheck_policy *p = NULL;
 	SAFEMAP_OPTS(safemap_objcheck_opts, o, .policy_path = SAFEMAP_TEST_BPF_SRC "/check_policy.txt");
-	struct bpf_object *obj = open_obj("check_clean");
+	struct bpf_object *obj = bt_open_obj("check_clean");
 	struct safemap_objcheck *r = (struct safemap_objcheck *)0x1;
 	char path[512];
 
@@ -269,11 +237,11 @@ static void *check_loop(void *arg)
 	int i;
 
 	for (i = 0; i < 40; i++) {
-		struct bpf_object *obj = open_obj(i & 1 ? "check_bad" : "check_clean");
+		struct bpf_object *obj = bt_open_obj(i & 1 ? "check_bad" : "check_clean");
 		struct safemap_objcheck *r = NULL;
 		int want_missing = 1, want_total = i & 1 ? 6 : 1;
 
-		if (safemap_objcheck_object(obj, &o, &r) || count_kind(r, SAFEMAP_FIND_MISSING_MAP) != want_missing ||
+		if (safemap_objcheck_object(obj, &o, &r) || oc_count(r, SAFEMAP_FIND_MISSING_MAP) != want_missing ||
 		    (int)r->nfindings != want_total)
 			__atomic_fetch_add(&c->bad, 1, __ATOMIC_RELAXED);
 		safemap_objcheck_free(r);

@@ -35,16 +35,6 @@ static struct safemap *map_ev(unsigned shards)
 	return m;
 }
 
-static void fill(struct safemap *m, uint64_t n)
-{
-	uint64_t k, v;
-
-	for (k = 0; k < n; k++) {
-		v = k * 3 + 1;
-		ck_assert_int_eq(safemap_put(m, &k, &v, SAFEMAP_NOEXIST), 0);
-	}
-}
-
 /* ---- every entry exactly once */
 struct seen {
 	unsigned char *hits;
@@ -73,7 +63,7 @@ static void walk_all(unsigned shards)
 	struct seen s = { calloc(3000, 1), 3000, 0, 0 };
 	uint64_t k;
 
-	fill(m, 3000);
+	tu_fill(m, 3000);
 	ck_assert_int_eq(safemap_foreach(m, mark, &s), 0);
 	for (k = 0; k < 3000; k++)
 		ck_assert_int_eq(s.hits[k], 1);
@@ -159,7 +149,7 @@ START_TEST(foreach_same_thread_write_is_edeadlk)
 	alarm(10); /* a hang fails the test instead of blocking the suite */
 	in.m = map_ev(0);
 	in.other = tu_map(8, 8, 4, 0);
-	fill(in.m, 100);
+	tu_fill(in.m, 100);
 	t0 = tu_now();
 	ck_assert_int_eq(safemap_foreach(in.m, write_inside, &in), 0);
 	ck_assert_double_lt(tu_now() - t0, 1.0);
@@ -230,7 +220,7 @@ START_TEST(get_inside_foreach_with_waiting_writer)
 
 	alarm(10);
 	q.m = map_ev(1);
-	fill(q.m, 10);
+	tu_fill(q.m, 10);
 	ck_assert_int_eq(safemap_foreach(q.m, get_inside, &q), 0);
 	ck_assert_int_eq(q.get_err, 0);
 	ck_assert_uint_eq(q.got % 3, 1);
@@ -281,8 +271,8 @@ START_TEST(nested_foreach_and_gets)
 
 		n.m = map_ev(shards[i]);
 		n.other = tu_map(8, 8, 2, 0);
-		fill(n.m, 40);
-		fill(n.other, 5);
+		tu_fill(n.m, 40);
+		tu_fill(n.other, 5);
 		ck_assert_int_eq(safemap_foreach(n.m, outer_cb, &n), 0);
 		ck_assert_int_eq(n.outer_calls, 40);
 		ck_assert_int_eq(n.inner_calls, 40 * 40);
@@ -403,7 +393,7 @@ START_TEST(freeze_refuses_every_write)
 	uint64_t k, v, refused = 0;
 	unsigned f;
 
-	fill(m, 100);
+	tu_fill(m, 100);
 	ck_assert(!safemap_is_frozen(m));
 	ck_assert_int_eq(safemap_freeze(NULL), -EINVAL);
 	ck_assert(!safemap_is_frozen(NULL));

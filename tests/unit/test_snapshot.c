@@ -11,16 +11,6 @@
 
 #include "../testutil.h"
 
-static void fill(struct safemap *m, uint64_t n)
-{
-	uint64_t k, v;
-
-	for (k = 0; k < n; k++) {
-		v = k * 3 + 1;
-		ck_assert_int_eq(safemap_put(m, &k, &v, SAFEMAP_NOEXIST), 0);
-	}
-}
-
 struct seen {
 	unsigned char hits[4000];
 	long calls;
@@ -73,7 +63,7 @@ START_TEST(snapshot_equals_map_and_stays)
 			struct safemap_snap *sn = NULL;
 			uint64_t k;
 
-			fill(m, sizes[j]);
+			tu_fill(m, sizes[j]);
 			ck_assert_int_eq(safemap_snapshot(m, &sn), 0);
 			ck_assert_ptr_nonnull(sn);
 			check_snapshot(sn, sizes[j]);
@@ -129,7 +119,7 @@ START_TEST(snapshot_inside_foreach)
 	struct safemap *m = tu_map(8, 8, 8, 0);
 
 	alarm(20);
-	fill(m, 200);
+	tu_fill(m, 200);
 	ck_assert_int_eq(safemap_foreach(m, snap_inside, m), 0);
 	safemap_destroy(m);
 	alarm(0);
@@ -178,7 +168,7 @@ START_TEST(snapshot_enomem_leaves_nothing)
 	size_t bytes;
 
 	ck_assert_int_eq(safemap_create(&o, &m), 0);
-	fill(m, 500);
+	tu_fill(m, 500);
 	live = b.live;
 	bytes = b.bytes;
 	b.fail_at = b.calls + 1;

@@ -78,18 +78,9 @@ int cmd_audit(int argc, char **argv)
 	uint64_t v;
 	int c, err;
 
-	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = ctl_getopt("audit", argc, argv, longopts, &ts, audit_usage)) > 0) {
 		switch (c) {
-		case 'm':
-			if (!ctl_target_add(&ts, "audit", optarg, NULL))
-				return CTL_ERROR;
-			break;
-		case 'p':
-			if (!ctl_target_add(&ts, "audit", NULL, optarg))
-				return CTL_ERROR;
-			break;
 		case 'P':
 			if (npids == SAFEMAP_AUDIT_MAX_ALLOWED || !ctl_parse_u64(optarg, 1, INT32_MAX, &v))
 				return ctl_error("audit", "--allow-pid: not a process id, or more than "
@@ -129,15 +120,10 @@ int cmd_audit(int argc, char **argv)
 						 optarg);
 			break;
 		case 'j': json = true; break;
-		case 'h': fputs(audit_usage, stdout); return CTL_OK;
-		default:
-			return ctl_error("audit", "bad option '%s' (try safemapctl audit --help)",
-					 argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return ctl_error("audit", "unexpected argument '%s' (try safemapctl audit --help)",
-				 argv[optind]);
+	if (c < 0)
+		return c == CTL_OPT_HELP ? CTL_OK : CTL_ERROR;
 	if (!ts.n)
 		return ctl_error("audit", "no map to guard: give --map ID or --pin PATH");
 

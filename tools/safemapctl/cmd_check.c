@@ -15,23 +15,6 @@
 #include "cmd.h"
 #include "ctl_util.h"
 
-static const char *kind_name(enum safemap_objcheck_kind k)
-{
-	switch (k) {
-	case SAFEMAP_FIND_KEY_PADDING: return "key_padding";
-	case SAFEMAP_FIND_MAX_ENTRIES: return "max_entries";
-	case SAFEMAP_FIND_KEY_SIZE: return "key_size";
-	case SAFEMAP_FIND_VALUE_SIZE: return "value_size";
-	case SAFEMAP_FIND_MAP_TYPE: return "map_type";
-	case SAFEMAP_FIND_MISSING_MAP: return "missing_map";
-	case SAFEMAP_FIND_FIXED: return "fixed";
-	case SAFEMAP_FIND_PIN_REUSE: return "pin_reuse";
-	case SAFEMAP_FIND_PIN_LAYOUT: return "pin_layout";
-	case SAFEMAP_FIND_NOT_CHECKED: return "not_checked";
-	}
-	return "unknown";
-}
-
 /* Names, paths and messages come from the object: escaped (ctl_util.h). */
 static void json_str(const char *s)
 {
@@ -106,7 +89,7 @@ static void print_text(const struct safemap_objcheck *r)
 	}
 	print_pins_text(r);
 	for (i = 0; i < r->nfindings; i++) {
-		printf("  finding %s: ", kind_name(r->findings[i].kind));
+		printf("  finding %s: ", safemap_objcheck_kind_name(r->findings[i].kind));
 		ctl_text(stdout, r->findings[i].message, SAFEMAP_ESCAPE_CSTR);
 		putchar('\n');
 	}
@@ -145,7 +128,8 @@ static void print_json(const struct safemap_objcheck *r)
 	for (i = 0; i < r->nfindings; i++) {
 		const struct safemap_objcheck_finding *f = &r->findings[i];
 
-		printf("%s{\"kind\":\"%s\",\"map\":", i ? "," : "", kind_name(f->kind));
+		printf("%s{\"kind\":\"%s\",\"map\":", i ? "," : "",
+		       safemap_objcheck_kind_name(f->kind));
 		json_str(f->map);
 		printf(",\"offset\":%u,\"len\":%u,\"expected\":%llu,\"actual\":%llu,"
 		       "\"bit_offset\":%u,\"bits\":%u,\"message\":",

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/libbpf.h>
-
 #include "cmd.h"
 #include "ctl_util.h"
 
@@ -27,32 +25,9 @@ static const char maps_usage[] =
 	"exit status: 0 listed, 1 a map reached --warn, 2 usage error or no access (needs root)\n";
 
 struct row {
+	struct ctl_fill f; /* first: ctl_by_fill() */
 	struct safemap_bpf *h;
-	size_t entries;
-	bool counted, array;
-	double fill;
 };
-
-static bool is_array(uint32_t type)
-{
-	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)type);
-
-	return s && strstr(s, "array") && !strstr(s, "of_maps") && strcmp(s, "perf_event_array");
-}
-
-/* Fullest first; uncounted last; arrays after other maps of equal fill; then by id. */
-static int by_fill(const void *x, const void *y)
-{
-	const struct row *a = x, *b = y;
-
-	if (a->counted != b->counted)
-		return a->counted ? -1 : 1;
-	if (a->fill != b->fill)
-		return a->fill > b->fill ? -1 : 1;
-	if (a->array != b->array)
-		return a->array ? 1 : -1;
-	return safemap_bpf_id(a->h) < safemap_bpf_id(b->h) ? -1 : 1;
-}
 
 int cmd_maps(int argc, char **argv)
 {
@@ -75,18 +50,9 @@ int cmd_maps(int argc, char **argv)
 	char tb[32];
 	int c, err;
 
-	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = ctl_getopt("maps", argc, argv, longopts, &ts, maps_usage)) > 0) {
 		switch (c) {
-		case 'm':
-			if (!ctl_target_add(&ts, "maps", optarg, NULL))
-				return CTL_ERROR;
-			break;
-		case 'p':
-			if (!ctl_target_add(&ts, "maps", NULL, optarg))
-				return CTL_ERROR;
-			break;
 		case 't': type = optarg; break;
 		case 'w':
 			if (!ctl_parse_seconds(optarg, 1.0, &warn))
@@ -94,15 +60,10 @@ int cmd_maps(int argc, char **argv)
 						 optarg);
 			break;
 		case 'j': json = true; break;
-		case 'h': fputs(maps_usage, stdout); return CTL_OK;
-		default:
-			return ctl_error("maps", "bad option '%s' (try safemapctl maps --help)",
-					 argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return ctl_error("maps", "unexpected argument '%s' (try safemapctl maps --help)",
-				 argv[optind]);
+	if (c < 0)
+		return c == CTL_OPT_HELP ? CTL_OK : CTL_ERROR;
 	err = ctl_open_maps("maps", &ts, &ms, false);
 	if (err)
 		return CTL_ERROR;
@@ -113,25 +74,23 @@ int cmd_maps(int argc, char **argv)
 	}
 	for (i = 0; i < ms.n; i++) {
 		struct row *r = &rows[n];
-		uint32_t max = safemap_bpf_max_entries(ms.h[i]);
 
 		if (type && strcmp(type, ctl_map_type(safemap_bpf_type(ms.h[i]), tb, sizeof(tb))))
 			continue;
 		r->h = ms.h[i];
-		r->counted = safemap_bpf_count(r->h, &r->entries) == 0;
-		r->array = is_array(safemap_bpf_type(r->h));
-		r->fill = r->counted && max ? (double)r->entries / (double)max : 0.0;
-		if (warn >= 0 && r->counted && !r->array && max && r->fill >= warn)
+		ctl_fill_read(r->h, &r->f);
+		if (warn >= 0 && r->f.counted && !r->f.array && r->f.max_entries &&
+		    r->f.fill >= warn)
 			warned++;
 		n++;
 	}
-	qsort(rows, n, sizeof(*rows), by_fill);
+	qsort(rows, n, sizeof(*rows), ctl_by_fill);
 	if (json) {
 		printf("{\"maps\":[");
 		for (i = 0; i < n; i++) {
 			if (i)
 				putchar(',');
-			ctl_json_map(stdout, rows[i].h, rows[i].counted, rows[i].entries);
+			ctl_json_map(stdout, rows[i].h, rows[i].f.counted, rows[i].f.entries);
 		}
 		printf("],\"count\":%zu}\n", n);
 	} else {
@@ -141,9 +100,9 @@ int cmd_maps(int argc, char **argv)
 			const struct row *r = &rows[i];
 			char ent[24] = "-", fill[16] = "-", name[4 * 16 + 1];
 
-			if (r->counted) {
-				snprintf(ent, sizeof(ent), "%zu", r->entries);
-				snprintf(fill, sizeof(fill), "%.1f%%", 100.0 * r->fill);
+			if (r->f.counted) {
+				snprintf(ent, sizeof(ent), "%zu", r->f.entries);
+				snprintf(fill, sizeof(fill), "%.1f%%", 100.0 * r->f.fill);
 			}
 			printf("%8u  %-16s %-20s %5u %6u %10u %10s %7s\n", safemap_bpf_id(r->h),
 			       ctl_esc(name, sizeof(name), safemap_bpf_name(r->h)),

@@ -241,18 +241,9 @@ int cmd_metrics(int argc, char **argv)
 	uint16_t port = 0, bound = 0;
 	int c, rc = CTL_OK;
 
-	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = ctl_getopt("metrics", argc, argv, longopts, &m.ts, metrics_usage)) > 0) {
 		switch (c) {
-		case 'm':
-			if (!ctl_target_add(&m.ts, "metrics", optarg, NULL))
-				return CTL_ERROR;
-			break;
-		case 'p':
-			if (!ctl_target_add(&m.ts, "metrics", NULL, optarg))
-				return CTL_ERROR;
-			break;
 		case 'a': audit = true; break;
 		case 'n': m.no_entries = true; break;
 		case 'l': listen = optarg; break;
@@ -264,15 +255,10 @@ int cmd_metrics(int argc, char **argv)
 			interval_set = true;
 			break;
 		case 'j': m.json = true; break;
-		case 'h': fputs(metrics_usage, stdout); return CTL_OK;
-		default:
-			return ctl_error("metrics", "bad option '%s' (try safemapctl metrics --help)",
-					 argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return ctl_error("metrics", "unexpected argument '%s' (try safemapctl metrics --help)",
-				 argv[optind]);
+	if (c < 0)
+		return c == CTL_OPT_HELP ? CTL_OK : CTL_ERROR;
 	if (listen && textfile)
 		return ctl_error("metrics", "--listen and --textfile: choose one");
 	if (interval_set && !textfile)

@@ -14,8 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
-
 #include <safemap/audit.h>
 
 #include "cmd.h"
@@ -102,13 +100,6 @@ static void on_event(const struct safemap_event *ev, void *ctx)
 		t->e2big++;
 }
 
-static bool is_array(uint32_t type)
-{
-	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)type);
-
-	return s && strstr(s, "array") && !strstr(s, "of_maps") && strcmp(s, "perf_event_array");
-}
-
 /* Take a sample: the maps now, the audit's counts since the last sample. */
 static void sample(struct top *tp)
 {
@@ -168,18 +159,14 @@ static void sample(struct top *tp)
 
 		if (tp->type && strcmp(tp->type, type))
 			continue;
-		r->id = safemap_bpf_id(h);
+		ctl_fill_read(ms.h[i], &r->f);
+		r->f.fill = r->f.fill > 1 ? 1 : r->f.fill;
 		top_escape(safemap_bpf_name(h), r->name, sizeof(r->name));
 		top_escape(type, r->type, sizeof(r->type));
-		r->max_entries = safemap_bpf_max_entries(h);
-		r->counted = safemap_bpf_count(ms.h[i], &r->entries) == 0;
-		r->array = is_array(safemap_bpf_type(h));
-		r->fill = r->counted && r->max_entries ? (double)r->entries / r->max_entries : 0;
-		r->fill = r->fill > 1 ? 1 : r->fill;
 		for (j = 0; tp->audit && j < tp->ts.n; j++)
-			r->audited |= tp->ts.t[j].id == r->id; /* guard() set the ids of pins */
+			r->audited |= tp->ts.t[j].id == r->f.id; /* guard() set the ids of pins */
 		if (r->audited) {
-			struct tally *y = tally(tp, r->id);
+			struct tally *y = tally(tp, r->f.id);
 
 			r->illegal_rate = y ? y->illegal_rate : 0;
 			r->e2big_rate = y ? y->e2big_rate : 0;
@@ -275,18 +262,9 @@ int cmd_top(int argc, char **argv)
 	int c, rc = CTL_OK;
 
 	tp.interval = 1;
-	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = ctl_getopt("top", argc, argv, longopts, &tp.ts, top_usage)) > 0) {
 		switch (c) {
-		case 'm':
-			if (!ctl_target_add(&tp.ts, "top", optarg, NULL))
-				return CTL_ERROR;
-			break;
-		case 'p':
-			if (!ctl_target_add(&tp.ts, "top", NULL, optarg))
-				return CTL_ERROR;
-			break;
 		case 't': tp.type = optarg; break;
 		case 'a': audit = true; break;
 		case 'i':
@@ -295,15 +273,10 @@ int cmd_top(int argc, char **argv)
 						 "to 3600: '%s'", optarg);
 			break;
 		case 'o': once = true; break;
-		case 'h': fputs(top_usage, stdout); return CTL_OK;
-		default:
-			return ctl_error("top", "bad option '%s' (try safemapctl top --help)",
-					 argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return ctl_error("top", "unexpected argument '%s' (try safemapctl top --help)",
-				 argv[optind]);
+	if (c < 0)
+		return c == CTL_OPT_HELP ? CTL_OK : CTL_ERROR;
 	if (audit && !tp.ts.n)
 		return ctl_error("top", "--audit needs the maps to guard (--map/--pin)");
 	if (ctl_check_privileges("top"))

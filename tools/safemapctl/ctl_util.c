@@ -118,8 +118,12 @@ void ctl_json_str(FILE *f, const char *s)
 	ctl_json_strn(f, s, SAFEMAP_ESCAPE_CSTR);
 }
 
-bool ctl_target_add(struct ctl_targets *ts, const char *cmd, const char *id, const char *pin)
+/* Add one, from getopt's @p opt 'm' (--map ID) or 'p' (--pin PATH) and its
+ * @p arg; false (with an error printed) when the list is full or the id is
+ * not a number. */
+static bool target_add(struct ctl_targets *ts, const char *cmd, int opt, const char *arg)
 {
+	const char *id = opt == 'm' ? arg : NULL, *pin = opt == 'm' ? NULL : arg;
 	uint64_t v = 0;
 
 	if (ts->n == sizeof(ts->t) / sizeof(ts->t[0])) {
@@ -134,6 +138,34 @@ bool ctl_target_add(struct ctl_targets *ts, const char *cmd, const char *id, con
 	ts->t[ts->n].pin = pin;
 	ts->n++;
 	return true;
+}
+
+int ctl_getopt(const char *cmd, int argc, char **argv, const struct option *longopts,
+	       struct ctl_targets *ts, const char *usage)
+{
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) == 'm' || c == 'p')
+		if (!target_add(ts, cmd, c, optarg))
+			return CTL_OPT_ERROR;
+	switch (c) {
+	case -1:
+		if (optind < argc) {
+			ctl_error(cmd, "unexpected argument '%s' (try safemapctl %s --help)",
+				  argv[optind], cmd);
+			return CTL_OPT_ERROR;
+		}
+		return CTL_OPT_DONE;
+	case 'h':
+		fputs(usage, stdout);
+		return CTL_OPT_HELP;
+	case '?':
+		ctl_error(cmd, "bad option '%s' (try safemapctl %s --help)", argv[optind - 1], cmd);
+		return CTL_OPT_ERROR;
+	default:
+		return c;
+	}
 }
 
 static int add(struct ctl_maps *ms, struct safemap_bpf *h)
@@ -232,6 +264,31 @@ const char *ctl_map_type(uint32_t type, char *buf, size_t len)
 		return s;
 	snprintf(buf, len, "type_%u", type);
 	return buf;
+}
+
+void ctl_fill_read(struct safemap_bpf *h, struct ctl_fill *f)
+{
+	const char *s = libbpf_bpf_map_type_str((enum bpf_map_type)safemap_bpf_type(h));
+
+	f->id = safemap_bpf_id(h);
+	f->max_entries = safemap_bpf_max_entries(h);
+	f->counted = safemap_bpf_count(h, &f->entries) == 0;
+	f->array = s && strstr(s, "array") && !strstr(s, "of_maps") &&
+		   strcmp(s, "perf_event_array");
+	f->fill = f->counted && f->max_entries ? (double)f->entries / f->max_entries : 0.0;
+}
+
+int ctl_by_fill(const void *x, const void *y)
+{
+	const struct ctl_fill *a = x, *b = y;
+
+	if (a->counted != b->counted)
+		return a->counted ? -1 : 1;
+	if (a->fill != b->fill)
+		return a->fill > b->fill ? -1 : 1;
+	if (a->array != b->array)
+		return a->array ? 1 : -1;
+	return a->id < b->id ? -1 : a->id > b->id;
 }
 
 void ctl_json_map(FILE *f, const struct safemap_bpf *h, bool counted, size_t entries)

@@ -3,6 +3,7 @@
 #ifndef SAFEMAPCTL_UTIL_H
 #define SAFEMAPCTL_UTIL_H
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,9 +45,19 @@ struct ctl_targets {
 	size_t n;
 	struct { uint32_t id; const char *pin; } t[64];
 };
-/* Add one; returns false (with an error printed) when the list is full or
- * the id is not a number. */
-bool ctl_target_add(struct ctl_targets *ts, const char *cmd, const char *id, const char *pin);
+
+/* The options of a subcommand @p cmd that works on maps: getopt_long()
+ * over @p longopts (short: -h only), handling what these subcommands share:
+ * --map ID and --pin PATH ('m', 'p': added to @p ts), --help ('h': prints
+ * @p usage), a bad option and an argument that is not an option (errors
+ * printed). Set optind = 1 before the first call. Returns the next other
+ * option; CTL_OPT_DONE once all are read; CTL_OPT_HELP (exit CTL_OK) or
+ * CTL_OPT_ERROR (exit CTL_ERROR). */
+#define CTL_OPT_DONE 0
+#define CTL_OPT_HELP (-1)
+#define CTL_OPT_ERROR (-2)
+int ctl_getopt(const char *cmd, int argc, char **argv, const struct option *longopts,
+	       struct ctl_targets *ts, const char *usage);
 
 /* Open handles: the targets', or (no targets) every map on the system.
  * Maps that vanish while listed are skipped; a target that cannot be opened
@@ -60,6 +71,21 @@ void ctl_close_maps(struct ctl_maps *ms);
 
 /* libbpf's name of a map type ("hash"), or "type_N". Static or @p buf. */
 const char *ctl_map_type(uint32_t type, char *buf, size_t len);
+
+/* How full a map is, as maps and top list and sort it. */
+struct ctl_fill {
+	uint32_t id;
+	uint32_t max_entries;
+	size_t entries;
+	bool counted;           /* entries known (not a ring buffer, ...) */
+	bool array;             /* arrays are always full: sorted after the others */
+	double fill;            /* entries / max_entries; 0 when not counted */
+};
+/* Count the entries of @p h (safemap_bpf_count()) into @p f. */
+void ctl_fill_read(struct safemap_bpf *h, struct ctl_fill *f);
+/* qsort() order of rows whose first member is a struct ctl_fill: fullest
+ * first; uncounted last; arrays after other maps of equal fill; by id. */
+int ctl_by_fill(const void *a, const void *b);
 
 /* One map as a JSON object (entries and fill null when @p counted is false). */
 void ctl_json_map(FILE *f, const struct safemap_bpf *h, bool counted, size_t entries);

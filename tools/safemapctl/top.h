@@ -9,16 +9,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ctl_util.h"
+
 /* One map in a frame. Text fields are escaped already (printable ASCII). */
 struct top_row {
-	uint32_t id;
+	struct ctl_fill f;      /* first: ctl_by_fill(); fill cut to 0..1 */
 	char name[80];          /* escaped: \xNN for control bytes and non-ASCII */
 	char type[32];
-	uint32_t max_entries;
-	size_t entries;
-	bool counted;           /* entries known (not a ring buffer, ...) */
-	bool array;             /* arrays are always full: sorted after the others */
-	double fill;            /* entries / max_entries, 0..1 */
 	bool audited;           /* guarded by this top's audit probe: rates below known */
 	double e2big_rate;      /* writes refused with E2BIG, per second */
 	double illegal_rate;    /* writes the policy does not allow, per second */

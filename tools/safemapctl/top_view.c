@@ -38,23 +38,10 @@ void top_escape(const char *s, char *out, size_t len)
 	out[o] = '\0';
 }
 
-static int by_fill(const void *x, const void *y)
-{
-	const struct top_row *a = x, *b = y;
-
-	if (a->counted != b->counted)
-		return a->counted ? -1 : 1;
-	if (a->fill != b->fill)
-		return a->fill > b->fill ? -1 : 1;
-	if (a->array != b->array)
-		return a->array ? 1 : -1;
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
 void top_sort(struct top_frame *f)
 {
 	if (f->n)
-		qsort(f->rows, f->n, sizeof(*f->rows), by_fill);
+		qsort(f->rows, f->n, sizeof(*f->rows), ctl_by_fill);
 }
 
 struct out {
@@ -126,17 +113,17 @@ void top_render(FILE *out, const struct top_frame *f, int width, int height, boo
 		/* room for the "... N more" line */
 		if (height > 0 && o.lines + 1 >= height && i + 1 < f->n)
 			break;
-		if (r->counted)
-			full = (int)(r->fill * bw + 0.5);
+		if (r->f.counted)
+			full = (int)(r->f.fill * bw + 0.5);
 		full = full > bw ? bw : full;
 		for (k = 0; k < bw; k++)
 			bar[k] = k < full ? '#' : '.';
 		bar[bw] = '\0';
-		if (r->counted) {
-			snprintf(ent, sizeof(ent), "%zu/%u", r->entries, r->max_entries);
-			snprintf(pct, sizeof(pct), "%.1f%%", 100.0 * r->fill);
+		if (r->f.counted) {
+			snprintf(ent, sizeof(ent), "%zu/%u", r->f.entries, r->f.max_entries);
+			snprintf(pct, sizeof(pct), "%.1f%%", 100.0 * r->f.fill);
 		} else {
-			snprintf(ent, sizeof(ent), "-/%u", r->max_entries);
+			snprintf(ent, sizeof(ent), "-/%u", r->f.max_entries);
 			snprintf(pct, sizeof(pct), "-");
 		}
 		rate(e2big, sizeof(e2big), r->audited, r->e2big_rate);
@@ -144,7 +131,7 @@ void top_render(FILE *out, const struct top_frame *f, int width, int height, boo
 		icol[0] = '\0';
 		if (f->audit)
 			snprintf(icol, sizeof(icol), " %9s", illegal);
-		if (!line(&o, "%8u  %-16.16s %-14.14s [%s] %6s %15s %9s%s", r->id, r->name, r->type,
+		if (!line(&o, "%8u  %-16.16s %-14.14s [%s] %6s %15s %9s%s", r->f.id, r->name, r->type,
 			  bar, pct, ent, e2big, icol))
 			break;
 		shown++;
