@@ -197,7 +197,8 @@ static void walk_members(const struct btf *btf, const struct btf_type *t, const 
 		}
 		if (!name)
 			continue;
-		snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", name);
+		if (snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", name) < 0)
+			continue;
 		if (fn(full, *name != '\0', off, m->type, mt, ctx) && mt && btf_is_composite(mt))
 			walk_members(btf, mt, full, off, fn, ctx, depth + 1);
 	}

@@ -117,6 +117,24 @@ void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_
 	unlink_entry(m, safemap__shape(m), s, pos, h);
 }
 
+/* A conditional write that its key's presence refuses (a NOEXIST put of a
+ * present key: @p present; an EXIST put or a delete of an absent one)
+ * changes nothing, so an optimistic read that sees the refusing state
+ * settles it, counted as @p op, without the shard's write lock: that
+ * read is the operation's linearization point. False: take the lock. */
+static SAFEMAP_INLINE bool refused_unlocked(struct safemap *m, struct safemap_shape sh,
+					    struct safemap_shard *s, const void *key, uint64_t h,
+					    enum safemap_op op, bool present)
+{
+	struct safemap_tslot *t = safemap__tslot(m->tslots);
+
+	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t) ||
+	    safemap__tbl_get_optimistic(m, sh, s, key, h, NULL, t) != (int)present)
+		return false;
+	safemap__stat_inc_excl(&t->ops[op]);
+	return true;
+}
+
 /* A put that did not simply succeed: events and the reports of refusals
  * (no lock held). */
 static __attribute__((noinline)) int put_done(struct safemap *m, struct safemap_shard *s,
@@ -150,6 +168,9 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
+	if (flags != SAFEMAP_ANY && refused_unlocked(m, sh, s, key, h, SAFEMAP_OP_PUT,
+						     flags == SAFEMAP_NOEXIST))
+		return safemap__error_quick(flags == SAFEMAP_NOEXIST ? -EEXIST : -ENOENT);
 	err = safemap__write_lock(m, s, SAFEMAP_OP_PUT, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
@@ -277,6 +298,8 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
+	if (refused_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false))
+		return safemap__error_quick(-ENOENT);
 	err = safemap__write_lock(m, s, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;

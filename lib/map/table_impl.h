@@ -259,7 +259,7 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
 }
 
 /* One optimistic get (map_internal.h): 1 found (value copied to
- * @p value_out), 0 absent, -1 no stable read (a writer held the shard, or
+ * @p value_out unless it is NULL: a probe for presence), 0 absent, -1 no stable read (a writer held the shard, or
  * wrote it meanwhile: try again or take the read lock). @p ts is the
  * calling thread's slot of the map (the epoch, epoch.h). */
 static SAFEMAP_INLINE int safemap__tbl_get_optimistic(const struct safemap *m,
@@ -300,7 +300,8 @@ static SAFEMAP_INLINE int safemap__tbl_get_optimistic(const struct safemap *m,
 				data = nd->data;
 			}
 			if (safemap__key_eq_as(sh, data, key)) {
-				memcpy(value_out, data + sh.voff, sh.vs);
+				if (value_out)
+					memcpy(value_out, data + sh.voff, sh.vs);
 				found = 1;
 				goto check;
 			}
