@@ -529,8 +529,9 @@ SAFEMAP_API int safemap_get_batch(struct safemap *m, const void *keys, void *val
  * the freeze and walk guards and runs the finalizers exactly as its single
  * call would. Not atomic: a failing element does not undo the others, and
  * concurrent calls see the elements appear one by one. Prefetches the
- * entries' lines for writing first, as safemap_get_batch() does (2.5x the
- * per-key rate of a loop of safemap_put() replacing values at 1M entries).
+ * entries' lines for writing first, as safemap_get_batch() does (about
+ * twice the per-key rate of a loop of safemap_put() replacing values at 1M
+ * entries).
  * Concurrency: as safemap_put() for each element, in array order.
  */
 SAFEMAP_API int safemap_put_batch(struct safemap *m, const void *keys, const void *values,
