@@ -37,6 +37,22 @@ static void finalize(struct safemap *m, unsigned char *data)
 
 /* ---- retiring (epoch.h) */
 
+/* A table sits on a 64-byte boundary inside its allocation (t->off bytes
+ * in): bit 0 of its r.bytes (sizes are multiples of 8) says so. */
+#define RETIRED_TBL ((size_t)1)
+#define TBL_SLACK 56u
+
+/* Free what @p r heads: a table or a node. */
+static void free_retired(struct safemap *m, struct safemap_retired *r)
+{
+	struct safemap_tbl *t = (struct safemap_tbl *)(void *)r;
+
+	if (r->bytes & RETIRED_TBL)
+		safemap__free(m, (unsigned char *)t - t->off, r->bytes & ~RETIRED_TBL);
+	else
+		safemap__free(m, r, r->bytes);
+}
+
 static void retire(struct safemap *m, struct safemap_shard *s, struct safemap_retired *r,
 		   bool now)
 {
@@ -62,7 +78,7 @@ void safemap__tbl_reclaim(struct safemap *m, struct safemap_shard *s)
 	safemap__epoch_sync(m->tslots);
 	for (; r; r = next) {
 		next = r->next;
-		safemap__free(m, r, r->bytes);
+		free_retired(m, r);
 	}
 }
 
@@ -287,14 +303,19 @@ static void inline_set(struct safemap *m, struct safemap_shard *s, struct safema
 
 static struct safemap_tbl *tbl_new(struct safemap *m, uint32_t ng)
 {
-	size_t bytes = sizeof(struct safemap_tbl) + (size_t)ng * m->group_size;
-	struct safemap_tbl *t = safemap__malloc(m, bytes);
+	/* groups on 64-byte lines (a group of an 8/8 map is 4 lines, not 5):
+	 * allocators need give no more than 8-byte alignment */
+	size_t bytes = sizeof(struct safemap_tbl) + (size_t)ng * m->group_size + TBL_SLACK;
+	unsigned char *raw = safemap__malloc(m, bytes);
+	struct safemap_tbl *t;
 	uint32_t g;
 
-	if (!t)
+	if (!raw)
 		return NULL;
+	t = (struct safemap_tbl *)(void *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
 	memset(t, 0, sizeof(*t));
-	t->r.bytes = bytes;
+	t->r.bytes = bytes | RETIRED_TBL;
+	t->off = (uint32_t)((unsigned char *)t - raw);
 	t->ngroups = ng;
 	for (g = 0; g < ng; g++)
 		memset(safemap__group(m, t, g), 0, 16);
@@ -307,22 +328,43 @@ static void place(const struct safemap *m, struct safemap_tbl *t, uint64_t h,
 	safemap__tbl_place_as(safemap__shape(m), t, h, pos);
 }
 
+/* Copy every entry of @p old into @p t (a map of shape @p sh). */
+static SAFEMAP_INLINE void move_all_as(const struct safemap *m, struct safemap_shape sh,
+				       struct safemap_tbl *old, struct safemap_tbl *t)
+{
+	struct safemap_pos to;
+	uint32_t g;
+
+	for (g = 0; g < old->ngroups; g++) {
+		uint8_t *grp = old->groups + (size_t)g * sh.grp;
+		uint32_t full = ~safemap__match_empty(grp) & SAFEMAP_SLOTS_MASK;
+
+		while (full) {
+			unsigned i = (unsigned)__builtin_ctz(full);
+			unsigned char *slot = grp + 16 + (size_t)i * sh.slot;
+			uint64_t h = sh.nodes ? safemap__slot_node(slot)->hash
+					      : safemap__key_hash_as(m, sh, slot);
+
+			safemap__tbl_place_as(sh, t, h, &to);
+			memcpy(to.slot, slot, sh.slot);
+			*to.tag = grp[i];
+			full &= full - 1;
+		}
+	}
+}
+
 /* Move every entry of @p s into a new table of @p ng groups (write lock
  * held). 0, or -ENOMEM with the shard unchanged. */
 static int rehash(struct safemap *m, struct safemap_shard *s, uint32_t ng)
 {
 	struct safemap_tbl *old = s->tbl, *t = tbl_new(m, ng);
-	struct safemap_tbl_it it;
-	struct safemap_pos from, to;
 
 	if (!t)
 		return -ENOMEM;
-	safemap__tbl_it_init(s, &it);
-	while (safemap__tbl_it_next(m, &it, &from)) {
-		place(m, t, slot_hash(m, from.slot), &to);
-		memcpy(to.slot, from.slot, m->slot_size);
-		*to.tag = *from.tag;
-	}
+	if (old && m->shape88)
+		move_all_as(m, SAFEMAP_SHAPE_88, old, t);
+	else if (old)
+		move_all_as(m, safemap__shape(m), old, t);
 	__atomic_store_n(&s->tbl, t, __ATOMIC_RELEASE);
 	s->growth_left = (uint32_t)(capacity(ng) - s->count);
 	s->dirty_left = (uint32_t)(capacity(ng) / 2 + 1);
@@ -558,11 +600,11 @@ void safemap__tbl_destroy(struct safemap *m, struct safemap_shard *s, size_t *en
 	}
 	s->ncached = 0;
 	if (s->tbl)
-		safemap__free(m, s->tbl, s->tbl->r.bytes);
+		free_retired(m, &s->tbl->r);
 	s->tbl = NULL;
 	for (r = s->limbo; r; r = next) {
 		next = r->next;
-		safemap__free(m, r, r->bytes);
+		free_retired(m, r);
 	}
 	s->limbo = NULL;
 	s->limbo_bytes = 0;

@@ -5,8 +5,8 @@
  * optimistic get).
  *
  * Layout. A table is one allocation: a 64-byte header (struct safemap_tbl,
- * never written after it is built, so readers' copies stay valid), then
- * ngroups groups. A group is 16 control bytes, then 15 slots of
+ * never written after it is built, so readers' copies stay valid) on a
+ * 64-byte boundary, then ngroups groups. A group is 16 control bytes, then 15 slots of
  * m->slot_size bytes. Control bytes 0..14 are the slots' tags: 0 = empty,
  * else bits 0-6 are 7 bits of the key's hash (1..127) and bit 7 is the
  * slot's node bit (inline maps, below). Byte 15 is the group's overflow bits: bit
@@ -56,6 +56,17 @@
  *
  * Locking. Everything but the optimistic get and safemap__tbl_ref() runs
  * under the shard's write lock (or read lock for find and iteration).
+ *
+ * Speed. The hot functions (table_impl.h) take the map's shape (struct
+ * safemap_shape: key, value, slot and group sizes, nodes or not) and are
+ * always inlined: the map's calls use them with the constant
+ * SAFEMAP_SHAPE_88 for 8-byte keys and values (multiplies become shifts,
+ * compares and copies single moves), with the map's own sizes for any
+ * other shape. A lookup asks for every line of its first group at once
+ * (safemap__group_prefetch), so the slot's line is on its way while the
+ * control bytes are matched. Insert, replace and erase of an inline map's
+ * unreferenced entries without a finalizer are inlined; everything else
+ * (growth, shrink, nodes, references) calls table.c.
  */
 #ifndef SAFEMAP_LIB_MAP_TABLE_H
 #define SAFEMAP_LIB_MAP_TABLE_H
@@ -80,11 +91,12 @@ struct safemap_shard;
 #define SAFEMAP_SLOTS_MASK 0x7fffu
 #define SAFEMAP_SHRINK_MIN_GROUPS 16u /* smaller tables never shrink */
 
-/* no alignment beyond 8 is assumed: allocator hooks need not give more */
+/* on a 64-byte boundary inside its allocation (allocator hooks need give
+ * no more than 8-byte alignment) */
 struct safemap_tbl {
-	struct safemap_retired r; /* r.bytes: the allocation's size */
+	struct safemap_retired r; /* r.bytes: the allocation's size, bit 0 set (table.c) */
 	uint32_t ngroups;
-	uint32_t spare;
+	uint32_t off;             /* the table starts this far into its allocation */
 	unsigned char pad[40];
 	unsigned char groups[]; /* at offset 64: a line of its own for the header */
 };

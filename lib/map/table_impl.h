@@ -25,6 +25,17 @@ static SAFEMAP_INLINE struct safemap_shape safemap__shape(const struct safemap *
 				       m->group_size, m->nodes, m->hash_bits != 0 };
 }
 
+/* Ask for all of a group's lines at once: the slot a lookup needs is known
+ * only once the control bytes arrived, so without this a miss on the
+ * control line is followed by a second one on the slot's line. */
+static SAFEMAP_INLINE void safemap__group_prefetch(struct safemap_shape sh, const uint8_t *grp)
+{
+	unsigned off;
+
+	for (off = 64; off < sh.grp; off += 64)
+		__builtin_prefetch(grp + off);
+}
+
 /* Is @p m of SAFEMAP_SHAPE_88? */
 static inline bool safemap__is_88(const struct safemap *m)
 {
@@ -99,6 +110,7 @@ static SAFEMAP_INLINE bool safemap__tbl_find_as(const struct safemap *m, struct 
 	if (!t)
 		return false;
 	g = safemap__group_of(h, t->ngroups);
+	safemap__group_prefetch(sh, t->groups + (size_t)g * sh.grp);
 	for (n = 0; n < t->ngroups; n++) {
 		uint8_t *grp = t->groups + (size_t)g * sh.grp;
 		uint32_t match = safemap__match(grp, tag);
@@ -281,6 +293,7 @@ static SAFEMAP_INLINE int safemap__tbl_get_optimistic(const struct safemap *m,
 		goto check;
 	ng = t->ngroups; /* the header is never written after the table is built */
 	g = safemap__group_of(h, ng);
+	safemap__group_prefetch(sh, t->groups + (size_t)g * sh.grp);
 	for (n = 0; n < ng; n++) {
 		uint8_t *grp = t->groups + (size_t)g * sh.grp;
 		uint32_t match = safemap__match(grp, safemap__tag(h));

@@ -20,6 +20,13 @@
  * by a resize under the reader. Values of 8, 24, 256 and 1024 bytes (inline
  * slots for 8 and 24, out-of-line nodes beyond).
  *
+ * The writers' own results are checked too: a delete of a key they hold,
+ * an EXIST put of a stable key and a NOEXIST put of a key they deleted
+ * must succeed, and a delete of a key they deleted must fail. Refusals are
+ * settled by an optimistic read without the write lock (ops.c:
+ * refused_unlocked), so a read that missed a key an entry moved by the
+ * other writer's resize shows here as a wrong refusal.
+ *
  * Every one of those is harmless only because a get keeps what it read
  * just when the shard's sequence did not move; built with
  * -DSAFEMAP_BREAK_VALIDATION (the library keeps results without checking)
