@@ -11,7 +11,10 @@
  *   put/delete take its write lock and release it before returning; get
  *   takes no lock (it reads optimistically and keeps the result only if no
  *   writer held the shard meanwhile, else retries and, after a few tries,
- *   takes the read lock); calls on keys in different shards never wait for
+ *   takes the read lock); a put with SAFEMAP_NOEXIST of a present key, a
+ *   put with SAFEMAP_EXIST or a delete of an absent key is refused after
+ *   such a read, without the write lock (it changes nothing; the read is
+ *   when it took effect); calls on keys in different shards never wait for
  *   each other (calls from inside a foreach callback follow the rules of
  *   safemap_foreach());
  * - values are copied in under the write lock and out as a validated copy,

@@ -59,9 +59,12 @@ set_of() { # "CAP_A CAP_B" -> "+a,+b"
 }
 uid=$((61184 + $$ % 4000)) # systemd's DynamicUser range
 run_as_unit() { # run_as_unit CAPSET: ExecStart, as systemd would start it
+	# (exec: run it in a subshell; the server then keeps the subshell's pid,
+	# so that t_stop and the exit trap stop the server itself, not a shell
+	# whose child would outlive the test)
 	local c=$1 exec_start
 	exec_start=$(sed -nE 's/^ExecStart=(.*)/\1/p' "$unit")
-	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SAFEMAP_EXPORTER_LISTEN=127.0.0.1:0 \
+	exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SAFEMAP_EXPORTER_LISTEN=127.0.0.1:0 \
 		SAFEMAP_EXPORTER_ARGS="--map $id --audit" \
 		setpriv --reuid="$uid" --regid="$uid" --clear-groups --no-new-privs \
 		--securebits=+noroot,+noroot_locked \
@@ -85,7 +88,7 @@ t_expect "$T_TMP/scrape.prom" '^safemap_audit_guarded_maps 1$' "the audit probe 
 
 t_stop "$srv"
 rc=0
-run_as_unit "" >"$T_TMP/nocaps.out" 2>&1 || rc=$?
+(run_as_unit "") >"$T_TMP/nocaps.out" 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || { cat "$T_TMP/nocaps.out" >&2; t_fail "without capabilities: exit $rc, not 2"; }
 t_expect "$T_TMP/nocaps.out" "CAP_SYS_ADMIN" "without capabilities: refused, naming CAP_SYS_ADMIN"
 echo "1 passed, 0 failed"

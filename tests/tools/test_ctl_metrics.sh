@@ -37,6 +37,14 @@ srv=$!
 T_PIDS+=("$srv")
 t_wait_line "$out" "^serving http://127\.0\.0\.1:[0-9]+/metrics" 10
 url=$(sed -nE 's|^serving (http://[^ ]+) .*|\1|p' "$out")
+# an idle exporter sleeps: over 2 s it may use a little CPU, not a core
+# (its connection sweep once spun on a condition variable of the wrong clock)
+cpu0=$(awk '{print $14 + $15}' /proc/"$srv"/stat)
+sleep 2
+cpu1=$(awk '{print $14 + $15}' /proc/"$srv"/stat)
+hz=$(getconf CLK_TCK)
+[ $((cpu1 - cpu0)) -lt $((hz / 2)) ] || t_fail "idle metrics --listen used $((cpu1 - cpu0)) of $((2 * hz)) ticks in 2 s"
+t_ok "idle exporter does not spin"
 curl -fsS "$url" >"$T_TMP/scrape1.prom" || t_fail "curl $url"
 promtool check metrics <"$T_TMP/scrape1.prom" || t_fail "promtool check metrics (scrape)"
 t_expect "$T_TMP/scrape1.prom" "^safemap_bpf_map_entries\{$series\} 4$" "scraped entries"

@@ -227,6 +227,8 @@ int ctl_http_start(const char *addr, uint16_t port, const char *path, const char
 		fprintf(stderr, "safemapctl metrics: --listen: not an IPv4 address: '%s'\n", addr);
 		return -EINVAL;
 	}
+	pthread_condattr_t ca;
+
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
@@ -235,7 +237,13 @@ int ctl_http_start(const char *addr, uint16_t port, const char *path, const char
 	h->fn = fn;
 	h->ctx = ctx;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->cond, NULL);
+	/* the sweep's deadlines are CLOCK_MONOTONIC: so must the condition's
+	 * clock be (with the default, CLOCK_REALTIME, every deadline was long
+	 * past and the sweep spun at 100% of a core) */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (h->fd < 0)
 		goto fail;
