@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Batch operations: n keys per call, each element exactly as its single
  * call (same results, events, metrics, guards and finalizers), in array
- * order. */
+ * order. The keys go through the staged probes of table_batch.h, two chunks
+ * ahead of the real operations, so that their cache misses overlap; the
+ * real operations are the single calls' code (ops.c), element by element,
+ * in array order: prefetching reorders nothing. */
 #include <limits.h>
 
-#include "map_internal.h"
+#include "table_batch.h"
 
 /* NULL map, NULL arrays with n > 0, or more elements than the int result
  * can count: the call is refused and nothing is done. */
@@ -18,60 +21,200 @@ static int check_batch(const char *fn, const struct safemap *m, const void *keys
 	return 0;
 }
 
-int safemap_get_batch(struct safemap *m, const void *keys, void *values, size_t n, int *results)
+enum batch_op { BATCH_GET, BATCH_PUT, BATCH_DELETE };
+
+/* A get of a key whose hash is known, exactly as safemap_get() (ops.c,
+ * get_as): its lock-free read, counted in the thread's slot @p ts; when
+ * that finds no stable moment, the single call itself (more tries, then
+ * the read lock, counted there). */
+static SAFEMAP_INLINE int get_one(struct safemap *m, struct safemap_shape sh,
+				  struct safemap_tslot *ts, const unsigned char *key,
+				  unsigned char *out, uint64_t h)
 {
-	const unsigned char *k = keys;
-	unsigned char *v = values;
-	int found = 0, err = check_batch("safemap_get_batch", m, keys, values, n);
-	size_t i;
+	int found = safemap__tbl_get_optimistic(m, sh, safemap__shard_of(m, h), key, h, out, ts);
 
-	if (err)
-		return err;
+	if (SAFEMAP_UNLIKELY(found < 0))
+		return safemap_get(m, key, out);
+	safemap__stat_inc_excl(&ts->ops[SAFEMAP_OP_GET]);
+	if (SAFEMAP_LIKELY(found))
+		return 0;
+	memset(out, 0, sh.vs);
+	return safemap__error_quick(-ENOENT);
+}
+
+/* Element @p i of the batch, its hash @p h known: what its single call
+ * returns, by the single call's own code (puts and deletes: the single
+ * calls themselves, which hash again: a few instructions). */
+static SAFEMAP_INLINE int element(struct safemap *m, struct safemap_shape sh,
+				  struct safemap_tslot *ts, enum batch_op op,
+				  const unsigned char *keys, const unsigned char *in,
+				  unsigned char *out, unsigned flags, size_t i, uint64_t h)
+{
+	const unsigned char *k = keys + i * sh.ks;
+
+	if (op == BATCH_GET)
+		return get_one(m, sh, ts, k, out + i * sh.vs, h);
+	if (op == BATCH_PUT)
+		return safemap_put(m, k, in + i * sh.vs, flags);
+	return safemap_delete(m, k);
+}
+
+/* The plain path: the single calls one after the other, for a thread
+ * without a slot of the map and builds without optimistic reads (no
+ * lock-free look at the tables). */
+static SAFEMAP_INLINE int plain(struct safemap *m, enum batch_op op, const unsigned char *keys,
+				const unsigned char *in, unsigned char *out, size_t n,
+				unsigned flags, int *results)
+{
+	size_t i, ks = m->key_size, vs = m->value_size;
+	int ok = 0;
+
 	for (i = 0; i < n; i++) {
-		int r = safemap_get(m, k + i * m->key_size, v + i * m->value_size);
+		const unsigned char *k = keys + i * ks;
+		int r = op == BATCH_GET	  ? safemap_get(m, k, out + i * vs)
+			: op == BATCH_PUT ? safemap_put(m, k, in + i * vs, flags)
+					  : safemap_delete(m, k);
 
-		found += r == 0;
+		ok += r == 0;
 		if (results)
 			results[i] = r;
 	}
-	return found;
+	return ok;
+}
+
+/* Chunk c of the batch: stage A runs on chunk c, stage B on chunk c - 1
+ * (one epoch read section for both), then the real operations of chunk
+ * c - 2. Hashes are kept for the three chunks in flight. */
+static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
+				 struct safemap_tslot *ts, enum batch_op op,
+				 const unsigned char *keys, const unsigned char *in,
+				 unsigned char *out, size_t n, unsigned flags, int *results)
+{
+	const size_t C = SAFEMAP_BATCH_CHUNK, nch = (n + C - 1) / C;
+	const bool write = op != BATCH_GET;
+	uint64_t h[3][SAFEMAP_BATCH_CHUNK];
+	size_t c, j;
+	int ok = 0;
+
+	for (c = 0; c < nch + 2; c++) {
+		if (c <= nch) {
+			uint64_t ep = safemap__epoch_enter(ts);
+
+			if (c < nch) {
+				size_t base = c * C, len = n - base < C ? n - base : C;
+
+				for (j = 0; j < len; j++) {
+					h[c % 3][j] = safemap__key_hash_as(m, sh, keys + (base + j) * sh.ks);
+					safemap__probe_stage_a(m, sh, h[c % 3][j], write);
+				}
+			}
+			if (c >= 1) {
+				size_t base = (c - 1) * C, len = n - base < C ? n - base : C;
+
+				for (j = 0; j < len; j++)
+					safemap__probe_stage_b(m, sh, h[(c - 1) % 3][j], write);
+			}
+			safemap__epoch_exit(ts, ep);
+		}
+		if (c >= 2) {
+			size_t base = (c - 2) * C, len = n - base < C ? n - base : C;
+
+			for (j = 0; j < len; j++) {
+				int r = element(m, sh, ts, op, keys, in, out, flags, base + j,
+						h[(c - 2) % 3][j]);
+
+				ok += r == 0;
+				if (results)
+					results[base + j] = r;
+			}
+		}
+	}
+	return ok;
+}
+
+/* Tables that stay in the caches: no stages, each element by the single
+ * call's code as soon as its key is hashed (what it saves over plain():
+ * one look-up of the thread's slot, argument checks, calls). @p h0: the
+ * first key's hash. */
+static SAFEMAP_INLINE int direct(struct safemap *m, struct safemap_shape sh,
+				 struct safemap_tslot *ts, enum batch_op op,
+				 const unsigned char *keys, const unsigned char *in,
+				 unsigned char *out, size_t n, unsigned flags, int *results,
+				 uint64_t h0)
+{
+	size_t i;
+	int ok = 0;
+
+	for (i = 0; i < n; i++) {
+		/* puts and deletes do not use the hash: hash only for gets */
+		uint64_t h = op != BATCH_GET ? 0 : i ? safemap__key_hash_as(m, sh, keys + i * sh.ks) : h0;
+		int r = element(m, sh, ts, op, keys, in, out, flags, i, h);
+
+		ok += r == 0;
+		if (results)
+			results[i] = r;
+	}
+	return ok;
+}
+
+/* A batch on a map of shape @p sh, by the thread of slot @p ts. */
+static SAFEMAP_INLINE int run(struct safemap *m, struct safemap_shape sh, struct safemap_tslot *ts,
+			      enum batch_op op, const void *keys, const void *in, void *out,
+			      size_t n, unsigned flags, int *results)
+{
+	uint64_t h0 = safemap__key_hash_as(m, sh, keys), ep;
+	bool worth;
+
+	ep = safemap__epoch_enter(ts);
+	worth = safemap__probe_worth(m, h0);
+	safemap__epoch_exit(ts, ep);
+	if (!worth)
+		return direct(m, sh, ts, op, keys, in, out, n, flags, results, h0);
+	return staged(m, sh, ts, op, keys, in, out, n, flags, results);
+}
+
+/* @p op is a constant in each caller: one copy of the loops per operation
+ * and shape (the 8/8 one with constant sizes, table_impl.h) */
+static SAFEMAP_INLINE int batch(struct safemap *m, enum batch_op op, const void *keys,
+				const void *in, void *out, size_t n, unsigned flags, int *results)
+{
+	struct safemap_tslot *ts = SAFEMAP_OPTIMISTIC ? safemap__tslot(m->tslots) : NULL;
+
+	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!ts) || !n)
+		return plain(m, op, keys, in, out, n, flags, results);
+	if (safemap__is_88(m))
+		return run(m, SAFEMAP_SHAPE_88, ts, op, keys, in, out, n, flags, results);
+	return run(m, safemap__shape(m), ts, op, keys, in, out, n, flags, results);
+}
+
+/* flatten: the optimistic get (table_impl.h) inline in both loops */
+__attribute__((flatten)) int safemap_get_batch(struct safemap *m, const void *keys, void *values,
+					       size_t n, int *results)
+{
+	int err = check_batch("safemap_get_batch", m, keys, values, n);
+
+	if (SAFEMAP_UNLIKELY(err))
+		return err;
+	return batch(m, BATCH_GET, keys, NULL, values, n, 0, results);
 }
 
 int safemap_put_batch(struct safemap *m, const void *keys, const void *values, size_t n,
 		      unsigned flags, int *results)
 {
-	const unsigned char *k = keys, *v = values;
-	int stored = 0, err = check_batch("safemap_put_batch", m, keys, values, n);
-	size_t i;
+	int err = check_batch("safemap_put_batch", m, keys, values, n);
 
 	if (err)
 		return err;
 	if (flags > SAFEMAP_EXIST)
 		return safemap__errorf(-EINVAL, "safemap_put_batch: unknown flags %u", flags);
-	for (i = 0; i < n; i++) {
-		int r = safemap_put(m, k + i * m->key_size, v + i * m->value_size, flags);
-
-		stored += r == 0;
-		if (results)
-			results[i] = r;
-	}
-	return stored;
+	return batch(m, BATCH_PUT, keys, values, NULL, n, flags, results);
 }
 
 int safemap_delete_batch(struct safemap *m, const void *keys, size_t n, int *results)
 {
-	const unsigned char *k = keys;
-	int deleted = 0, err = check_batch("safemap_delete_batch", m, keys, keys, n);
-	size_t i;
+	int err = check_batch("safemap_delete_batch", m, keys, keys, n);
 
-	if (err)
+	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	for (i = 0; i < n; i++) {
-		int r = safemap_delete(m, k + i * m->key_size);
-
-		deleted += r == 0;
-		if (results)
-			results[i] = r;
-	}
-	return deleted;
+	return batch(m, BATCH_DELETE, keys, NULL, NULL, n, 0, results);
 }

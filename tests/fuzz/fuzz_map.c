@@ -4,8 +4,9 @@
  *
  * Input: 5 header bytes choose the map (key size 1..24, value size 1..16,
  * 1..16 shards, max_entries 0 or 1..48, hash_bits 0 or 1..7: with a narrow
- * hash most keys collide), then 3 bytes per operation: opcode, key id
- * (0..63), value seed. Operations: put with each flag, get, delete, count,
+ * hash most keys collide; 1 in 8 presized to large tables), then 3 bytes
+ * per operation: opcode, key id (0..63), value seed. Operations: put with
+ * each flag, get, delete, batches of each (0..28 keys, duplicates), count,
  * foreach (full compare; writes and reads from inside the callback; early
  * stop; nested walk), snapshot (full compare, lookups), freeze, metrics and
  * events against the model's counts; and for the table (lib/map/table.h):
@@ -105,13 +106,12 @@ static void on_event(const struct safemap_event *ev, void *ctx)
 		md->events[ev->reason]++;
 }
 
-static void do_put(struct model *md, unsigned id, uint8_t seed, unsigned flags)
+/* What the single put of @p id with value @p v returns, applied to the model
+ * (counters, refusals, content) as the map applies it. */
+static int model_put(struct model *md, unsigned id, const unsigned char *v, unsigned flags)
 {
-	unsigned char k[MAXK], v[MAXV];
-	int want, got;
+	int want;
 
-	key_of(md, id, k);
-	value_of(md, seed, v);
 	if (md->frozen)
 		want = -EPERM;
 	else if (md->present[id])
@@ -120,21 +120,45 @@ static void do_put(struct model *md, unsigned id, uint8_t seed, unsigned flags)
 		want = -ENOENT;
 	else
 		want = md->max && md->count >= md->max ? -E2BIG : 0;
-	got = safemap_put(md->m, k, v, flags);
-	CHECK(got == want);
 	if (want == -EPERM) {
 		md->refused[SAFEMAP_REASON_FROZEN]++;
-		return;
+		return want;
 	}
 	md->puts++;
 	if (want == -E2BIG)
 		md->refused[SAFEMAP_REASON_FULL]++;
 	if (want)
-		return;
+		return want;
 	if (!md->present[id])
 		md->count++;
 	md->present[id] = true;
 	memcpy(md->value[id], v, md->vs);
+	return 0;
+}
+
+static int model_delete(struct model *md, unsigned id)
+{
+	if (md->frozen) {
+		md->refused[SAFEMAP_REASON_FROZEN]++;
+		return -EPERM;
+	}
+	md->deletes++;
+	if (!md->present[id])
+		return -ENOENT;
+	md->count--;
+	md->present[id] = false;
+	return 0;
+}
+
+static void do_put(struct model *md, unsigned id, uint8_t seed, unsigned flags)
+{
+	unsigned char k[MAXK], v[MAXV];
+	int want;
+
+	key_of(md, id, k);
+	value_of(md, seed, v);
+	want = model_put(md, id, v, flags);
+	CHECK(safemap_put(md->m, k, v, flags) == want);
 }
 
 static void do_get(struct model *md, unsigned id)
@@ -151,18 +175,53 @@ static void do_get(struct model *md, unsigned id)
 static void do_delete(struct model *md, unsigned id)
 {
 	unsigned char k[MAXK];
+	int want;
 
 	key_of(md, id, k);
-	if (md->frozen) {
-		CHECK(safemap_delete(md->m, k) == -EPERM);
-		md->refused[SAFEMAP_REASON_FROZEN]++;
-		return;
+	want = model_delete(md, id);
+	CHECK(safemap_delete(md->m, k) == want);
+}
+
+/* A batch call (get, put with a flag, delete; from @p arg) of 0..28 keys
+ * from @p id on (the small key space, or all of it when @p wide), with
+ * duplicates: every result, the count returned, the values got and the
+ * model after it, as single calls in array order. */
+#define MAXBATCH 28
+static void do_batch(struct model *md, unsigned id, uint8_t arg, bool wide)
+{
+	unsigned char keys[MAXBATCH * MAXK] = { 0 }, vals[MAXBATCH * MAXV], zero[MAXV] = { 0 };
+	unsigned kind = arg % 3, flags = arg / 3 % 3, span = wide ? md->nids : SMALL;
+	unsigned ids[MAXBATCH], i, n = arg / 9 % (MAXBATCH + 1);
+	int want[MAXBATCH], got[MAXBATCH], ok = 0, r;
+
+	for (i = 0; i < n; i++) {
+		/* every third element or so repeats an earlier one */
+		ids[i] = i && (id + i * 7) % 3 == 0 ? ids[(id + i) % i]
+						    : (id + i * (1 + id % 5)) % span;
+		key_of(md, ids[i], keys + i * md->ks);
+		value_of(md, (uint8_t)(arg + i * 17), vals + i * md->vs);
 	}
-	CHECK(safemap_delete(md->m, k) == (md->present[id] ? 0 : -ENOENT));
-	md->deletes++;
-	if (md->present[id])
-		md->count--;
-	md->present[id] = false;
+	if (kind == 0) { /* gets change nothing: the model as it is */
+		memset(vals, 0xee, sizeof(vals));
+		r = safemap_get_batch(md->m, keys, vals, n, got);
+		for (i = 0; i < n; i++) {
+			want[i] = md->present[ids[i]] ? 0 : -ENOENT;
+			CHECK(!memcmp(vals + i * md->vs,
+				      md->present[ids[i]] ? md->value[ids[i]] : zero, md->vs));
+			md->gets++;
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			want[i] = kind == 1 ? model_put(md, ids[i], vals + i * md->vs, flags)
+					    : model_delete(md, ids[i]);
+		r = kind == 1 ? safemap_put_batch(md->m, keys, vals, n, flags, got)
+			      : safemap_delete_batch(md->m, keys, n, got);
+	}
+	for (i = 0; i < n; i++) {
+		CHECK(got[i] == want[i]);
+		ok += want[i] == 0;
+	}
+	CHECK(r == ok);
 }
 
 static int count_cb(const void *key, const void *value, void *ctx)
@@ -386,6 +445,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		SAFEMAP_OPTS(safemap_opts, o, .name = "fuzz", .key_size = md->ks,
 			     .value_size = md->vs, .shards = 1u << (data[2] % 5),
 			     .max_entries = md->max, .hash_bits = data[4] & 7,
+			     /* 1 in 8: tables of > 1 MiB (>= 8334 groups of >= 136
+			      * bytes), where the batch calls run staged probes
+			      * (lib/map/table_batch.h); walks are slower there */
+			     .expected_entries = (data[4] & 0x38) == 0x38 ? 100000 : 0,
 			     .event_fn = on_event, .event_ctx = md);
 
 		CHECK(safemap_create(&o, &md->m) == 0);
@@ -411,6 +474,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 9: do_metrics(md); check_refs(md); break;
+		case 10: do_batch(md, id, arg, data[i + 1] & 0x80); check_refs(md); break;
 		case 12: do_grow(md, arg); break;
 		case 13: do_shrink(md, arg); break;
 		case 14: do_churn(md, arg); break;

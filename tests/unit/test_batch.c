@@ -4,7 +4,8 @@
  * single calls: every result, value, event and finalizer call equal),
  * bad arguments (nothing done), batches from inside a foreach (writes
  * -EDEADLK per element, reads work), a freeze midway, and the typed
- * wrappers. */
+ * wrappers. The differential runs on small tables (plain loops) and on
+ * presized ones (the staged probes of lib/map/table_batch.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,12 +62,16 @@ static void fin(void *key, void *value, void *ctx)
 	t->final_sum += x;
 }
 
-static void twin_make(struct twin *t)
+/* @p presize: tables sized for many more entries than the map holds, large
+ * enough (> 1 MiB) for the batch calls' staged probes (lib/map/table_batch.h);
+ * else small ones, which the batch calls run as plain loops */
+static void twin_make(struct twin *t, bool presize)
 {
 	SAFEMAP_OPTS(safemap_type, ty, .finalize = fin, .finalize_ctx = t);
 	SAFEMAP_OPTS(safemap_opts, o, .name = "twin", .key_size = KS, .value_size = VS,
 		     .shards = 4, .max_entries = MAX_ENTRIES, .type = &ty, .event_fn = sink,
-		     .event_ctx = t, .event_flags = SAFEMAP_EVENTS_WRITES, .hash_bits = 9);
+		     .event_ctx = t, .event_flags = SAFEMAP_EVENTS_WRITES, .hash_bits = 9,
+		     .expected_entries = presize ? 200000 : 0);
 
 	memset(t, 0, sizeof(*t));
 	ck_assert_int_eq(safemap_create(&o, &t->m), 0);
@@ -113,8 +118,8 @@ START_TEST(differential)
 	uint64_t seed = 0x5eed + (uint64_t)_i;
 	int round, rounds = (int)(400 * tu_scale()) + 20;
 
-	twin_make(&a);
-	twin_make(&b);
+	twin_make(&a, _i & 1);
+	twin_make(&b, _i & 1);
 	for (round = 0; round < rounds; round++) {
 		size_t n = tu_next(&seed) % 5 == 0 ? tu_next(&seed) % 4 : tu_next(&seed) % (MAXN + 1);
 		int op = (int)(tu_next(&seed) % 5), ra, rb = 0;
@@ -179,7 +184,7 @@ START_TEST(bad_arguments_do_nothing)
 	static struct twin t;
 	int r[4] = { 7, 7, 7, 7 };
 
-	twin_make(&t);
+	twin_make(&t, false);
 	key_of(1, keys[0]);
 	value_of(1, vals[0]);
 	ck_assert_int_eq(safemap_put_batch(NULL, keys, vals, 1, SAFEMAP_ANY, r), -EINVAL);
@@ -239,7 +244,7 @@ START_TEST(inside_a_walk)
 	struct walk w = { 0 };
 	int i;
 
-	twin_make(&t);
+	twin_make(&t, _i);
 	for (i = 0; i < 3; i++) {
 		key_of((uint64_t)i, keys[i]);
 		value_of((uint64_t)i, vals[i]);
@@ -288,9 +293,9 @@ int main(void)
 	TCase *tc = tcase_create("batch");
 
 	tcase_set_timeout(tc, 300);
-	tcase_add_loop_test(tc, differential, 0, 3);
+	tcase_add_loop_test(tc, differential, 0, 4); /* odd: presized */
 	tcase_add_test(tc, bad_arguments_do_nothing);
-	tcase_add_test(tc, inside_a_walk);
+	tcase_add_loop_test(tc, inside_a_walk, 0, 2); /* 1: presized */
 	tcase_add_test(tc, typed_wrappers);
 	suite_add_tcase(s, tc);
 	return tu_run(s);

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Staged probes for the batch calls (batch.c): memory-level parallelism.
+ *
+ * A get or put of a random key in a large table misses the caches twice:
+ * on its group's control bytes, then on the slot its tag matches (table.h).
+ * One call after another, the processor overlaps only the few misses its
+ * out-of-order window reaches. The batch calls split a probe into stages
+ * run over many keys before any of them is done for real (group prefetch,
+ * as in AMAC):
+ *
+ *   A  hash the key, pick its shard, prefetch the control bytes of the
+ *      group its probe starts at;
+ *   B  (a chunk of keys later) match the tag in those control bytes and
+ *      prefetch the line(s) of the first matching slot;
+ *   the real operation (a chunk later again): the single call's own code
+ *      (safemap__*_hashed, ops.c), which now finds its lines in the cache.
+ *
+ * Stages A and B only read, and only to issue prefetches: what they compute
+ * is a hint, never used by the real operation, so a concurrent write,
+ * resize or free makes them useless, never wrong. They read a shard's table
+ * pointer, its header and its control bytes without a lock, which is safe
+ * only inside an epoch read section (epoch.h) of the calling thread's slot:
+ * the caller brackets each run of stages with safemap__epoch_enter/exit,
+ * and recomputes the group from the current table in every section (a
+ * pointer from an earlier section may point to freed memory). A thread
+ * without a slot, and builds without optimistic reads (ThreadSanitizer,
+ * -DSAFEMAP_OPTIMISTIC=0), do not use them. */
+#ifndef SAFEMAP_LIB_MAP_TABLE_BATCH_H
+#define SAFEMAP_LIB_MAP_TABLE_BATCH_H
+
+#include "map_internal.h"
+
+/* keys per stage: stage A runs two chunks ahead of the real operations,
+ * stage B one chunk ahead (2 x 16 keys, up to ~48 lines in flight) */
+#ifndef SAFEMAP_BATCH_CHUNK
+#define SAFEMAP_BATCH_CHUNK 16u
+#endif
+
+/* Prefetch the line(s) of @p len bytes at @p p, for writing if @p write
+ * (a constant once inlined). */
+static SAFEMAP_INLINE void safemap__prefetch_span(const void *p, size_t len, bool write)
+{
+	const char *a = p, *b = a + len - 1;
+
+	if (write)
+		__builtin_prefetch(a, 1, 3);
+	else
+		__builtin_prefetch(a, 0, 3);
+	if (((uintptr_t)a ^ (uintptr_t)b) >= SAFEMAP_CACHELINE) {
+		if (write)
+			__builtin_prefetch(b, 1, 3);
+		else
+			__builtin_prefetch(b, 0, 3);
+	}
+}
+
+/* The table of @p h's shard now (NULL: none) and the group its probe
+ * starts at, in @p g. Epoch read section held. */
+static SAFEMAP_INLINE struct safemap_tbl *safemap__probe_table(const struct safemap *m, uint64_t h,
+								uint32_t *g)
+{
+	struct safemap_shard *s = safemap__shard_of(m, h);
+	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
+
+	/* the header is never written after the table is built (table.h) */
+	if (SAFEMAP_LIKELY(t))
+		*g = safemap__group_of(h, t->ngroups);
+	return t;
+}
+
+/* Stage A for the key of hash @p h: prefetch its group's control bytes.
+ * Epoch read section held. */
+static SAFEMAP_INLINE void safemap__probe_stage_a(const struct safemap *m, struct safemap_shape sh,
+						  uint64_t h, bool write)
+{
+	uint32_t g;
+	struct safemap_tbl *t = safemap__probe_table(m, h, &g);
+
+	if (t)
+		safemap__prefetch_span(t->groups + (size_t)g * sh.grp, 16, write);
+}
+
+/* Stage B: match the tag in the (prefetched) control bytes and prefetch the
+ * first matching slot. Branch-free (half the keys of a batch may be
+ * absent: a branch on the match would be mispredicted that often): with no
+ * match, "slot 15" is the next group's control bytes, where the probe goes
+ * on if the group overflowed (past the last group it is the end of the
+ * allocation: a prefetch, never a load). Node maps prefetch the slot (the
+ * pointer), not the node. Epoch read section held. */
+static SAFEMAP_INLINE void safemap__probe_stage_b(const struct safemap *m, struct safemap_shape sh,
+						  uint64_t h, bool write)
+{
+	uint32_t g, match;
+	struct safemap_tbl *t = safemap__probe_table(m, h, &g);
+	uint8_t *grp;
+
+	if (SAFEMAP_UNLIKELY(!t))
+		return;
+	grp = t->groups + (size_t)g * sh.grp;
+	match = safemap__match(grp, safemap__tag(h)) | (1u << SAFEMAP_GROUP_SLOTS);
+	safemap__prefetch_span(grp + 16 + (size_t)__builtin_ctz(match) * sh.slot, sh.slot, write);
+}
+
+/* Below this many bytes of table (estimated from one shard's), the map
+ * stays in the caches and the stages cost more than they save: the batch
+ * calls just run the single calls. */
+#define SAFEMAP_BATCH_STAGE_MIN ((size_t)1 << 20)
+
+/* True if the map's tables are large enough for staged probes, judged by
+ * the shard of hash @p h (shards fill evenly: the hash spreads keys).
+ * Epoch read section held. */
+static inline bool safemap__probe_worth(const struct safemap *m, uint64_t h)
+{
+	struct safemap_shard *s = safemap__shard_of(m, h);
+	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
+	size_t bytes;
+
+	if (!t)
+		return false;
+	bytes = (size_t)t->ngroups * m->group_size;
+	if (m->nodes)
+		bytes += __atomic_load_n(&s->count, __ATOMIC_RELAXED) * m->node_size;
+	return bytes * (m->shard_mask + 1ull) >= SAFEMAP_BATCH_STAGE_MIN;
+}
+
+#endif /* SAFEMAP_LIB_MAP_TABLE_BATCH_H */
