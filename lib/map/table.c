@@ -41,6 +41,7 @@ static void finalize(struct safemap *m, unsigned char *data)
  * in): bit 0 of its r.bytes (sizes are multiples of 8) says so. */
 #define RETIRED_TBL ((size_t)1)
 #define TBL_SLACK 56u
+#define TBL_STAGGER_FROM (64u * 1024) /* arrays this large are staggered */
 
 /* Free what @p r heads: a table or a node. */
 static void free_retired(struct safemap *m, struct safemap_retired *r)
@@ -301,18 +302,24 @@ static void inline_set(struct safemap *m, struct safemap_shard *s, struct safema
 
 /* ---- placing and rehashing */
 
-static struct safemap_tbl *tbl_new(struct safemap *m, uint32_t ng)
+/* A new empty table of @p ng groups for shard @p s. */
+static struct safemap_tbl *tbl_new(struct safemap *m, struct safemap_shard *s, uint32_t ng)
 {
 	/* groups on 64-byte lines (a group of an 8/8 map is 4 lines, not 5):
-	 * allocators need give no more than 8-byte alignment */
-	size_t bytes = sizeof(struct safemap_tbl) + (size_t)ng * m->group_size + TBL_SLACK;
+	 * allocators need give no more than 8-byte alignment. Large arrays
+	 * come from mmap at the same offset in a page, so the shards' headers
+	 * (read by every lookup) would all fall in one set of the L1 cache
+	 * and evict each other: they are staggered by the shard's index. */
+	size_t groups = (size_t)ng * m->group_size;
+	size_t stagger = groups >= TBL_STAGGER_FROM ? ((size_t)(s - m->shards) % 32) * 64 : 0;
+	size_t bytes = sizeof(struct safemap_tbl) + groups + TBL_SLACK + stagger;
 	unsigned char *raw = safemap__malloc(m, bytes);
 	struct safemap_tbl *t;
 	uint32_t g;
 
 	if (!raw)
 		return NULL;
-	t = (struct safemap_tbl *)(void *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+	t = (struct safemap_tbl *)(void *)(((uintptr_t)raw + stagger + 63) & ~(uintptr_t)63);
 	memset(t, 0, sizeof(*t));
 	t->r.bytes = bytes | RETIRED_TBL;
 	t->off = (uint32_t)((unsigned char *)t - raw);
@@ -357,7 +364,7 @@ static SAFEMAP_INLINE void move_all_as(const struct safemap *m, struct safemap_s
  * held). 0, or -ENOMEM with the shard unchanged. */
 static int rehash(struct safemap *m, struct safemap_shard *s, uint32_t ng)
 {
-	struct safemap_tbl *old = s->tbl, *t = tbl_new(m, ng);
+	struct safemap_tbl *old = s->tbl, *t = tbl_new(m, s, ng);
 
 	if (!t)
 		return -ENOMEM;
