@@ -29,9 +29,12 @@ enum batch_op { BATCH_GET, BATCH_PUT, BATCH_DELETE };
  * the read lock, counted there). */
 static SAFEMAP_INLINE int get_one(struct safemap *m, struct safemap_shape sh,
 				  struct safemap_tslot *ts, const unsigned char *key,
-				  unsigned char *out, uint64_t h)
+				  unsigned char *out, uint64_t h, bool prefetched)
 {
-	int found = safemap__tbl_get_optimistic(m, sh, safemap__shard_of(m, h), key, h, out, ts);
+	struct safemap_shard *s = safemap__shard_of(m, h);
+	/* the staged path prefetched what the read needs: no group prefetch */
+	int found = prefetched ? safemap__tbl_get_prefetched(m, sh, s, key, h, out, ts)
+			       : safemap__tbl_get_optimistic(m, sh, s, key, h, out, ts);
 
 	if (SAFEMAP_UNLIKELY(found < 0))
 		return safemap_get(m, key, out);
@@ -48,12 +51,13 @@ static SAFEMAP_INLINE int get_one(struct safemap *m, struct safemap_shape sh,
 static SAFEMAP_INLINE int element(struct safemap *m, struct safemap_shape sh,
 				  struct safemap_tslot *ts, enum batch_op op,
 				  const unsigned char *keys, const unsigned char *in,
-				  unsigned char *out, unsigned flags, size_t i, uint64_t h)
+				  unsigned char *out, unsigned flags, size_t i, uint64_t h,
+				  bool prefetched)
 {
 	const unsigned char *k = keys + i * sh.ks;
 
 	if (op == BATCH_GET)
-		return get_one(m, sh, ts, k, out + i * sh.vs, h);
+		return get_one(m, sh, ts, k, out + i * sh.vs, h, prefetched);
 	if (op == BATCH_PUT)
 		return safemap_put(m, k, in + i * sh.vs, flags);
 	return safemap_delete(m, k);
@@ -121,7 +125,7 @@ static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
 
 			for (j = 0; j < len; j++) {
 				int r = element(m, sh, ts, op, keys, in, out, flags, base + j,
-						h[(c - 2) % 3][j]);
+						h[(c - 2) % 3][j], true);
 
 				ok += r == 0;
 				if (results)
@@ -148,7 +152,7 @@ static SAFEMAP_INLINE int direct(struct safemap *m, struct safemap_shape sh,
 	for (i = 0; i < n; i++) {
 		/* puts and deletes do not use the hash: hash only for gets */
 		uint64_t h = op != BATCH_GET ? 0 : i ? safemap__key_hash_as(m, sh, keys + i * sh.ks) : h0;
-		int r = element(m, sh, ts, op, keys, in, out, flags, i, h);
+		int r = element(m, sh, ts, op, keys, in, out, flags, i, h, false);
 
 		ok += r == 0;
 		if (results)

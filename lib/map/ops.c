@@ -133,7 +133,7 @@ static SAFEMAP_INLINE int probe_unlocked(struct safemap *m, struct safemap_shape
 
 	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t))
 		return -1;
-	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen);
+	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen, true);
 	if (r == (int)present)
 		safemap__stat_inc_excl(&t->ops[op]);
 	return r;

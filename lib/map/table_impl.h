@@ -275,12 +275,14 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
  * stable read (a writer held the shard, or wrote it meanwhile: try again or
  * take the read lock). @p ts is the calling thread's slot of the map (the
  * epoch, epoch.h). On 0 and 1, @p seen (unless NULL) receives the shard's
- * version the result holds for (safemap__lock_unchanged()). */
+ * version the result holds for (safemap__lock_unchanged()). @p prefetch:
+ * ask for every line of the first group (safemap__group_prefetch). */
 static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
 						      struct safemap_shape sh,
 						      struct safemap_shard *s, const void *key,
 						      uint64_t h, void *value_out,
-						      struct safemap_tslot *ts, uint64_t *seen)
+						      struct safemap_tslot *ts, uint64_t *seen,
+						      bool prefetch)
 {
 	uint64_t ep = safemap__epoch_enter(ts);
 	uint64_t v = safemap__lock_read_begin(&s->lock);
@@ -295,7 +297,8 @@ static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
 		goto check;
 	ng = t->ngroups; /* the header is never written after the table is built */
 	g = safemap__group_of(h, ng);
-	safemap__group_prefetch(sh, t->groups + (size_t)g * sh.grp);
+	if (prefetch)
+		safemap__group_prefetch(sh, t->groups + (size_t)g * sh.grp);
 	for (n = 0; n < ng; n++) {
 		uint8_t *grp = t->groups + (size_t)g * sh.grp;
 		uint32_t match = safemap__match(grp, safemap__tag(h));
@@ -348,7 +351,18 @@ static SAFEMAP_INLINE int safemap__tbl_get_optimistic(const struct safemap *m,
 						     uint64_t h, void *value_out,
 						     struct safemap_tslot *ts)
 {
-	return safemap__tbl_read_optimistic(m, sh, s, key, h, value_out, ts, NULL);
+	return safemap__tbl_read_optimistic(m, sh, s, key, h, value_out, ts, NULL, true);
+}
+
+/* The same for a caller that prefetched the key's lines itself (batches,
+ * table_batch.h): no group prefetch of its own. */
+static SAFEMAP_INLINE int safemap__tbl_get_prefetched(const struct safemap *m,
+						     struct safemap_shape sh,
+						     struct safemap_shard *s, const void *key,
+						     uint64_t h, void *value_out,
+						     struct safemap_tslot *ts)
+{
+	return safemap__tbl_read_optimistic(m, sh, s, key, h, value_out, ts, NULL, false);
 }
 
 #endif /* SAFEMAP_LIB_MAP_TABLE_IMPL_H */
