@@ -58,8 +58,8 @@ static SAFEMAP_INLINE int element(struct safemap *m, struct safemap_shape sh,
 
 	if (op == BATCH_GET)
 		return get_one(m, sh, ts, k, out + i * sh.vs, h, prefetched);
-	if (op == BATCH_PUT)
-		return safemap_put(m, k, in + i * sh.vs, flags);
+	if (op == BATCH_PUT) /* the batch checked the arguments */
+		return safemap__put_checked(m, k, in + i * sh.vs, flags);
 	return safemap_delete(m, k);
 }
 

@@ -234,6 +234,11 @@ static inline bool safemap__key_eq(const struct safemap *m, const void *a, const
 
 #define SAFEMAP_OPTIMISTIC_TRIES 3
 
+/* safemap_put() for arguments the caller has checked already (non-NULL,
+ * known flags): a batch's elements (batch.c). ops.c. */
+SAFEMAP_HIDDEN int safemap__put_checked(struct safemap *m, const void *key, const void *value,
+					unsigned flags);
+
 /* Operations of kind @p op counted on @p m so far (shards and thread
  * slots, relaxed loads): what metrics should read. */
 SAFEMAP_HIDDEN uint64_t safemap__stats_ops(struct safemap *m, enum safemap_op op);

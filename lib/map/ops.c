@@ -222,6 +222,13 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 	return put_any(m, key, value, flags);
 }
 
+int safemap__put_checked(struct safemap *m, const void *key, const void *value, unsigned flags)
+{
+	if (safemap__is_88(m))
+		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags);
+	return put_any(m, key, value, flags);
+}
+
 /* A get whose first optimistic read failed (a writer was in the shard), or
  * that cannot read optimistically (a thread without a slot, a build
  * without optimistic reads): a few more optimistic tries, then the shard's
