@@ -123,19 +123,6 @@ static inline void safemap__free(struct safemap *m, void *ptr, size_t size)
 		m->alloc.free(ptr, size, m->alloc.ctx);
 }
 
-/* The key's hash. The narrow-hash test option (opts.hash_bits) keeps only
- * hash_bits bits of it and spreads them again over 64 bits, so that at most
- * 2^hash_bits distinct hash values exist (full-hash collisions are common)
- * while shard, group and tag still vary. */
-static inline uint64_t safemap__key_hash(const struct safemap *m, const void *key)
-{
-	uint64_t h = safemap__hash(key, m->key_size, m->seed);
-
-	if (SAFEMAP_UNLIKELY(m->hash_bits))
-		h = safemap__hash_final((h & ((1ull << m->hash_bits) - 1)) ^ m->seed);
-	return h;
-}
-
 static inline struct safemap_shard *safemap__shard_of(const struct safemap *m, uint64_t h)
 {
 	return &m->shards[(uint32_t)(h >> 32) & m->shard_mask];
@@ -199,19 +186,6 @@ static inline void safemap__copy(void *dst, const void *src, size_t n)
 		memcpy(dst, src, 8);
 	else
 		memcpy(dst, src, n);
-}
-
-/* Key equality: one 64-bit compare for 8-byte keys. */
-static inline bool safemap__key_eq(const struct safemap *m, const void *a, const void *b)
-{
-	if (SAFEMAP_LIKELY(m->key_size == 8)) {
-		uint64_t x, y;
-
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		return x == y;
-	}
-	return memcmp(a, b, m->key_size) == 0;
 }
 
 /* ---- optimistic reads

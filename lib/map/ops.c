@@ -217,9 +217,7 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
 		return safemap__errorf(-EINVAL, "safemap_put: %s",
 				       flags > SAFEMAP_EXIST ? "unknown flags" : "NULL argument");
-	if (safemap__is_88(m))
-		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags);
-	return put_any(m, key, value, flags);
+	return safemap__put_checked(m, key, value, flags);
 }
 
 int safemap__put_checked(struct safemap *m, const void *key, const void *value, unsigned flags)

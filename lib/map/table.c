@@ -22,11 +22,11 @@ void safemap__tbl_layout(struct safemap *m)
 
 #define capacity safemap__tbl_capacity
 
-static uint64_t slot_hash(const struct safemap *m, const unsigned char *slot)
+/* the hash of the entry in @p slot: a node keeps it, an inline key is hashed */
+static SAFEMAP_INLINE uint64_t slot_hash_as(const struct safemap *m, struct safemap_shape sh,
+					    const unsigned char *slot)
 {
-	if (m->nodes)
-		return safemap__slot_node(slot)->hash;
-	return safemap__key_hash(m, slot);
+	return sh.nodes ? safemap__slot_node(slot)->hash : safemap__key_hash_as(m, sh, slot);
 }
 
 static void finalize(struct safemap *m, unsigned char *data)
@@ -329,12 +329,6 @@ static struct safemap_tbl *tbl_new(struct safemap *m, struct safemap_shard *s, u
 	return t;
 }
 
-static void place(const struct safemap *m, struct safemap_tbl *t, uint64_t h,
-		  struct safemap_pos *pos)
-{
-	safemap__tbl_place_as(safemap__shape(m), t, h, pos);
-}
-
 /* Copy every entry of @p old into @p t (a map of shape @p sh). */
 static SAFEMAP_INLINE void move_all_as(const struct safemap *m, struct safemap_shape sh,
 				       struct safemap_tbl *old, struct safemap_tbl *t)
@@ -349,10 +343,7 @@ static SAFEMAP_INLINE void move_all_as(const struct safemap *m, struct safemap_s
 		while (full) {
 			unsigned i = (unsigned)__builtin_ctz(full);
 			unsigned char *slot = grp + 16 + (size_t)i * sh.slot;
-			uint64_t h = sh.nodes ? safemap__slot_node(slot)->hash
-					      : safemap__key_hash_as(m, sh, slot);
-
-			safemap__tbl_place_as(sh, t, h, &to);
+			safemap__tbl_place_as(sh, t, slot_hash_as(m, sh, slot), &to);
 			memcpy(to.slot, slot, sh.slot);
 			*to.tag = grp[i];
 			full &= full - 1;
@@ -414,7 +405,6 @@ int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *
 			const void *value, uint64_t h)
 {
 	struct safemap_node *n = NULL;
-	struct safemap_pos pos;
 
 	if (m->nodes && !(n = node_new(m, s, key, value, h, 1, false)))
 		return -ENOMEM;
@@ -423,16 +413,7 @@ int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *
 			safemap__free(m, n, n->r.bytes);
 		return -ENOMEM;
 	}
-	place(m, s->tbl, h, &pos);
-	if (n) {
-		memcpy(pos.slot, &n, sizeof(n));
-	} else {
-		safemap__copy(pos.slot, key, m->key_size);
-		safemap__copy(pos.slot + m->value_off, value, m->value_size);
-	}
-	__atomic_store_n(pos.tag, safemap__tag(h), __ATOMIC_RELAXED);
-	s->growth_left--;
-	__atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
+	safemap__tbl_fill_as(safemap__shape(m), s, h, key, value, n);
 	return 0;
 }
 
@@ -529,6 +510,7 @@ struct safemap_node *safemap__tbl_ref(struct safemap *m, struct safemap_shard *s
 
 size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s)
 {
+	struct safemap_shape sh = safemap__shape(m);
 	struct safemap_tbl *t = s->tbl;
 	struct safemap_tbl_it it;
 	struct safemap_pos pos;
@@ -538,7 +520,9 @@ size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s)
 		return 0;
 	safemap__tbl_it_init(s, &it);
 	while (safemap__tbl_it_next(m, &it, &pos)) {
-		value_leaves(m, s, &pos, *pos.tag & SAFEMAP_TAG_NODE ? slot_hash(m, pos.slot) : 0);
+		uint64_t h = *pos.tag & SAFEMAP_TAG_NODE ? slot_hash_as(m, sh, pos.slot) : 0;
+
+		value_leaves(m, s, &pos, h);
 		n++;
 	}
 	__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);

@@ -54,6 +54,10 @@ static SAFEMAP_INLINE bool safemap__key_eq_as(struct safemap_shape sh, const voi
 	return memcmp(a, b, sh.ks) == 0;
 }
 
+/* The key's hash. The narrow-hash test option (opts.hash_bits) keeps only
+ * hash_bits bits of it and spreads them again over 64 bits, so that at most
+ * 2^hash_bits distinct hash values exist (full-hash collisions are common)
+ * while shard, group and tag still vary. */
 static SAFEMAP_INLINE uint64_t safemap__key_hash_as(const struct safemap *m, struct safemap_shape sh,
 						     const void *key)
 {
@@ -62,6 +66,17 @@ static SAFEMAP_INLINE uint64_t safemap__key_hash_as(const struct safemap *m, str
 	if (SAFEMAP_UNLIKELY(sh.narrow))
 		h = safemap__hash_final((h & ((1ull << m->hash_bits) - 1)) ^ m->seed);
 	return h;
+}
+
+/* The same two for any map, by its own sizes. */
+static inline uint64_t safemap__key_hash(const struct safemap *m, const void *key)
+{
+	return safemap__key_hash_as(m, safemap__shape(m), key);
+}
+
+static inline bool safemap__key_eq(const struct safemap *m, const void *a, const void *b)
+{
+	return safemap__key_eq_as(safemap__shape(m), a, b);
 }
 
 static inline uint8_t *safemap__group(const struct safemap *m, struct safemap_tbl *t, uint32_t g)
@@ -173,22 +188,35 @@ static SAFEMAP_INLINE void safemap__tbl_place_as(struct safemap_shape sh, struct
 	}
 }
 
+/* Put a new entry of hash @p h into @p s's table, which has room: node
+ * @p n's pointer (node maps) or @p key and @p value (inline maps). */
+static SAFEMAP_INLINE void safemap__tbl_fill_as(struct safemap_shape sh, struct safemap_shard *s,
+						uint64_t h, const void *key, const void *value,
+						struct safemap_node *n)
+{
+	struct safemap_pos pos;
+
+	safemap__tbl_place_as(sh, s->tbl, h, &pos);
+	if (sh.nodes) {
+		memcpy(pos.slot, &n, sizeof(n));
+	} else {
+		memcpy(pos.slot, key, sh.ks);
+		memcpy(pos.slot + sh.voff, value, sh.vs);
+	}
+	__atomic_store_n(pos.tag, safemap__tag(h), __ATOMIC_RELAXED);
+	s->growth_left--;
+	__atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
+}
+
 /* Insert (table.h: safemap__tbl_insert), the common case inline: an inline
  * map whose table has room. */
 static SAFEMAP_INLINE int safemap__tbl_insert_as(struct safemap *m, struct safemap_shape sh,
 						 struct safemap_shard *s, const void *key,
 						 const void *value, uint64_t h)
 {
-	struct safemap_pos pos;
-
 	if (sh.nodes || SAFEMAP_UNLIKELY(!s->growth_left))
 		return safemap__tbl_insert(m, s, key, value, h);
-	safemap__tbl_place_as(sh, s->tbl, h, &pos);
-	memcpy(pos.slot, key, sh.ks);
-	memcpy(pos.slot + sh.voff, value, sh.vs);
-	__atomic_store_n(pos.tag, safemap__tag(h), __ATOMIC_RELAXED);
-	s->growth_left--;
-	__atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
+	safemap__tbl_fill_as(sh, s, h, key, value, NULL);
 	return 0;
 }
 
