@@ -29,12 +29,10 @@ enum batch_op { BATCH_GET, BATCH_PUT, BATCH_DELETE };
  * the read lock, counted there). */
 static SAFEMAP_INLINE int get_one(struct safemap *m, struct safemap_shape sh,
 				  struct safemap_tslot *ts, const unsigned char *key,
-				  unsigned char *out, uint64_t h, bool prefetched)
+				  unsigned char *out, uint64_t h)
 {
 	struct safemap_shard *s = safemap__shard_of(m, h);
-	/* the staged path prefetched what the read needs: no group prefetch */
-	int found = prefetched ? safemap__tbl_get_prefetched(m, sh, s, key, h, out, ts)
-			       : safemap__tbl_get_optimistic(m, sh, s, key, h, out, ts);
+	int found = safemap__tbl_get_optimistic(m, sh, s, key, h, out, ts);
 
 	if (SAFEMAP_UNLIKELY(found < 0))
 		return safemap_get(m, key, out);
@@ -45,9 +43,39 @@ static SAFEMAP_INLINE int get_one(struct safemap *m, struct safemap_shape sh,
 	return safemap__error_quick(-ENOENT);
 }
 
+/* A get of a key whose hash is known and whose lines were prefetched, in
+ * the epoch read section the caller holds (@p ep, which this may end and
+ * begin again): safemap_get()'s lock-free read (its count added to
+ * @p nget, the caller counts them at once); when that finds no stable
+ * moment, out of the section, the single call itself. */
+static SAFEMAP_INLINE int get_in_section(struct safemap *m, struct safemap_shape sh,
+					 struct safemap_tslot *ts, const unsigned char *key,
+					 unsigned char *out, uint64_t h, uint64_t *ep,
+					 uint64_t *nget)
+{
+	struct safemap_shard *s = safemap__shard_of(m, h);
+	int found = safemap__tbl_read_in_section(m, sh, s, key, h, out, NULL, false);
+
+	if (SAFEMAP_UNLIKELY(found < 0)) {
+		int r;
+
+		safemap__epoch_exit(ts, *ep);
+		r = safemap_get(m, key, out);
+		*ep = safemap__epoch_enter(ts);
+		return r;
+	}
+	(*nget)++;
+	if (SAFEMAP_LIKELY(found))
+		return 0;
+	memset(out, 0, sh.vs);
+	return safemap__error_quick(-ENOENT);
+}
+
 /* Element @p i of the batch, its hash @p h known: what its single call
  * returns, by the single call's own code (puts and deletes: the single
- * calls themselves, which hash again: a few instructions). */
+ * calls themselves, which hash again: a few instructions; @p prefetched:
+ * the staged path asked for their lines, their probes do not). Gets of
+ * the staged path: get_in_section(). */
 static SAFEMAP_INLINE int element(struct safemap *m, struct safemap_shape sh,
 				  struct safemap_tslot *ts, enum batch_op op,
 				  const unsigned char *keys, const unsigned char *in,
@@ -57,10 +85,11 @@ static SAFEMAP_INLINE int element(struct safemap *m, struct safemap_shape sh,
 	const unsigned char *k = keys + i * sh.ks;
 
 	if (op == BATCH_GET)
-		return get_one(m, sh, ts, k, out + i * sh.vs, h, prefetched);
+		return get_one(m, sh, ts, k, out + i * sh.vs, h);
 	if (op == BATCH_PUT) /* the batch checked the arguments */
-		return safemap__put_checked(m, k, in + i * sh.vs, flags);
-	return safemap_delete(m, k);
+		return prefetched ? safemap__put_prefetched(m, k, in + i * sh.vs, flags)
+				  : safemap__put_checked(m, k, in + i * sh.vs, flags);
+	return prefetched ? safemap__delete_prefetched(m, k) : safemap_delete(m, k);
 }
 
 /* The plain path: the single calls one after the other, for a thread
@@ -88,7 +117,9 @@ static SAFEMAP_INLINE int plain(struct safemap *m, enum batch_op op, const unsig
 
 /* Chunk c of the batch: stage A runs on chunk c, stage B on chunk c - 1
  * (one epoch read section for both), then the real operations of chunk
- * c - 2. Hashes are kept for the three chunks in flight. */
+ * c - 2: gets in that same section (their reads need one: one enter and
+ * exit for 16 of them), writes out of it (they take locks, and may wait
+ * for readers). Hashes are kept for the three chunks in flight. */
 static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
 				 struct safemap_tslot *ts, enum batch_op op,
 				 const unsigned char *keys, const unsigned char *in,
@@ -96,31 +127,42 @@ static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
 {
 	const size_t C = SAFEMAP_BATCH_CHUNK, nch = (n + C - 1) / C;
 	const bool write = op != BATCH_GET;
-	uint64_t h[3][SAFEMAP_BATCH_CHUNK];
+	uint64_t h[3][SAFEMAP_BATCH_CHUNK], nget = 0, *gets = &ts->ops[SAFEMAP_OP_GET];
 	size_t c, j;
 	int ok = 0;
 
 	for (c = 0; c < nch + 2; c++) {
-		if (c <= nch) {
-			uint64_t ep = safemap__epoch_enter(ts);
+		uint64_t ep = safemap__epoch_enter(ts);
 
-			if (c < nch) {
-				size_t base = c * C, len = n - base < C ? n - base : C;
+		if (c < nch) {
+			size_t base = c * C, len = n - base < C ? n - base : C;
 
-				for (j = 0; j < len; j++) {
-					h[c % 3][j] = safemap__key_hash_as(m, sh, keys + (base + j) * sh.ks);
-					safemap__probe_stage_a(m, sh, h[c % 3][j], write);
-				}
+			for (j = 0; j < len; j++) {
+				h[c % 3][j] = safemap__key_hash_as(m, sh, keys + (base + j) * sh.ks);
+				safemap__probe_stage_a(m, sh, h[c % 3][j], write);
 			}
-			if (c >= 1) {
-				size_t base = (c - 1) * C, len = n - base < C ? n - base : C;
-
-				for (j = 0; j < len; j++)
-					safemap__probe_stage_b(m, sh, h[(c - 1) % 3][j], write);
-			}
-			safemap__epoch_exit(ts, ep);
 		}
-		if (c >= 2) {
+		if (c >= 1 && c <= nch) {
+			size_t base = (c - 1) * C, len = n - base < C ? n - base : C;
+
+			for (j = 0; j < len; j++)
+				safemap__probe_stage_b(m, sh, h[(c - 1) % 3][j], write);
+		}
+		if (!write && c >= 2) {
+			size_t base = (c - 2) * C, len = n - base < C ? n - base : C;
+
+			for (j = 0; j < len; j++) {
+				int r = get_in_section(m, sh, ts, keys + (base + j) * sh.ks,
+						       out + (base + j) * sh.vs, h[(c - 2) % 3][j],
+						       &ep, &nget);
+
+				ok += r == 0;
+				if (results)
+					results[base + j] = r;
+			}
+		}
+		safemap__epoch_exit(ts, ep);
+		if (write && c >= 2) {
 			size_t base = (c - 2) * C, len = n - base < C ? n - base : C;
 
 			for (j = 0; j < len; j++) {
@@ -133,6 +175,10 @@ static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
 			}
 		}
 	}
+	/* the gets of the stable reads, counted as safemap_get() counts them */
+	if (nget)
+		__atomic_store_n(gets, __atomic_load_n(gets, __ATOMIC_RELAXED) + nget,
+				 __ATOMIC_RELAXED);
 	return ok;
 }
 

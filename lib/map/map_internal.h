@@ -213,6 +213,13 @@ static inline void safemap__copy(void *dst, const void *src, size_t n)
 SAFEMAP_HIDDEN int safemap__put_checked(struct safemap *m, const void *key, const void *value,
 					unsigned flags);
 
+/* The same put, and safemap_delete() for a non-NULL key, for a caller that
+ * prefetched the key's lines (a staged batch, table_batch.h): their probes
+ * do not ask for the key's whole group again. ops.c. */
+SAFEMAP_HIDDEN int safemap__put_prefetched(struct safemap *m, const void *key, const void *value,
+					   unsigned flags);
+SAFEMAP_HIDDEN int safemap__delete_prefetched(struct safemap *m, const void *key);
+
 /* Operations of kind @p op counted on @p m so far (shards and thread
  * slots, relaxed loads): what metrics should read. */
 SAFEMAP_HIDDEN uint64_t safemap__stats_ops(struct safemap *m, enum safemap_op op);

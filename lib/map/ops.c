@@ -126,14 +126,15 @@ void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_
  * read); == @p present: refused (counted). */
 static SAFEMAP_INLINE int probe_unlocked(struct safemap *m, struct safemap_shape sh,
 					  struct safemap_shard *s, const void *key, uint64_t h,
-					  enum safemap_op op, bool present, uint64_t *seen)
+					  enum safemap_op op, bool present, uint64_t *seen,
+					  bool prefetch)
 {
 	struct safemap_tslot *t = safemap__tslot(m->tslots);
 	int r;
 
 	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t))
 		return -1;
-	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen, true);
+	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen, prefetch);
 	if (r == (int)present)
 		safemap__stat_inc_excl(&t->ops[op]);
 	return r;
@@ -157,9 +158,11 @@ static __attribute__((noinline)) int put_done(struct safemap *m, struct safemap_
 	return safemap__error(err);
 }
 
-/* safemap_put for maps of shape @p sh (table_impl.h) */
+/* safemap_put for maps of shape @p sh (table_impl.h); @p prefetch: its
+ * probes ask for the key's whole group (false: the caller prefetched its
+ * lines, batch.c) */
 static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, const void *key,
-				 const void *value, unsigned flags)
+				 const void *value, unsigned flags, bool prefetch)
 {
 	struct safemap_shard *s;
 	struct safemap_pos pos;
@@ -174,7 +177,7 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 	s = safemap__shard_of(m, h);
 	if (flags != SAFEMAP_ANY) {
 		int r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_PUT, flags == SAFEMAP_NOEXIST,
-				       &seen);
+				       &seen, prefetch);
 
 		if (r == (flags == SAFEMAP_NOEXIST))
 			return safemap__error_quick(flags == SAFEMAP_NOEXIST ? -EEXIST : -ENOENT);
@@ -185,7 +188,7 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 		return err;
 	/* no writer since the read that found the key absent: it still is */
 	found = !(absent && safemap__lock_unchanged(&s->lock, seen)) &&
-		safemap__tbl_find_as(m, sh, s, key, h, &pos);
+		safemap__tbl_find_pf_as(m, sh, s, key, h, &pos, prefetch);
 	if (found) {
 		if (flags == SAFEMAP_NOEXIST)
 			err = -EEXIST;
@@ -207,9 +210,9 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 }
 
 static __attribute__((noinline)) int put_any(struct safemap *m, const void *key,
-					     const void *value, unsigned flags)
+					     const void *value, unsigned flags, bool prefetch)
 {
-	return put_as(m, safemap__shape(m), key, value, flags);
+	return put_as(m, safemap__shape(m), key, value, flags, prefetch);
 }
 
 int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
@@ -223,8 +226,16 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 int safemap__put_checked(struct safemap *m, const void *key, const void *value, unsigned flags)
 {
 	if (safemap__is_88(m))
-		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags);
-	return put_any(m, key, value, flags);
+		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags, true);
+	return put_any(m, key, value, flags, true);
+}
+
+int safemap__put_prefetched(struct safemap *m, const void *key, const void *value,
+			    unsigned flags)
+{
+	if (safemap__is_88(m))
+		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags, false);
+	return put_any(m, key, value, flags, false);
 }
 
 /* A get whose first optimistic read failed (a writer was in the shard), or
@@ -301,7 +312,8 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 	return get_any(m, key, value_out);
 }
 
-static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, const void *key)
+static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, const void *key,
+				    bool prefetch)
 {
 	struct safemap_shard *s;
 	struct safemap_pos pos;
@@ -314,12 +326,12 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
-	if (probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, NULL) == 0)
+	if (probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, NULL, prefetch) == 0)
 		return safemap__error_quick(-ENOENT);
 	err = safemap__write_lock(m, s, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	found = safemap__tbl_find_as(m, sh, s, key, h, &pos);
+	found = safemap__tbl_find_pf_as(m, sh, s, key, h, &pos, prefetch);
 	if (found)
 		unlink_entry(m, sh, s, &pos, h); /* finalized now unless referenced */
 	safemap__shard_unlock(s);
@@ -331,32 +343,42 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 	return 0;
 }
 
-static __attribute__((noinline)) int delete_any(struct safemap *m, const void *key)
+static __attribute__((noinline)) int delete_any(struct safemap *m, const void *key, bool prefetch)
 {
-	return delete_as(m, safemap__shape(m), key);
+	return delete_as(m, safemap__shape(m), key, prefetch);
 }
 
-static SAFEMAP_INLINE int delete_key(struct safemap *m, const void *key)
+static SAFEMAP_INLINE int delete_key(struct safemap *m, const void *key, bool prefetch)
 {
 	if (safemap__is_88(m))
-		return delete_as(m, SAFEMAP_SHAPE_88, key);
-	return delete_any(m, key);
+		return delete_as(m, SAFEMAP_SHAPE_88, key, prefetch);
+	return delete_any(m, key, prefetch);
 }
 
-int safemap_delete(struct safemap *m, const void *key)
+static SAFEMAP_INLINE int delete_checked(struct safemap *m, const void *key, bool prefetch)
 {
 	uint64_t t0;
 	int err;
 
-	if (SAFEMAP_UNLIKELY(!m || !key))
-		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
 	if (SAFEMAP_LIKELY(!m->delete_hist))
-		return delete_key(m, key);
+		return delete_key(m, key, prefetch);
 	t0 = safemap__now_ns(); /* the optional delete-latency histogram */
-	err = delete_key(m, key);
+	err = delete_key(m, key, prefetch);
 	safemap__hist_record(m->delete_hist, safemap__key_hash(m, key),
 			     safemap__now_ns() - t0);
 	return err;
+}
+
+int safemap_delete(struct safemap *m, const void *key)
+{
+	if (SAFEMAP_UNLIKELY(!m || !key))
+		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
+	return delete_checked(m, key, true);
+}
+
+int safemap__delete_prefetched(struct safemap *m, const void *key)
+{
+	return delete_checked(m, key, false);
 }
 
 size_t safemap_count(struct safemap *m)

@@ -113,9 +113,15 @@ static inline void *safemap__tbl_value(const struct safemap *m, const struct saf
 	return safemap__pos_data(m, pos) + m->value_off;
 }
 
-static SAFEMAP_INLINE bool safemap__tbl_find_as(const struct safemap *m, struct safemap_shape sh,
-					       struct safemap_shard *s, const void *key, uint64_t h,
-					       struct safemap_pos *pos)
+/* Find @p key (hash @p h) in @p s's table (a lock held): true and its
+ * place in @p pos if present. @p prefetch: ask for every line of the first
+ * group at once (safemap__group_prefetch); false for a caller that
+ * prefetched the key's lines itself (batches, table_batch.h). */
+static SAFEMAP_INLINE bool safemap__tbl_find_pf_as(const struct safemap *m,
+						   struct safemap_shape sh,
+						   struct safemap_shard *s, const void *key,
+						   uint64_t h, struct safemap_pos *pos,
+						   bool prefetch)
 {
 	struct safemap_tbl *t = s->tbl;
 	uint8_t tag = safemap__tag(h), ob = safemap__overflow_bit(h);
@@ -125,7 +131,8 @@ static SAFEMAP_INLINE bool safemap__tbl_find_as(const struct safemap *m, struct 
 	if (!t)
 		return false;
 	g = safemap__group_of(h, t->ngroups);
-	safemap__group_prefetch(sh, t->groups + (size_t)g * sh.grp);
+	if (prefetch)
+		safemap__group_prefetch(sh, t->groups + (size_t)g * sh.grp);
 	for (n = 0; n < t->ngroups; n++) {
 		uint8_t *grp = t->groups + (size_t)g * sh.grp;
 		uint32_t match = safemap__match(grp, tag);
@@ -149,6 +156,13 @@ static SAFEMAP_INLINE bool safemap__tbl_find_as(const struct safemap *m, struct 
 			g = 0;
 	}
 	return false;
+}
+
+static SAFEMAP_INLINE bool safemap__tbl_find_as(const struct safemap *m, struct safemap_shape sh,
+					       struct safemap_shard *s, const void *key, uint64_t h,
+					       struct safemap_pos *pos)
+{
+	return safemap__tbl_find_pf_as(m, sh, s, key, h, pos, true);
 }
 
 static inline bool safemap__tbl_find(const struct safemap *m, struct safemap_shard *s,
@@ -298,21 +312,21 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
 	return false;
 }
 
-/* One optimistic get (map_internal.h): 1 found (value copied to
+/* One optimistic get (map_internal.h), inside an epoch read section of
+ * the calling thread (epoch.h: safemap__epoch_enter/_exit around it, as
+ * safemap__tbl_read_optimistic() does): 1 found (value copied to
  * @p value_out unless it is NULL: a probe for presence), 0 absent, -1 no
  * stable read (a writer held the shard, or wrote it meanwhile: try again or
- * take the read lock). @p ts is the calling thread's slot of the map (the
- * epoch, epoch.h). On 0 and 1, @p seen (unless NULL) receives the shard's
- * version the result holds for (safemap__lock_unchanged()). @p prefetch:
- * ask for every line of the first group (safemap__group_prefetch). */
-static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
-						      struct safemap_shape sh,
-						      struct safemap_shard *s, const void *key,
-						      uint64_t h, void *value_out,
-						      struct safemap_tslot *ts, uint64_t *seen,
-						      bool prefetch)
+ * take the read lock). On 0 and 1, @p seen (unless NULL) receives the
+ * shard's version the result holds for (safemap__lock_unchanged()).
+ * @p prefetch: ask for every line of the first group
+ * (safemap__group_prefetch). */
+static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
+						       struct safemap_shape sh,
+						       struct safemap_shard *s, const void *key,
+						       uint64_t h, void *value_out, uint64_t *seen,
+						       bool prefetch)
 {
-	uint64_t ep = safemap__epoch_enter(ts);
 	uint64_t v = safemap__lock_read_begin(&s->lock);
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
 	uint32_t g, n, ng;
@@ -320,7 +334,7 @@ static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
 
 	(void)m;
 	if (SAFEMAP_UNLIKELY(v & SAFEMAP_LOCK_W))
-		goto retry;
+		return -1;
 	if (SAFEMAP_UNLIKELY(!t))
 		goto check;
 	ng = t->ngroups; /* the header is never written after the table is built */
@@ -342,7 +356,7 @@ static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
 									     __ATOMIC_RELAXED);
 				/* follow the pointer only if it was one: no writer yet */
 				if (!safemap__lock_read_valid(&s->lock, v))
-					goto retry;
+					return -1;
 				data = nd->data;
 			}
 			if (safemap__key_eq_as(sh, data, key)) {
@@ -361,15 +375,27 @@ static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
 check:
 #ifndef SAFEMAP_BREAK_VALIDATION /* only to show that tests catch it */
 	if (SAFEMAP_UNLIKELY(!safemap__lock_read_valid(&s->lock, v)))
-		goto retry;
+		return -1;
 #endif
-	safemap__epoch_exit(ts, ep);
 	if (seen)
 		*seen = v;
 	return found;
-retry:
+}
+
+/* The same read in an epoch read section of its own: @p ts is the calling
+ * thread's slot of the map (the epoch, epoch.h). */
+static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
+						      struct safemap_shape sh,
+						      struct safemap_shard *s, const void *key,
+						      uint64_t h, void *value_out,
+						      struct safemap_tslot *ts, uint64_t *seen,
+						      bool prefetch)
+{
+	uint64_t ep = safemap__epoch_enter(ts);
+	int found = safemap__tbl_read_in_section(m, sh, s, key, h, value_out, seen, prefetch);
+
 	safemap__epoch_exit(ts, ep);
-	return -1;
+	return found;
 }
 
 /* safemap__tbl_read_optimistic() without the version. */
@@ -380,17 +406,6 @@ static SAFEMAP_INLINE int safemap__tbl_get_optimistic(const struct safemap *m,
 						     struct safemap_tslot *ts)
 {
 	return safemap__tbl_read_optimistic(m, sh, s, key, h, value_out, ts, NULL, true);
-}
-
-/* The same for a caller that prefetched the key's lines itself (batches,
- * table_batch.h): no group prefetch of its own. */
-static SAFEMAP_INLINE int safemap__tbl_get_prefetched(const struct safemap *m,
-						     struct safemap_shape sh,
-						     struct safemap_shard *s, const void *key,
-						     uint64_t h, void *value_out,
-						     struct safemap_tslot *ts)
-{
-	return safemap__tbl_read_optimistic(m, sh, s, key, h, value_out, ts, NULL, false);
 }
 
 #endif /* SAFEMAP_LIB_MAP_TABLE_IMPL_H */
