@@ -11,7 +11,7 @@
 
 /* NULL map, NULL arrays with n > 0, or more elements than the int result
  * can count: the call is refused and nothing is done. */
-static int check_batch(const char *fn, const struct safemap *m, const void *keys,
+static inline int check_batch(const char *fn, const struct safemap *m, const void *keys,
 		       const void *values, size_t n)
 {
 	if (!m || (n && (!keys || !values)))
@@ -184,20 +184,18 @@ static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
 
 /* Tables that stay in the caches: no stages, each element by the single
  * call's code as soon as its key is hashed (what it saves over plain():
- * one look-up of the thread's slot, argument checks, calls). @p h0: the
- * first key's hash. */
+ * one look-up of the thread's slot, argument checks, calls). */
 static SAFEMAP_INLINE int direct(struct safemap *m, struct safemap_shape sh,
 				 struct safemap_tslot *ts, enum batch_op op,
 				 const unsigned char *keys, const unsigned char *in,
-				 unsigned char *out, size_t n, unsigned flags, int *results,
-				 uint64_t h0)
+				 unsigned char *out, size_t n, unsigned flags, int *results)
 {
 	size_t i;
 	int ok = 0;
 
 	for (i = 0; i < n; i++) {
-		/* puts and deletes do not use the hash: hash only for gets */
-		uint64_t h = op != BATCH_GET ? 0 : i ? safemap__key_hash_as(m, sh, keys + i * sh.ks) : h0;
+		/* puts and deletes hash in the single call: hash only for gets */
+		uint64_t h = op != BATCH_GET ? 0 : safemap__key_hash_as(m, sh, keys + i * sh.ks);
 		int r = element(m, sh, ts, op, keys, in, out, flags, i, h, false);
 
 		ok += r == 0;
@@ -212,14 +210,12 @@ static SAFEMAP_INLINE int run(struct safemap *m, struct safemap_shape sh, struct
 			      enum batch_op op, const void *keys, const void *in, void *out,
 			      size_t n, unsigned flags, int *results)
 {
-	uint64_t h0 = safemap__key_hash_as(m, sh, keys), ep;
-	bool worth;
+	uint64_t ep = safemap__epoch_enter(ts);
+	bool worth = safemap__probe_worth(m);
 
-	ep = safemap__epoch_enter(ts);
-	worth = safemap__probe_worth(m, h0);
 	safemap__epoch_exit(ts, ep);
 	if (!worth)
-		return direct(m, sh, ts, op, keys, in, out, n, flags, results, h0);
+		return direct(m, sh, ts, op, keys, in, out, n, flags, results);
 	return staged(m, sh, ts, op, keys, in, out, n, flags, results);
 }
 

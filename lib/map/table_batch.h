@@ -122,11 +122,12 @@ static SAFEMAP_INLINE void safemap__probe_stage_b(const struct safemap *m, struc
 #define SAFEMAP_BATCH_STAGE_MIN ((size_t)1 << 20)
 
 /* True if the map's tables are large enough for staged probes, judged by
- * the shard of hash @p h (shards fill evenly: the hash spreads keys).
- * Epoch read section held. */
-static inline bool safemap__probe_worth(const struct safemap *m, uint64_t h)
+ * its first shard (shards fill evenly: the hash spreads keys; judging by
+ * a shard known without hashing a key keeps small batches on small tables
+ * cheap). Epoch read section held. */
+static inline bool safemap__probe_worth(const struct safemap *m)
 {
-	struct safemap_shard *s = safemap__shard_of(m, h);
+	const struct safemap_shard *s = &m->shards[0];
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
 	size_t bytes;
 
