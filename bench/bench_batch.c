@@ -12,7 +12,11 @@
  * safemap_get_batch() in batches of 8, 16, 32, 64 and 256; then the same for
  * puts that replace present values (safemap_put vs safemap_put_batch). The
  * results are checked (a batch must find exactly the keys the loop found).
- * Prints Mops/s and batch / single ratios as Markdown tables. --clock cpu:
+ * Prints Mops/s (medians) and batch / single ratios as Markdown tables: a
+ * ratio is the median over the repetitions of the batch rate divided by
+ * the single-call rate of the same repetition, with the smallest and the
+ * largest of them ("2.13x, 1.71-2.33"; odd repetitions run the sizes in
+ * reverse order, so pairs are close in time both ways). --clock cpu:
  * the sum over threads of keys / thread CPU time (a busy machine inflates
  * wall times, not CPU times); wall (default): all keys / the slowest
  * thread's wall time. --sizes: the batch sizes (1: single calls; ratios
@@ -33,7 +37,7 @@
 
 #include "bench_time.h"
 
-#define MAX_REPS 16
+#define MAX_REPS 64
 #define MAX_THREADS 8
 #define MAX_SIZES 8
 static int batch_sizes[MAX_SIZES] = { 1, 8, 16, 32, 64, 256 }; /* 1 = single calls */
@@ -195,14 +199,17 @@ static void table(size_t entries, size_t ops, int reps, const int *threads, int 
 	for (r = 0; r < reps; r++)
 		for (ti = 0; ti < nt; ti++)
 			for (p = kind_lo; p <= kind_hi; p++)
-				for (b = 0; b < nb; b++) {
+				for (i = 0; i < (size_t)nb; i++) {
+					/* odd repetitions run the sizes backwards: no
+					 * column always runs first */
+					b = r % 2 ? nb - 1 - (int)i : (int)i;
 					mops[p][ti][b][r] = measure(m, keys, vals, res, ops, threads[ti],
 								    (size_t)batch_sizes[b], p, &hits);
-					if (b == 0)
+					if (i == 0)
 						hits0 = hits;
 					else if (hits != hits0) {
-						fprintf(stderr, "bench_batch: batch %d found %zu keys, batch %d %zu\n",
-							batch_sizes[b], hits, batch_sizes[0], hits0);
+						fprintf(stderr, "bench_batch: batch %d found %zu keys, the others %zu\n",
+							batch_sizes[b], hits, hits0);
 						exit(1);
 					}
 				}
@@ -217,16 +224,33 @@ static void table(size_t entries, size_t ops, int reps, const int *threads, int 
 	printf("\n");
 	for (p = kind_lo; p <= kind_hi; p++)
 		for (ti = 0; ti < nt; ti++) {
-			double single = median(mops[p][ti][0], reps);
+			double single[MAX_REPS];
 
-			printf("| %s | %d | %.2f |", p ? "put (replace)" : "get", threads[ti], single);
+			memcpy(single, mops[p][ti][0], sizeof(single));
+
+			printf("| %s | %d | %.2f |", p ? "put (replace)" : "get", threads[ti],
+			       median(single, reps));
 			for (b = 1; b < nb; b++) {
-				double x = median(mops[p][ti][b], reps);
+				double ratio[MAX_REPS], x, lo, hi;
 
-				if (ratios)
-					printf(" %.2f (%.2fx) |", x, x / single);
-				else
+				/* each repetition's batch rate against its own single
+				 * rate, measured just before: pairs close in time */
+				for (r = 0; r < reps; r++)
+					ratio[r] = mops[p][ti][b][r] / mops[p][ti][0][r];
+				x = median(mops[p][ti][b], reps);
+				if (!ratios) {
 					printf(" %.2f |", x);
+					continue;
+				}
+				lo = hi = ratio[0];
+				for (r = 1; r < reps; r++) {
+					lo = ratio[r] < lo ? ratio[r] : lo;
+					hi = ratio[r] > hi ? ratio[r] : hi;
+				}
+				if (reps > 1)
+					printf(" %.2f (%.2fx, %.2f-%.2f) |", x, median(ratio, reps), lo, hi);
+				else
+					printf(" %.2f (%.2fx) |", x, ratio[0]);
 			}
 			printf("\n");
 		}
