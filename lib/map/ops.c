@@ -126,9 +126,9 @@ void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_
  * read); == @p present: refused (counted). */
 static SAFEMAP_INLINE int probe_unlocked(struct safemap *m, struct safemap_shape sh,
 					  struct safemap_shard *s, const void *key, uint64_t h,
-					  enum safemap_op op, bool present, uint64_t *seen)
+					  enum safemap_op op, bool present, uint64_t *seen,
+					  struct safemap_tslot *t)
 {
-	struct safemap_tslot *t = safemap__tslot(m->tslots);
 	int r;
 
 	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t))
@@ -163,6 +163,7 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 {
 	struct safemap_shard *s;
 	struct safemap_pos pos;
+	struct safemap_tslot *t;
 	uint64_t h, seen = 0;
 	bool found, absent = false;
 	int err;
@@ -172,15 +173,16 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
+	t = safemap__tslot(m->tslots); /* one look-up: the probe's epoch, the counter */
 	if (flags != SAFEMAP_ANY) {
 		int r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_PUT, flags == SAFEMAP_NOEXIST,
-				       &seen);
+				       &seen, t);
 
 		if (r == (flags == SAFEMAP_NOEXIST))
 			return safemap__error_quick(flags == SAFEMAP_NOEXIST ? -EEXIST : -ENOENT);
 		absent = r == 0; /* a NOEXIST put of a key absent at version seen */
 	}
-	err = safemap__write_lock(m, s, SAFEMAP_OP_PUT, key);
+	err = safemap__write_lock_in(m, s, SAFEMAP_OP_PUT, key, t);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
 	/* no writer since the read that found the key absent: it still is */
@@ -212,6 +214,14 @@ static __attribute__((noinline)) int put_any(struct safemap *m, const void *key,
 	return put_as(m, safemap__shape(m), key, value, flags);
 }
 
+static SAFEMAP_INLINE int put_checked(struct safemap *m, const void *key, const void *value,
+				      unsigned flags)
+{
+	if (safemap__is_88(m))
+		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags);
+	return put_any(m, key, value, flags);
+}
+
 int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
 {
 	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
@@ -222,9 +232,7 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 
 int safemap__put_checked(struct safemap *m, const void *key, const void *value, unsigned flags)
 {
-	if (safemap__is_88(m))
-		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags);
-	return put_any(m, key, value, flags);
+	return put_checked(m, key, value, flags);
 }
 
 /* A get whose first optimistic read failed (a writer was in the shard), or
@@ -305,6 +313,7 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 {
 	struct safemap_shard *s;
 	struct safemap_pos pos;
+	struct safemap_tslot *t;
 	uint64_t h;
 	bool found;
 	int err;
@@ -314,9 +323,10 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
-	if (probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, NULL) == 0)
+	t = safemap__tslot(m->tslots);
+	if (probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, NULL, t) == 0)
 		return safemap__error_quick(-ENOENT);
-	err = safemap__write_lock(m, s, SAFEMAP_OP_DELETE, key);
+	err = safemap__write_lock_in(m, s, SAFEMAP_OP_DELETE, key, t);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
 	found = safemap__tbl_find_as(m, sh, s, key, h, &pos);
