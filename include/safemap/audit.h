@@ -233,12 +233,20 @@ SAFEMAP_API int safemap_audit_unguard(struct safemap_audit *a, uint32_t map_id);
  */
 #define SAFEMAP_AUDIT_TICK_MS 10
 
+/** The most reports one safemap_audit_poll() call delivers. */
+#define SAFEMAP_AUDIT_POLL_MAX 4096
+
 /**
  * @brief Deliver pending reports to the sink, waiting up to @p timeout_ms
  *        for the first (0: do not wait; -1: wait for ever), then surface
  *        reports lost since the last poll as one SAFEMAP_REASON_LOST event.
  * @return the number of events delivered (reports + lost events), or a
  *         negative errno (-EINTR when a signal interrupted the wait).
+ *
+ * Bounded: one call delivers at most SAFEMAP_AUDIT_POLL_MAX reports (plus
+ * the lost event), then returns, even while a writer floods the ring faster
+ * than the sink drains it; reports left in the ring wait for the next call.
+ * A return of SAFEMAP_AUDIT_POLL_MAX or more means more may be waiting.
  *
  * Losses are detected at each poll: poll periodically (an epoll wait on
  * safemap_audit_fd() with a timeout, for instance), not only when the fd is

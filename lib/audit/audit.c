@@ -310,6 +310,8 @@ int safemap_audit_poll(struct safemap_audit *a, int timeout_ms)
 			if (e < 0)
 				err = e;
 		}
+		if (err == SAFEMAP__AUDIT_POLL_FULL)
+			err = 0; /* SAFEMAP_AUDIT_POLL_MAX delivered: the rest waits */
 		now = mono_ms();
 		if (a->delivered)
 			a->active_until_ms = now + ACTIVE_MS;

@@ -67,7 +67,10 @@ struct safemap_audit {
 SAFEMAP_HIDDEN bool safemap__audit_lsm_probe(void);
 
 /* report.c: turn one ring-buffer record into an event for the sink. */
+/* the ring buffer's callback: 0, or SAFEMAP__AUDIT_POLL_FULL once this poll
+ * delivered SAFEMAP_AUDIT_POLL_MAX events (libbpf then stops reading) */
 SAFEMAP_HIDDEN int safemap__audit_on_report(void *ctx, void *data, size_t size);
+#define SAFEMAP__AUDIT_POLL_FULL (-ECANCELED) /* never an epoll error */
 /* report.c: surface reports lost since the last call (one LOST event). */
 SAFEMAP_HIDDEN void safemap__audit_surface_lost(struct safemap_audit *a);
 

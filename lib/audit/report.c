@@ -80,7 +80,9 @@ int safemap__audit_on_report(void *ctx, void *data, size_t size)
 	ev.detail = detail;
 	__atomic_store_n(&a->reports, a->reports + 1, __ATOMIC_RELAXED);
 	deliver(a, &ev);
-	return 0;
+	/* a full poll's worth: libbpf stops reading the ring (this report is
+	 * consumed) and safemap_audit_poll() returns */
+	return a->delivered >= SAFEMAP_AUDIT_POLL_MAX ? SAFEMAP__AUDIT_POLL_FULL : 0;
 }
 
 void safemap__audit_surface_lost(struct safemap_audit *a)

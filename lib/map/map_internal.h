@@ -170,6 +170,16 @@ static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_o
 	safemap__stat_inc_excl(c ? c : &s->stats.ops[op]);
 }
 
+/* The same for a caller that looked its thread slot @p t up already (NULL:
+ * a thread without one; count in the shard). */
+static inline void safemap__shard_wrlock_in(struct safemap_shard *s, enum safemap_op op,
+					    struct safemap_tslot *t)
+{
+	if (SAFEMAP_UNLIKELY(safemap__lock_wr(&s->lock)))
+		safemap__stat_add(&s->stats.contended, 1);
+	safemap__stat_inc_excl(t ? &t->ops[op] : &s->stats.ops[op]);
+}
+
 static inline void safemap__shard_unlock(struct safemap_shard *s)
 {
 	if (safemap__lock_wrheld(&s->lock))
@@ -317,6 +327,18 @@ static inline int safemap__write_lock(struct safemap *m, struct safemap_shard *s
 				      enum safemap_op op, const void *key)
 {
 	safemap__shard_wrlock(s, op);
+	if (SAFEMAP_LIKELY(!safemap__frozen(m)))
+		return 0;
+	safemap__shard_unlock(s);
+	return safemap__refuse_frozen(m, op, key);
+}
+
+/* The same, counted in thread slot @p t (safemap__shard_wrlock_in). */
+static inline int safemap__write_lock_in(struct safemap *m, struct safemap_shard *s,
+					 enum safemap_op op, const void *key,
+					 struct safemap_tslot *t)
+{
+	safemap__shard_wrlock_in(s, op, t);
 	if (SAFEMAP_LIKELY(!safemap__frozen(m)))
 		return 0;
 	safemap__shard_unlock(s);

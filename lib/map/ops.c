@@ -127,9 +127,8 @@ void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_
 static SAFEMAP_INLINE int probe_unlocked(struct safemap *m, struct safemap_shape sh,
 					  struct safemap_shard *s, const void *key, uint64_t h,
 					  enum safemap_op op, bool present, uint64_t *seen,
-					  bool prefetch)
+					  struct safemap_tslot *t, bool prefetch)
 {
-	struct safemap_tslot *t = safemap__tslot(m->tslots);
 	int r;
 
 	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t))
@@ -166,6 +165,7 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 {
 	struct safemap_shard *s;
 	struct safemap_pos pos;
+	struct safemap_tslot *t;
 	uint64_t h, seen = 0;
 	bool found, absent = false;
 	int err;
@@ -175,15 +175,16 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
+	t = safemap__tslot(m->tslots); /* one look-up: the probe's epoch, the counter */
 	if (flags != SAFEMAP_ANY) {
 		int r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_PUT, flags == SAFEMAP_NOEXIST,
-				       &seen, prefetch);
+				       &seen, t, prefetch);
 
 		if (r == (flags == SAFEMAP_NOEXIST))
 			return safemap__error_quick(flags == SAFEMAP_NOEXIST ? -EEXIST : -ENOENT);
 		absent = r == 0; /* a NOEXIST put of a key absent at version seen */
 	}
-	err = safemap__write_lock(m, s, SAFEMAP_OP_PUT, key);
+	err = safemap__write_lock_in(m, s, SAFEMAP_OP_PUT, key, t);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
 	/* no writer since the read that found the key absent: it still is */
@@ -215,6 +216,14 @@ static __attribute__((noinline)) int put_any(struct safemap *m, const void *key,
 	return put_as(m, safemap__shape(m), key, value, flags, prefetch);
 }
 
+static SAFEMAP_INLINE int put_checked(struct safemap *m, const void *key, const void *value,
+				      unsigned flags, bool prefetch)
+{
+	if (safemap__is_88(m))
+		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags, prefetch);
+	return put_any(m, key, value, flags, prefetch);
+}
+
 int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
 {
 	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
@@ -225,17 +234,13 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 
 int safemap__put_checked(struct safemap *m, const void *key, const void *value, unsigned flags)
 {
-	if (safemap__is_88(m))
-		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags, true);
-	return put_any(m, key, value, flags, true);
+	return put_checked(m, key, value, flags, true);
 }
 
 int safemap__put_prefetched(struct safemap *m, const void *key, const void *value,
 			    unsigned flags)
 {
-	if (safemap__is_88(m))
-		return put_as(m, SAFEMAP_SHAPE_88, key, value, flags, false);
-	return put_any(m, key, value, flags, false);
+	return put_checked(m, key, value, flags, false);
 }
 
 /* A get whose first optimistic read failed (a writer was in the shard), or
@@ -317,6 +322,7 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 {
 	struct safemap_shard *s;
 	struct safemap_pos pos;
+	struct safemap_tslot *t;
 	uint64_t h;
 	bool found;
 	int err;
@@ -326,9 +332,10 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
-	if (probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, NULL, prefetch) == 0)
+	t = safemap__tslot(m->tslots);
+	if (probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, NULL, t, prefetch) == 0)
 		return safemap__error_quick(-ENOENT);
-	err = safemap__write_lock(m, s, SAFEMAP_OP_DELETE, key);
+	err = safemap__write_lock_in(m, s, SAFEMAP_OP_DELETE, key, t);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
 	found = safemap__tbl_find_pf_as(m, sh, s, key, h, &pos, prefetch);
