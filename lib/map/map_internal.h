@@ -334,7 +334,7 @@ static inline int safemap__write_lock(struct safemap *m, struct safemap_shard *s
 }
 
 /* The same, counted in thread slot @p t (safemap__shard_wrlock_in). */
-static inline int safemap__write_lock_in(struct safemap *m, struct safemap_shard *s,
+static __attribute__((always_inline)) inline int safemap__write_lock_in(struct safemap *m, struct safemap_shard *s,
 					 enum safemap_op op, const void *key,
 					 struct safemap_tslot *t)
 {
