@@ -49,11 +49,10 @@ static SAFEMAP_INLINE int get_one(struct safemap *m, struct safemap_shape sh,
  * @p nget, the caller counts them at once); when that finds no stable
  * moment, out of the section, the single call itself. */
 static SAFEMAP_INLINE int get_in_section(struct safemap *m, struct safemap_shape sh,
-					 struct safemap_tslot *ts, const unsigned char *key,
-					 unsigned char *out, uint64_t h, uint64_t *ep,
-					 uint64_t *nget)
+					 struct safemap_tslot *ts, struct safemap_shard *s,
+					 const unsigned char *key, unsigned char *out, uint64_t h,
+					 uint64_t *ep, uint64_t *nget)
 {
-	struct safemap_shard *s = safemap__shard_of(m, h);
 	int found = safemap__tbl_read_in_section(m, sh, s, key, h, out, NULL, false);
 
 	if (SAFEMAP_UNLIKELY(found < 0)) {
@@ -128,6 +127,7 @@ static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
 	const size_t C = SAFEMAP_BATCH_CHUNK, nch = (n + C - 1) / C;
 	const bool write = op != BATCH_GET;
 	uint64_t h[3][SAFEMAP_BATCH_CHUNK], nget = 0, *gets = &ts->ops[SAFEMAP_OP_GET];
+	struct safemap_shard *sd[3][SAFEMAP_BATCH_CHUNK]; /* the keys' shards */
 	size_t c, j;
 	int ok = 0;
 
@@ -138,21 +138,26 @@ static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
 			size_t base = c * C, len = n - base < C ? n - base : C;
 
 			for (j = 0; j < len; j++) {
-				h[c % 3][j] = safemap__key_hash_as(m, sh, keys + (base + j) * sh.ks);
-				safemap__probe_stage_a(m, sh, h[c % 3][j], write);
+				uint64_t hj = safemap__key_hash_as(m, sh, keys + (base + j) * sh.ks);
+
+				h[c % 3][j] = hj;
+				sd[c % 3][j] = safemap__shard_of(m, hj);
+				safemap__probe_stage_a(sd[c % 3][j], sh, hj, write);
 			}
 		}
 		if (c >= 1 && c <= nch) {
 			size_t base = (c - 1) * C, len = n - base < C ? n - base : C;
 
 			for (j = 0; j < len; j++)
-				safemap__probe_stage_b(m, sh, h[(c - 1) % 3][j], write);
+				safemap__probe_stage_b(sd[(c - 1) % 3][j], sh, h[(c - 1) % 3][j],
+						       write);
 		}
 		if (!write && c >= 2) {
 			size_t base = (c - 2) * C, len = n - base < C ? n - base : C;
 
 			for (j = 0; j < len; j++) {
-				int r = get_in_section(m, sh, ts, keys + (base + j) * sh.ks,
+				int r = get_in_section(m, sh, ts, sd[(c - 2) % 3][j],
+						       keys + (base + j) * sh.ks,
 						       out + (base + j) * sh.vs, h[(c - 2) % 3][j],
 						       &ep, &nget);
 

@@ -59,12 +59,11 @@ static SAFEMAP_INLINE void safemap__prefetch_span(const void *p, size_t len, boo
 		safemap__prefetch_line(b, write);
 }
 
-/* The table of @p h's shard now (NULL: none) and the group its probe
- * starts at, in @p g. Epoch read section held. */
-static SAFEMAP_INLINE struct safemap_tbl *safemap__probe_table(const struct safemap *m, uint64_t h,
-								uint32_t *g)
+/* The table of shard @p s (@p h's) now (NULL: none) and the group @p h's
+ * probe starts at, in @p g. Epoch read section held. */
+static SAFEMAP_INLINE struct safemap_tbl *safemap__probe_table(const struct safemap_shard *s,
+								uint64_t h, uint32_t *g)
 {
-	struct safemap_shard *s = safemap__shard_of(m, h);
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
 
 	/* the header is never written after the table is built (table.h) */
@@ -73,13 +72,13 @@ static SAFEMAP_INLINE struct safemap_tbl *safemap__probe_table(const struct safe
 	return t;
 }
 
-/* Stage A for the key of hash @p h: prefetch its group's control bytes.
- * Epoch read section held. */
-static SAFEMAP_INLINE void safemap__probe_stage_a(const struct safemap *m, struct safemap_shape sh,
-						  uint64_t h, bool write)
+/* Stage A for the key of hash @p h, of shard @p s: prefetch its group's
+ * control bytes. Epoch read section held. */
+static SAFEMAP_INLINE void safemap__probe_stage_a(const struct safemap_shard *s,
+						  struct safemap_shape sh, uint64_t h, bool write)
 {
 	uint32_t g;
-	struct safemap_tbl *t = safemap__probe_table(m, h, &g);
+	struct safemap_tbl *t = safemap__probe_table(s, h, &g);
 
 	/* groups start on 64-byte lines (table.h): the control bytes of a
 	 * group whose size is a multiple of 16 never cross a line */
@@ -96,11 +95,11 @@ static SAFEMAP_INLINE void safemap__probe_stage_a(const struct safemap *m, struc
  * on if the group overflowed (past the last group it is the end of the
  * allocation: a prefetch, never a load). Node maps prefetch the slot (the
  * pointer), not the node. Epoch read section held. */
-static SAFEMAP_INLINE void safemap__probe_stage_b(const struct safemap *m, struct safemap_shape sh,
-						  uint64_t h, bool write)
+static SAFEMAP_INLINE void safemap__probe_stage_b(const struct safemap_shard *s,
+						  struct safemap_shape sh, uint64_t h, bool write)
 {
 	uint32_t g, match;
-	struct safemap_tbl *t = safemap__probe_table(m, h, &g);
+	struct safemap_tbl *t = safemap__probe_table(s, h, &g);
 	uint8_t *grp, *slot;
 
 	if (SAFEMAP_UNLIKELY(!t))
