@@ -13,7 +13,10 @@
  *   B  (a chunk of keys later) match the tag in those control bytes and
  *      prefetch the line(s) of the first matching slot;
  *   the real operation (a chunk later again): the single call's own code
- *      (safemap__*_hashed, ops.c), which now finds its lines in the cache.
+ *      (gets: its optimistic read, safemap__tbl_read_in_section, in the
+ *      caller's epoch section; puts and deletes: safemap__put_prefetched /
+ *      safemap__delete_prefetched, ops.c, which skip the single call's
+ *      whole-group prefetch), which now finds its lines in the cache.
  *
  * Stages A and B only read, and only to issue prefetches: what they compute
  * is a hint, never used by the real operation, so a concurrent write,
@@ -22,7 +25,8 @@
  * only inside an epoch read section (epoch.h) of the calling thread's slot:
  * the caller brackets each run of stages with safemap__epoch_enter/exit,
  * and recomputes the group from the current table in every section (a
- * pointer from an earlier section may point to freed memory). A thread
+ * pointer from an earlier section may point to freed memory; the shard
+ * pointer it keeps from stage A may be kept: shards never move). A thread
  * without a slot, and builds without optimistic reads (ThreadSanitizer,
  * -DSAFEMAP_OPTIMISTIC=0), do not use them. */
 #ifndef SAFEMAP_LIB_MAP_TABLE_BATCH_H
