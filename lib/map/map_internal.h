@@ -172,8 +172,8 @@ static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_o
 
 /* The same for a caller that looked its thread slot @p t up already (NULL:
  * a thread without one; count in the shard). */
-static inline void safemap__shard_wrlock_in(struct safemap_shard *s, enum safemap_op op,
-					    struct safemap_tslot *t)
+static inline __attribute__((always_inline)) void
+safemap__shard_wrlock_in(struct safemap_shard *s, enum safemap_op op, struct safemap_tslot *t)
 {
 	if (SAFEMAP_UNLIKELY(safemap__lock_wr(&s->lock)))
 		safemap__stat_add(&s->stats.contended, 1);
@@ -333,10 +333,11 @@ static inline int safemap__write_lock(struct safemap *m, struct safemap_shard *s
 	return safemap__refuse_frozen(m, op, key);
 }
 
-/* The same, counted in thread slot @p t (safemap__shard_wrlock_in). */
-static __attribute__((always_inline)) inline int safemap__write_lock_in(struct safemap *m, struct safemap_shard *s,
-					 enum safemap_op op, const void *key,
-					 struct safemap_tslot *t)
+/* The same, counted in thread slot @p t (safemap__shard_wrlock_in); inlined
+ * (the write paths call it once each). */
+static inline __attribute__((always_inline)) int
+safemap__write_lock_in(struct safemap *m, struct safemap_shard *s, enum safemap_op op,
+		       const void *key, struct safemap_tslot *t)
 {
 	safemap__shard_wrlock_in(s, op, t);
 	if (SAFEMAP_LIKELY(!safemap__frozen(m)))
