@@ -171,8 +171,15 @@ static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
 			size_t base = (c - 2) * C, len = n - base < C ? n - base : C;
 
 			for (j = 0; j < len; j++) {
-				int r = element(m, sh, ts, op, keys, in, out, flags, base + j,
-						h[(c - 2) % 3][j], true);
+				size_t next = base + j + 1;
+				int r;
+
+				/* the next element's shard line, for its lock: the
+				 * other threads' writes and stages take it away */
+				if (next < n)
+					safemap__prefetch_w((&sd[0][0])[next % (3 * C)]);
+				r = element(m, sh, ts, op, keys, in, out, flags, base + j,
+					    h[(c - 2) % 3][j], true);
 
 				ok += r == 0;
 				if (results)
