@@ -169,15 +169,17 @@ static SAFEMAP_INLINE int staged(struct safemap *m, struct safemap_shape sh,
 		safemap__epoch_exit(ts, ep);
 		if (write && c >= 2) {
 			size_t base = (c - 2) * C, len = n - base < C ? n - base : C;
+			struct safemap_shard *const *cur = sd[(c - 2) % 3], *const *nxt = sd[(c - 1) % 3];
 
 			for (j = 0; j < len; j++) {
-				size_t next = base + j + 1;
 				int r;
 
 				/* the next element's shard line, for its lock: the
 				 * other threads' writes and stages take it away */
-				if (next < n)
-					safemap__prefetch_w((&sd[0][0])[next % (3 * C)]);
+				if (j + 1 < len)
+					safemap__prefetch_w(cur[j + 1]);
+				else if (c - 1 < nch)
+					safemap__prefetch_w(nxt[0]);
 				r = element(m, sh, ts, op, keys, in, out, flags, base + j,
 					    h[(c - 2) % 3][j], true);
 
