@@ -53,7 +53,7 @@ static SAFEMAP_INLINE int get_in_section(struct safemap *m, struct safemap_shape
 					 const unsigned char *key, unsigned char *out, uint64_t h,
 					 uint64_t *ep, uint64_t *nget)
 {
-	int found = safemap__tbl_read_in_section(m, sh, s, key, h, out, NULL, false);
+	int found = safemap__tbl_read_in_section(m, sh, s, key, h, out, NULL, false, NULL);
 
 	if (SAFEMAP_UNLIKELY(found < 0)) {
 		int r;

@@ -127,13 +127,13 @@ void safemap__unlink(struct safemap *m, struct safemap_shard *s, struct safemap_
 static SAFEMAP_INLINE int probe_unlocked(struct safemap *m, struct safemap_shape sh,
 					  struct safemap_shard *s, const void *key, uint64_t h,
 					  enum safemap_op op, bool present, uint64_t *seen,
-					  struct safemap_tslot *t, bool prefetch)
+					  struct safemap_tslot *t, struct safemap_pos *hit, bool prefetch)
 {
 	int r;
 
 	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t))
 		return -1;
-	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen, prefetch);
+	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen, prefetch, hit);
 	if (r == (int)present)
 		safemap__stat_inc_excl(&t->ops[op]);
 	return r;
@@ -178,7 +178,7 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 	t = safemap__tslot(m->tslots); /* one look-up: the probe's epoch, the counter */
 	if (flags != SAFEMAP_ANY) {
 		int r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_PUT, flags == SAFEMAP_NOEXIST,
-				       &seen, t, prefetch);
+				       &seen, t, NULL, prefetch);
 
 		if (r == (flags == SAFEMAP_NOEXIST))
 			return safemap__error_quick(flags == SAFEMAP_NOEXIST ? -EEXIST : -ENOENT);
@@ -323,9 +323,9 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 	struct safemap_shard *s;
 	struct safemap_pos pos;
 	struct safemap_tslot *t;
-	uint64_t h;
+	uint64_t h, seen = 0;
 	bool found;
-	int err;
+	int err, r;
 
 	err = safemap__write_guard(m, SAFEMAP_OP_DELETE, key);
 	if (SAFEMAP_UNLIKELY(err))
@@ -333,12 +333,15 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
 	t = safemap__tslot(m->tslots);
-	if (probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, NULL, t, prefetch) == 0)
+	r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, &seen, t, &pos, prefetch);
+	if (r == 0)
 		return safemap__error_quick(-ENOENT);
 	err = safemap__write_lock_in(m, s, SAFEMAP_OP_DELETE, key, t);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	found = safemap__tbl_find_pf_as(m, sh, s, key, h, &pos, prefetch);
+	/* no writer since the read that found the key at pos: it still is there */
+	found = (r == 1 && safemap__lock_unchanged(&s->lock, seen)) ||
+		safemap__tbl_find_pf_as(m, sh, s, key, h, &pos, prefetch);
 	if (found)
 		unlink_entry(m, sh, s, &pos, h); /* finalized now unless referenced */
 	safemap__shard_unlock(s);

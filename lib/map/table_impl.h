@@ -320,12 +320,14 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
  * take the read lock). On 0 and 1, @p seen (unless NULL) receives the
  * shard's version the result holds for (safemap__lock_unchanged()).
  * @p prefetch: ask for every line of the first group
- * (safemap__group_prefetch). */
+ * (safemap__group_prefetch). On 1, @p hit (unless NULL) receives the
+ * entry's position: valid for a writer that finds the version unchanged
+ * under the lock. */
 static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
 						       struct safemap_shape sh,
 						       struct safemap_shard *s, const void *key,
 						       uint64_t h, void *value_out, uint64_t *seen,
-						       bool prefetch)
+						       bool prefetch, struct safemap_pos *hit)
 {
 	uint64_t v = safemap__lock_read_begin(&s->lock);
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
@@ -362,6 +364,11 @@ static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
 			if (safemap__key_eq_as(sh, data, key)) {
 				if (value_out)
 					memcpy(value_out, data + sh.voff, sh.vs);
+				if (hit) {
+					hit->grp = grp;
+					hit->tag = grp + __builtin_ctz(match);
+					hit->slot = slot;
+				}
 				found = 1;
 				goto check;
 			}
@@ -389,10 +396,11 @@ static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
 						      struct safemap_shard *s, const void *key,
 						      uint64_t h, void *value_out,
 						      struct safemap_tslot *ts, uint64_t *seen,
-						      bool prefetch)
+						      bool prefetch, struct safemap_pos *hit)
 {
 	uint64_t ep = safemap__epoch_enter(ts);
-	int found = safemap__tbl_read_in_section(m, sh, s, key, h, value_out, seen, prefetch);
+	int found = safemap__tbl_read_in_section(m, sh, s, key, h, value_out, seen, prefetch,
+						 hit);
 
 	safemap__epoch_exit(ts, ep);
 	return found;
@@ -405,7 +413,7 @@ static SAFEMAP_INLINE int safemap__tbl_get_optimistic(const struct safemap *m,
 						     uint64_t h, void *value_out,
 						     struct safemap_tslot *ts)
 {
-	return safemap__tbl_read_optimistic(m, sh, s, key, h, value_out, ts, NULL, true);
+	return safemap__tbl_read_optimistic(m, sh, s, key, h, value_out, ts, NULL, true, NULL);
 }
 
 #endif /* SAFEMAP_LIB_MAP_TABLE_IMPL_H */
