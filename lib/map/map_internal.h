@@ -139,16 +139,6 @@ static inline struct safemap_shard *safemap__shard_of(const struct safemap *m, u
  * read lock must not take it again (a waiting writer holds new readers back).
  */
 
-/* This thread's counter of @p op in a map's thread slots @p slots (the
- * map's, or the shard's copy of the pointer: whichever line the caller
- * reads anyway), or NULL for a thread without a slot (count in the shard). */
-static inline uint64_t *safemap__thread_ops(struct safemap_tslot *slots, enum safemap_op op)
-{
-	struct safemap_tslot *t = safemap__tslot(slots);
-
-	return t ? &t->ops[op] : NULL;
-}
-
 /* Read-lock @p s for a walk (not an operation: nothing counted but a wait). */
 static inline void safemap__shard_rdlock(struct safemap_shard *s)
 {
@@ -156,28 +146,23 @@ static inline void safemap__shard_rdlock(struct safemap_shard *s)
 		safemap__stat_add(&s->stats.contended, 1);
 }
 
-/* Write-lock @p s for operation @p op, counted in the thread's slot;
- * SAFEMAP_OP_NONE (a barrier, a reference's last put) counts nothing. */
-static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_op op)
-{
-	uint64_t *c;
-
-	if (SAFEMAP_UNLIKELY(safemap__lock_wr(&s->lock)))
-		safemap__stat_add(&s->stats.contended, 1);
-	if (op == SAFEMAP_OP_NONE)
-		return;
-	c = safemap__thread_ops(s->tslots, op);
-	safemap__stat_inc_excl(c ? c : &s->stats.ops[op]);
-}
-
-/* The same for a caller that looked its thread slot @p t up already (NULL:
- * a thread without one; count in the shard). */
+/* Write-lock @p s for operation @p op, counted in thread slot @p t (the
+ * caller's, looked up already; NULL: a thread without one, count in the
+ * shard); SAFEMAP_OP_NONE (a barrier, a reference's last put) counts
+ * nothing. */
 static inline __attribute__((always_inline)) void
 safemap__shard_wrlock_in(struct safemap_shard *s, enum safemap_op op, struct safemap_tslot *t)
 {
 	if (SAFEMAP_UNLIKELY(safemap__lock_wr(&s->lock)))
 		safemap__stat_add(&s->stats.contended, 1);
-	safemap__stat_inc_excl(t ? &t->ops[op] : &s->stats.ops[op]);
+	if (op != SAFEMAP_OP_NONE)
+		safemap__stat_inc_excl(t ? &t->ops[op] : &s->stats.ops[op]);
+}
+
+/* The same, counted in the calling thread's slot. */
+static inline void safemap__shard_wrlock(struct safemap_shard *s, enum safemap_op op)
+{
+	safemap__shard_wrlock_in(s, op, op == SAFEMAP_OP_NONE ? NULL : safemap__tslot(s->tslots));
 }
 
 static inline void safemap__shard_unlock(struct safemap_shard *s)
@@ -242,6 +227,10 @@ SAFEMAP_HIDDEN uint64_t safemap__stats_ops(struct safemap *m, enum safemap_op op
 SAFEMAP_HIDDEN int safemap__refuse(struct safemap *m, struct safemap_shard *s,
 				   enum safemap_op op, enum safemap_reason reason, int err,
 				   const void *key, const char *fmt, ...) SAFEMAP_PRINTF(7, 8);
+/* safemap__refuse() of an insert (by @p op) that max_entries refuses:
+ * -E2BIG, reason SAFEMAP_REASON_FULL. */
+SAFEMAP_HIDDEN int safemap__refuse_full(struct safemap *m, struct safemap_shard *s,
+					enum safemap_op op, const void *key);
 
 /* ---- iteration and freeze (lib/map/iter.c, lib/map/freeze.c) ---------
  *
@@ -321,20 +310,10 @@ static inline bool safemap__frozen(const struct safemap *m)
 }
 
 /* Write-lock @p s for a write (@p op on @p key) that safemap__write_guard()
- * let through: 0 with the lock held, or, when a freeze began in between,
- * the refusal (reported) with nothing held. */
-static inline int safemap__write_lock(struct safemap *m, struct safemap_shard *s,
-				      enum safemap_op op, const void *key)
-{
-	safemap__shard_wrlock(s, op);
-	if (SAFEMAP_LIKELY(!safemap__frozen(m)))
-		return 0;
-	safemap__shard_unlock(s);
-	return safemap__refuse_frozen(m, op, key);
-}
-
-/* The same, counted in thread slot @p t (safemap__shard_wrlock_in); inlined
- * (the write paths call it once each). */
+ * let through, counted in thread slot @p t (safemap__shard_wrlock_in): 0
+ * with the lock held, or, when a freeze began in between, the refusal
+ * (reported) with nothing held. Inlined (the write paths call it once
+ * each). */
 static inline __attribute__((always_inline)) int
 safemap__write_lock_in(struct safemap *m, struct safemap_shard *s, enum safemap_op op,
 		       const void *key, struct safemap_tslot *t)
@@ -344,6 +323,13 @@ safemap__write_lock_in(struct safemap *m, struct safemap_shard *s, enum safemap_
 		return 0;
 	safemap__shard_unlock(s);
 	return safemap__refuse_frozen(m, op, key);
+}
+
+/* The same, counted in the calling thread's slot. */
+static inline int safemap__write_lock(struct safemap *m, struct safemap_shard *s,
+				      enum safemap_op op, const void *key)
+{
+	return safemap__write_lock_in(m, s, op, key, safemap__tslot(s->tslots));
 }
 
 /* Reads (get, get_ref) lock their shard with this: 1 = read-locked (unlock when done), 0 = this

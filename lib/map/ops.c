@@ -149,8 +149,7 @@ static __attribute__((noinline)) int put_done(struct safemap *m, struct safemap_
 		return 0;
 	}
 	if (err == -E2BIG)
-		return safemap__refuse(m, s, SAFEMAP_OP_PUT, SAFEMAP_REASON_FULL, -E2BIG, key,
-				       "map '%s': full (max_entries %zu)", m->name, m->max_entries);
+		return safemap__refuse_full(m, s, SAFEMAP_OP_PUT, key);
 	if (err == -ENOMEM)
 		return safemap__errorf(err, "map '%s': out of memory on %s (map unchanged)", m->name,
 				       found ? "replace of a referenced value" : "insert");

@@ -36,3 +36,10 @@ int safemap__refuse(struct safemap *m, struct safemap_shard *s, enum safemap_op 
 	}
 	return safemap__errorf(err, "%s", detail);
 }
+
+int safemap__refuse_full(struct safemap *m, struct safemap_shard *s, enum safemap_op op,
+			 const void *key)
+{
+	return safemap__refuse(m, s, op, SAFEMAP_REASON_FULL, -E2BIG, key,
+			       "map '%s': full (max_entries %zu)", m->name, m->max_entries);
+}

@@ -71,8 +71,7 @@ int safemap_update(struct safemap *m, const void *key, safemap_update_fn fn, voi
 		return 0;
 	}
 	if (err == -E2BIG)
-		return safemap__refuse(m, s, SAFEMAP_OP_UPDATE, SAFEMAP_REASON_FULL, -E2BIG, key,
-				       "map '%s': full (max_entries %zu)", m->name, m->max_entries);
+		return safemap__refuse_full(m, s, SAFEMAP_OP_UPDATE, key);
 	if (err == -ENOMEM)
 		return safemap__errorf(err, "map '%s': out of memory on update %s (map unchanged)",
 				       m->name, e ? "of a referenced value" : "creating an entry");
