@@ -12,11 +12,15 @@
 
 void safemap__tbl_layout(struct safemap *m)
 {
-	size_t slot = ((size_t)m->value_off + m->value_size + 7) & ~(size_t)7;
+	size_t slot = ((size_t)m->value_off + m->value_size + 7) & ~(size_t)7, grp;
 
 	m->nodes = slot > SAFEMAP_INLINE_MAX;
 	m->slot_size = (uint16_t)(m->nodes ? sizeof(void *) : slot);
-	m->group_size = (uint16_t)(16 + SAFEMAP_GROUP_SLOTS * m->slot_size);
+	grp = SAFEMAP_GROUP_HDR + SAFEMAP_GROUP_SLOTS * (size_t)m->slot_size;
+	/* on whole lines when that costs at most an eighth (8/8: 248 -> 256) */
+	if (((grp + 63) & ~(size_t)63) - grp <= grp / 8)
+		grp = (grp + 63) & ~(size_t)63;
+	m->group_size = (uint16_t)grp;
 	m->node_size = (uint32_t)(offsetof(struct safemap_node, data) + slot);
 }
 
@@ -325,7 +329,7 @@ static struct safemap_tbl *tbl_new(struct safemap *m, struct safemap_shard *s, u
 	t->off = (uint32_t)((unsigned char *)t - raw);
 	t->ngroups = ng;
 	for (g = 0; g < ng; g++)
-		memset(safemap__group(m, t, g), 0, 16);
+		memset(safemap__group(m, t, g), 0, SAFEMAP_GROUP_HDR);
 	return t;
 }
 
@@ -342,7 +346,7 @@ static SAFEMAP_INLINE void move_all_as(const struct safemap *m, struct safemap_s
 
 		while (full) {
 			unsigned i = (unsigned)__builtin_ctz(full);
-			unsigned char *slot = grp + 16 + (size_t)i * sh.slot;
+			unsigned char *slot = grp + SAFEMAP_GROUP_HDR + (size_t)i * sh.slot;
 			safemap__tbl_place_as(sh, t, slot_hash_as(m, sh, slot), &to);
 			memcpy(to.slot, slot, sh.slot);
 			*to.tag = grp[i];

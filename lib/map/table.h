@@ -84,11 +84,12 @@
 struct safemap;
 struct safemap_shard;
 
-#define SAFEMAP_GROUP_SLOTS 15
+#define SAFEMAP_GROUP_SLOTS 14
+#define SAFEMAP_GROUP_HDR 24 /* control bytes, then the group word (and 4 spare bytes) */
 #define SAFEMAP_INLINE_MAX 32 /* largest inline slot */
 #define SAFEMAP_TAG_NODE 0x80u
 #define SAFEMAP_LIMBO_BYTES (16u * 1024u) /* retired bytes before a grace period */
-#define SAFEMAP_SLOTS_MASK 0x7fffu
+#define SAFEMAP_SLOTS_MASK 0x3fffu
 #define SAFEMAP_SHRINK_MIN_GROUPS 16u /* smaller tables never shrink */
 
 /* on a 64-byte boundary inside its allocation (allocator hooks need give

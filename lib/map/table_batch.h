@@ -106,7 +106,7 @@ static SAFEMAP_INLINE void safemap__probe_stage_a(const struct safemap_shard *s,
 /* Stage B: match the tag in the (prefetched) control bytes and prefetch the
  * first matching slot. Branch-free (half the keys of a batch may be
  * absent: a branch on the match would be mispredicted that often): with no
- * match, "slot 15" is the next group's control bytes, where the probe goes
+ * match, the next group's control bytes, where the probe goes
  * on if the group overflowed (past the last group it is the end of the
  * allocation: a prefetch, never a load). Node maps prefetch the slot (the
  * pointer), not the node. Epoch read section held. */
@@ -120,8 +120,10 @@ static SAFEMAP_INLINE void safemap__probe_stage_b(const struct safemap_shard *s,
 	if (SAFEMAP_UNLIKELY(!t))
 		return;
 	grp = t->groups + (size_t)g * sh.grp;
-	match = safemap__match(grp, safemap__tag(h)) | (1u << SAFEMAP_GROUP_SLOTS);
-	slot = grp + 16 + (size_t)__builtin_ctz(match) * sh.slot;
+	match = safemap__match(grp, safemap__tag(h));
+	slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match | (1u << 31)) * sh.slot;
+	if (!match)
+		slot = grp + sh.grp; /* (a conditional move) */
 	/* slots of 8 or 16 bytes sit on their size in a group on a line, and
 	 * never cross one */
 	if (16 % sh.slot == 0)

@@ -16,7 +16,7 @@ struct safemap_shape {
 	bool nodes, narrow;
 };
 
-#define SAFEMAP_SHAPE_88 ((struct safemap_shape){ 8, 8, 8, 16, 16 + 15 * 16, false, false })
+#define SAFEMAP_SHAPE_88 ((struct safemap_shape){ 8, 8, 8, 16, 256, false, false })
 #define SAFEMAP_INLINE __attribute__((always_inline)) inline
 
 static SAFEMAP_INLINE struct safemap_shape safemap__shape(const struct safemap *m)
@@ -86,7 +86,7 @@ static inline uint8_t *safemap__group(const struct safemap *m, struct safemap_tb
 
 static inline unsigned char *safemap__slot(const struct safemap *m, uint8_t *grp, unsigned i)
 {
-	return grp + 16 + (size_t)i * m->slot_size;
+	return grp + SAFEMAP_GROUP_HDR + (size_t)i * m->slot_size;
 }
 
 static inline struct safemap_node *safemap__slot_node(const unsigned char *slot)
@@ -139,7 +139,7 @@ static SAFEMAP_INLINE bool safemap__tbl_find_pf_as(const struct safemap *m,
 
 		while (match) {
 			unsigned i = (unsigned)__builtin_ctz(match);
-			unsigned char *slot = grp + 16 + (size_t)i * sh.slot;
+			unsigned char *slot = grp + SAFEMAP_GROUP_HDR + (size_t)i * sh.slot;
 			const unsigned char *data = sh.nodes ? safemap__slot_node(slot)->data : slot;
 
 			if (safemap__key_eq_as(sh, data, key)) {
@@ -193,7 +193,7 @@ static SAFEMAP_INLINE void safemap__tbl_place_as(struct safemap_shape sh, struct
 
 			pos->grp = grp;
 			pos->tag = grp + i;
-			pos->slot = grp + 16 + (size_t)i * sh.slot;
+			pos->slot = grp + SAFEMAP_GROUP_HDR + (size_t)i * sh.slot;
 			return;
 		}
 		__atomic_store_n(&grp[15], (uint8_t)(grp[15] | ob), __ATOMIC_RELAXED);
@@ -348,7 +348,7 @@ static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
 		uint32_t match = safemap__match(grp, safemap__tag(h));
 
 		while (match) {
-			unsigned char *slot = grp + 16 + (size_t)__builtin_ctz(match) * sh.slot;
+			unsigned char *slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
 			const unsigned char *data = slot;
 
 			if (sh.nodes) {
