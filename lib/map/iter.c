@@ -132,11 +132,15 @@ static void drain_deferred_all(struct safemap *m, struct iter_frame *f)
  * edge of a cycle, so the wait is bounded. */
 static int safemap__rdlock_bounded(struct safemap *m, struct safemap_shard *s)
 {
-	if (safemap__lock_tryrd(&s->lock))
+	if (safemap__lock_tryrd(&s->lock)) {
+		safemap__gw_drain(s);
 		return 1;
+	}
 	safemap__stat_add(&s->stats.contended, 1);
-	if (safemap__lock_rd_timed(&s->lock, SAFEMAP__NESTED_WAIT_MS))
+	if (safemap__lock_rd_timed(&s->lock, SAFEMAP__NESTED_WAIT_MS)) {
+		safemap__gw_drain(s);
 		return 1;
+	}
 	return safemap__errorf(-EDEADLK,
 			       "map '%s': gave up after %d ms waiting for shard %u from inside a foreach "
 			       "(a lock cycle with another iterating thread and waiting writers)",
@@ -172,6 +176,7 @@ int safemap__read_begin_slow(struct safemap *m, struct safemap_shard *s, enum sa
 	} else {
 		safemap__stat_add(&s->stats.contended, 1);
 		safemap__lock_rd(&s->lock);
+		safemap__gw_drain(s);
 	}
 	if (ret >= 0)
 		safemap__stat_add(&s->stats.ops[op], 1);

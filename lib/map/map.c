@@ -104,6 +104,7 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	struct safemap *m;
 	size_t name_len;
 	void *raw;
+	unsigned i;
 	int err;
 
 	if (!opts || !out)
@@ -163,6 +164,12 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	m->portion_limit = m->watermark && m->watermark - 1 < m->max_entries ? m->watermark - 1
 									     : m->max_entries;
 	m->presize_groups = presize_groups(m->max_entries, o.expected_entries, m->shard_mask + 1);
+	for (i = 0; i <= m->shard_mask; i++) {
+		m->shards[i].idx = (uint16_t)i;
+		/* gwrite.h: the maps whose common writes need no more than a group */
+		m->shards[i].fast = SAFEMAP_GROUP_WRITES && !m->nodes && !m->has_finalizer &&
+				    !m->max_entries && !m->custom_alloc;
+	}
 	*out = m;
 	return 0;
 }
@@ -189,6 +196,7 @@ void safemap_destroy(struct safemap *m)
 			     m->name, referenced, refs, retired);
 	safemap__type_fini(m);
 	safemap__hist_destroy(m);
+	safemap__gw_free_rows(m);
 	safemap__free(m, m->shards_raw, m->shards_raw_size);
 	safemap__free(m, m->name, strlen(m->name) + 1);
 	safemap__free(m, m->raw, MAP_RAW_SIZE);

@@ -32,6 +32,8 @@ struct safemap_shard {
 	uint32_t growth_left;             /* inserts before the table must be rehashed */
 	uint32_t reflock;                 /* table.h: refnodes among read-lock holders */
 	uint32_t dirty_left;              /* table.h: erasures in overflowed groups before a rehash */
+	uint16_t idx;                     /* this shard's index */
+	uint8_t fast;                     /* gwrite.h: the map takes group writes */
 	struct safemap_node *refnodes;    /* table.h: referenced entries of an inline map */
 	struct safemap_tslot *tslots;     /* the map's thread slots */
 	uint32_t reclaim;                 /* retired memory waits: reclaim after unlock */
@@ -100,11 +102,15 @@ struct safemap {
 	bool freeze_done;
 };
 
+_Static_assert(__builtin_offsetof(struct safemap_shard, quota) + sizeof(uint32_t) <= SAFEMAP_CACHELINE,
+	       "what every write reads stays in the shard's first cache line");
 _Static_assert(__builtin_offsetof(struct safemap, delete_hist) + sizeof(void *) <= SAFEMAP_CACHELINE,
 	       "what every operation reads stays in the map's first cache line");
 
 /* safety: which events a successful write emits (struct safemap.notify) */
 #define SAFEMAP__NOTIFY_WRITES 1u /* auditable map: an OK event per write */
+
+#include "gwrite.h"
 
 static inline void *safemap__malloc(struct safemap *m, size_t size)
 {
@@ -144,6 +150,7 @@ static inline void safemap__shard_rdlock(struct safemap_shard *s)
 {
 	if (SAFEMAP_UNLIKELY(safemap__lock_rd(&s->lock)))
 		safemap__stat_add(&s->stats.contended, 1);
+	safemap__gw_drain(s);
 }
 
 /* Write-lock @p s for operation @p op, counted in thread slot @p t (the
@@ -155,6 +162,7 @@ safemap__shard_wrlock_in(struct safemap_shard *s, enum safemap_op op, struct saf
 {
 	if (SAFEMAP_UNLIKELY(safemap__lock_wr(&s->lock)))
 		safemap__stat_add(&s->stats.contended, 1);
+	safemap__gw_drain(s);
 	if (op != SAFEMAP_OP_NONE)
 		safemap__stat_inc_excl(t ? &t->ops[op] : &s->stats.ops[op]);
 }
@@ -341,6 +349,7 @@ static inline int safemap__read_begin(struct safemap *m, struct safemap_shard *s
 				      enum safemap_op op)
 {
 	if (SAFEMAP_LIKELY(safemap__lock_tryrd(&s->lock))) {
+		safemap__gw_drain(s);
 		safemap__stat_add(&s->stats.ops[op], 1);
 		return 1;
 	}

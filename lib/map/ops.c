@@ -139,6 +139,54 @@ static SAFEMAP_INLINE int probe_unlocked(struct safemap *m, struct safemap_shape
 	return r;
 }
 
+/* A group-written delete emptied its group (gwrite.h): should the shard
+ * shrink? Asked under its write lock, with the exact count. */
+static __attribute__((noinline)) void group_emptied(struct safemap *m, struct safemap_shard *s)
+{
+	safemap__shard_wrlock(s, SAFEMAP_OP_NONE);
+	if (s->tbl && !safemap__frozen(m))
+		safemap__tbl_shrink(m, s);
+	safemap__shard_unlock(s);
+	safemap__after_unlock(m, s);
+}
+
+_Static_assert(SAFEMAP_ANY == (int)SAFEMAP_GW_ANY && SAFEMAP_NOEXIST == (int)SAFEMAP_GW_NOEXIST &&
+		       SAFEMAP_EXIST == (int)SAFEMAP_GW_EXIST,
+	       "put flags are group write kinds");
+
+/* @p what for @p key by its home group alone, without the shard's lock
+ * (gwrite.h), counted as @p op in thread slot @p t: as
+ * safemap__tbl_group_write_as(), SAFEMAP_GW_NO when the map, the thread
+ * or the shard's state does not allow it. */
+static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh,
+				      struct safemap_shard *s, struct safemap_tslot *t,
+				      const void *key, const void *value, uint64_t h,
+				      enum safemap_gw_op what, enum safemap_op op, bool prefetch)
+{
+	int64_t *cnt;
+	int r, d = 0;
+
+	if (!SAFEMAP_GROUP_WRITES || sh.nodes || !s->fast || SAFEMAP_UNLIKELY(!t))
+		return SAFEMAP_GW_NO;
+	cnt = t->cnt;
+	if (SAFEMAP_UNLIKELY(!cnt) && !(cnt = safemap__gw_row(m, t)))
+		return SAFEMAP_GW_NO;
+	if (SAFEMAP_UNLIKELY(!safemap__gw_enter(m, s, t)))
+		return SAFEMAP_GW_NO;
+	r = safemap__tbl_group_write_as(sh, s, key, value, h, what, &d, prefetch);
+	if (SAFEMAP_LIKELY(r != SAFEMAP_GW_NO)) {
+		safemap__stat_inc_excl(&t->ops[op]);
+		if (d)
+			__atomic_store_n(&cnt[s->idx],
+					 __atomic_load_n(&cnt[s->idx], __ATOMIC_RELAXED) + (d > 0 ? 1 : -1),
+					 __ATOMIC_RELAXED);
+	}
+	safemap__gw_exit(t);
+	if (SAFEMAP_UNLIKELY(d == -2))
+		group_emptied(m, s);
+	return r;
+}
+
 /* A put that did not simply succeed: events and the reports of refusals
  * (no lock held). */
 static __attribute__((noinline)) int put_done(struct safemap *m, struct safemap_shard *s,
@@ -183,11 +231,18 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 			return safemap__error_quick(flags == SAFEMAP_NOEXIST ? -EEXIST : -ENOENT);
 		absent = r == 0; /* a NOEXIST put of a key absent at version seen */
 	}
+	err = group_write(m, sh, s, t, key, value, h, (enum safemap_gw_op)flags, SAFEMAP_OP_PUT,
+			  prefetch);
+	if (SAFEMAP_LIKELY(err != SAFEMAP_GW_NO)) {
+		found = err == -EEXIST; /* (put_done's message) */
+		goto done;
+	}
 	err = safemap__write_lock_in(m, s, SAFEMAP_OP_PUT, key, t);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	/* no writer since the read that found the key absent: it still is */
-	found = !(absent && safemap__lock_unchanged(&s->lock, seen)) &&
+	/* no writer since the read that found the key absent: it still is
+	 * (group writers do not move the shard's version) */
+	found = !(absent && !s->fast && safemap__lock_unchanged(&s->lock, seen)) &&
 		safemap__tbl_find_pf_as(m, sh, s, key, h, &pos, prefetch);
 	if (found) {
 		if (flags == SAFEMAP_NOEXIST)
@@ -201,6 +256,7 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 	}
 	safemap__shard_unlock(s);
 	safemap__after_unlock(m, s);
+done:
 	if (SAFEMAP_LIKELY(!(err | m->notify)))
 		return 0;
 	/* the expected refusals: no event, no message to format */
@@ -335,16 +391,24 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 	r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, &seen, t, &pos, prefetch);
 	if (r == 0)
 		return safemap__error_quick(-ENOENT);
+	err = group_write(m, sh, s, t, key, NULL, h, SAFEMAP_GW_DELETE, SAFEMAP_OP_DELETE,
+			  prefetch);
+	if (SAFEMAP_LIKELY(err != SAFEMAP_GW_NO)) {
+		found = !err;
+		goto done;
+	}
 	err = safemap__write_lock_in(m, s, SAFEMAP_OP_DELETE, key, t);
 	if (SAFEMAP_UNLIKELY(err))
 		return err;
-	/* no writer since the read that found the key at pos: it still is there */
-	found = (r == 1 && safemap__lock_unchanged(&s->lock, seen)) ||
+	/* no writer since the read that found the key at pos: it still is there
+	 * (group writers do not move the shard's version) */
+	found = (r == 1 && !s->fast && safemap__lock_unchanged(&s->lock, seen)) ||
 		safemap__tbl_find_pf_as(m, sh, s, key, h, &pos, prefetch);
 	if (found)
 		unlink_entry(m, sh, s, &pos, h); /* finalized now unless referenced */
 	safemap__shard_unlock(s);
 	safemap__after_unlock(m, s);
+done:
 	if (!found)
 		return safemap__error_quick(-ENOENT);
 	if (SAFEMAP_UNLIKELY(m->notify))
@@ -398,6 +462,6 @@ size_t safemap_count(struct safemap *m)
 	if (!m)
 		return 0;
 	for (i = 0; i <= m->shard_mask; i++)
-		n += __atomic_load_n(&m->shards[i].count, __ATOMIC_RELAXED);
+		n += safemap__gw_count(&m->shards[i]);
 	return n;
 }

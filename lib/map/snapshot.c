@@ -126,7 +126,7 @@ int safemap_snapshot(struct safemap *m, struct safemap_snap **out)
 			}
 		}
 		for (n = 0, i = 0; i <= m->shard_mask; i++)
-			n += m->shards[i].count;
+			n += safemap__gw_count(&m->shards[i]);
 		if (n <= cap)
 			break;
 		unlock_upto(m, m->shard_mask + 1, held_max);

@@ -8,6 +8,8 @@
 
 __thread int safemap__tslot_id __attribute__((tls_model("initial-exec")));
 
+unsigned safemap__tslot_hwm;
+
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t slots_used[SAFEMAP_TSLOTS / 64];
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -49,6 +51,8 @@ int safemap__tslot_assign(void)
 		if (!(slots_used[i / 64] & (1ull << (i % 64)))) {
 			slots_used[i / 64] |= 1ull << (i % 64);
 			id = (int)i + 1;
+			if ((unsigned)id > safemap__tslot_hwm) /* gwrite.h */
+				__atomic_store_n(&safemap__tslot_hwm, (unsigned)id, __ATOMIC_SEQ_CST);
 			break;
 		}
 	}

@@ -42,8 +42,12 @@ static inline void safemap__stat_inc_excl(uint64_t *c)
 
 #define SAFEMAP_TSLOTS 64u
 
+struct safemap_shard;
+
 struct safemap_tslot {
 	uint64_t rd; /* odd while this thread reads the map optimistically (epoch.h) */
+	struct safemap_shard *fw; /* the shard this thread writes by groups (gwrite.h) */
+	int64_t *cnt;             /* gwrite.h: its entry count changes, by shard */
 	uint64_t ops[SAFEMAP_OP_MAX];
 } __attribute__((aligned(64)));
 

@@ -389,6 +389,7 @@ static int make_room(struct safemap *m, struct safemap_shard *s)
 {
 	uint32_t ng;
 
+	safemap__gw_fold(s);
 	if (!s->tbl) {
 		ng = m->presize_groups ? m->presize_groups : FIRST_GROUPS;
 	} else {
@@ -412,7 +413,10 @@ int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *
 
 	if (m->nodes && !(n = node_new(m, s, key, value, h, 1, false)))
 		return -ENOMEM;
-	if (SAFEMAP_UNLIKELY(!s->growth_left) && make_room(m, s)) {
+	/* with group writes, growth_left counts only this path's inserts */
+	if (SAFEMAP_UNLIKELY(!s->growth_left ||
+			     (s->fast && s->tbl && safemap__gw_count(s) >= capacity(s->tbl->ngroups))) &&
+	    make_room(m, s)) {
 		if (n)
 			safemap__free(m, n, n->r.bytes);
 		return -ENOMEM;
@@ -432,6 +436,9 @@ void safemap__tbl_shrink(struct safemap *m, struct safemap_shard *s)
 {
 	struct safemap_tbl *t = s->tbl;
 
+	safemap__gw_fold(s); /* the exact count: still worth it? */
+	if (!t || !safemap__tbl_should_shrink(m, s))
+		return;
 	if (!s->count) {
 		__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);
 		s->growth_left = 0;
@@ -520,6 +527,7 @@ size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s)
 	struct safemap_pos pos;
 	size_t n = 0;
 
+	safemap__gw_fold(s); /* the count goes to 0 below */
 	if (!t)
 		return 0;
 	safemap__tbl_it_init(s, &it);

@@ -97,6 +97,23 @@ static inline struct safemap_node *safemap__slot_node(const unsigned char *slot)
 	return n;
 }
 
+/* The group word (gwrite.h): bit 0 set while a group writer holds the
+ * group, + 2 at each of its releases that changed the group. Writers under
+ * the shard's lock leave it alone (readers validate the shard's version
+ * too). */
+static inline uint32_t *safemap__group_word(uint8_t *grp)
+{
+	return (uint32_t *)(void *)(grp + 16);
+}
+
+/* An optimistic reader's check after reading a group whose word was @p gv
+ * (even): true if no group writer held it since. */
+static inline bool safemap__group_valid(uint8_t *grp, uint32_t gv)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(safemap__group_word(grp), __ATOMIC_RELAXED) == gv;
+}
+
 /* the entry's bytes: the slot (inline maps) or its node (node maps) */
 static inline unsigned char *safemap__pos_data(const struct safemap *m, const struct safemap_pos *pos)
 {
@@ -228,7 +245,8 @@ static SAFEMAP_INLINE int safemap__tbl_insert_as(struct safemap *m, struct safem
 						 struct safemap_shard *s, const void *key,
 						 const void *value, uint64_t h)
 {
-	if (sh.nodes || SAFEMAP_UNLIKELY(!s->growth_left))
+	/* maps with group writes: their count needs the threads' counters */
+	if (sh.nodes || SAFEMAP_UNLIKELY(!s->growth_left || s->fast))
 		return safemap__tbl_insert(m, s, key, value, h);
 	safemap__tbl_fill_as(sh, s, h, key, value, NULL);
 	return 0;
@@ -246,7 +264,9 @@ static SAFEMAP_INLINE int safemap__tbl_set_as(struct safemap *m, struct safemap_
 	return 0;
 }
 
-/* After an erase: should @p s give memory back (safemap__tbl_shrink)? */
+/* After an erase: should @p s give memory back (safemap__tbl_shrink)? In a
+ * map with group writes s->count leaves out the threads' counters: the
+ * shrink checks again with them. */
 static inline bool safemap__tbl_should_shrink(const struct safemap *m,
 					      const struct safemap_shard *s)
 {
@@ -312,6 +332,83 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
 	return false;
 }
 
+/* ---- group writes (gwrite.h) */
+
+#define SAFEMAP_GW_NO 1 /* not done: take the shard's write lock */
+enum safemap_gw_op { SAFEMAP_GW_ANY, SAFEMAP_GW_NOEXIST, SAFEMAP_GW_EXIST, SAFEMAP_GW_DELETE };
+
+/* A put (ANY, NOEXIST, EXIST: by @p what) or delete of @p key (hash @p h)
+ * in its home group alone, by a thread that entered @p s for group writes
+ * (safemap__gw_enter): 0 done, -EEXIST / -ENOENT refused, SAFEMAP_GW_NO
+ * when it needs more than the group (the group held by another writer,
+ * the key's overflow bit set, a full group for an insert, a referenced
+ * entry, no table). *@p delta: the entry count's change; -2 for a delete
+ * that left the group empty. @p prefetch: ask for the group's lines. For
+ * maps with group writes only (inline, no finalizer). */
+static SAFEMAP_INLINE int safemap__tbl_group_write_as(struct safemap_shape sh,
+						      struct safemap_shard *s, const void *key,
+						      const void *value, uint64_t h,
+						      enum safemap_gw_op what, int *delta,
+						      bool prefetch)
+{
+	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
+	uint8_t tag = safemap__tag(h), *grp;
+	uint32_t *gw, gv, match, empty;
+	unsigned char *slot = NULL;
+	int r = 0, d = 0;
+	bool changed = false;
+
+	if (SAFEMAP_UNLIKELY(!t))
+		return SAFEMAP_GW_NO;
+	grp = t->groups + (size_t)safemap__group_of(h, t->ngroups) * sh.grp;
+	if (prefetch)
+		safemap__group_prefetch(sh, grp);
+	gw = safemap__group_word(grp);
+	gv = __atomic_load_n(gw, __ATOMIC_RELAXED);
+	if (SAFEMAP_UNLIKELY((gv & 1) || (grp[15] & safemap__overflow_bit(h))) ||
+	    !__atomic_compare_exchange_n(gw, &gv, gv + 1, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return SAFEMAP_GW_NO;
+	/* the odd word is visible before any write below (seqlock writer) */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (match = safemap__match(grp, tag); match; match &= match - 1) {
+		slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
+		if (safemap__key_eq_as(sh, slot, key))
+			break;
+	}
+	if (match) {
+		uint8_t *tp = grp + __builtin_ctz(match);
+
+		if (SAFEMAP_UNLIKELY(*tp & SAFEMAP_TAG_NODE)) {
+			r = SAFEMAP_GW_NO;
+		} else if (what == SAFEMAP_GW_NOEXIST) {
+			r = -EEXIST;
+		} else if (what == SAFEMAP_GW_DELETE) {
+			__atomic_store_n(tp, 0, __ATOMIC_RELAXED);
+			d = safemap__match_empty(grp) == SAFEMAP_SLOTS_MASK ? -2 : -1;
+			changed = true;
+		} else {
+			memcpy(slot + sh.voff, value, sh.vs);
+			changed = true;
+		}
+	} else if (what == SAFEMAP_GW_EXIST || what == SAFEMAP_GW_DELETE) {
+		r = -ENOENT; /* the overflow bit is clear: not further on either */
+	} else if (SAFEMAP_UNLIKELY(!(empty = safemap__match_empty(grp)))) {
+		r = SAFEMAP_GW_NO;
+	} else {
+		slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(empty) * sh.slot;
+		memcpy(slot, key, sh.ks);
+		memcpy(slot + sh.voff, value, sh.vs);
+		__atomic_store_n(grp + __builtin_ctz(empty), tag, __ATOMIC_RELAXED);
+		d = 1;
+		changed = true;
+	}
+	/* a new version only if the group changed */
+	__atomic_store_n(gw, changed ? gv + 2 : gv, __ATOMIC_RELEASE);
+	*delta = d;
+	return r;
+}
+
 /* One optimistic get (map_internal.h), inside an epoch read section of
  * the calling thread (epoch.h: safemap__epoch_enter/_exit around it, as
  * safemap__tbl_read_optimistic() does): 1 found (value copied to
@@ -345,8 +442,12 @@ static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
 		safemap__group_prefetch(sh, t->groups + (size_t)g * sh.grp);
 	for (n = 0; n < ng; n++) {
 		uint8_t *grp = t->groups + (size_t)g * sh.grp;
+		uint32_t gv = __atomic_load_n(safemap__group_word(grp), __ATOMIC_ACQUIRE);
 		uint32_t match = safemap__match(grp, safemap__tag(h));
+		uint8_t ovf;
 
+		if (SAFEMAP_UNLIKELY(gv & 1))
+			return -1; /* a group writer is inside */
 		while (match) {
 			unsigned char *slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
 			const unsigned char *data = slot;
@@ -364,6 +465,8 @@ static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
 			if (safemap__key_eq_as(sh, data, key)) {
 				if (value_out)
 					memcpy(value_out, data + sh.voff, sh.vs);
+				if (SAFEMAP_UNLIKELY(!safemap__group_valid(grp, gv)))
+					return -1;
 				if (hit) {
 					hit->grp = grp;
 					hit->tag = grp + __builtin_ctz(match);
@@ -374,7 +477,10 @@ static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
 			}
 			match &= match - 1;
 		}
-		if (!(__atomic_load_n(&grp[15], __ATOMIC_RELAXED) & safemap__overflow_bit(h)))
+		ovf = __atomic_load_n(&grp[15], __ATOMIC_RELAXED);
+		if (SAFEMAP_UNLIKELY(!safemap__group_valid(grp, gv)))
+			return -1;
+		if (!(ovf & safemap__overflow_bit(h)))
 			break;
 		if (++g == ng)
 			g = 0;

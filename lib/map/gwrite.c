@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Group writes (gwrite.h): what a shard's lock holder does about them, and
+ * the threads' entry counters. */
+#include "map_internal.h"
+
+void safemap__gw_drain_slow(struct safemap_shard *s)
+{
+	unsigned i, n;
+
+	/* the lock's compare-and-swap is before these loads (gwrite.h, 2) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	n = __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED);
+	for (i = 0; i < n; i++)
+		while (__atomic_load_n(&s->tslots[i].fw, __ATOMIC_ACQUIRE) == s)
+			safemap__cpu_relax();
+}
+
+size_t safemap__gw_count_slow(const struct safemap_shard *s)
+{
+	size_t n = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+	unsigned i, hwm = __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED);
+
+	for (i = 0; i < hwm; i++) {
+		int64_t *c = __atomic_load_n(&s->tslots[i].cnt, __ATOMIC_ACQUIRE);
+
+		if (c)
+			n += (size_t)__atomic_load_n(&c[s->idx], __ATOMIC_RELAXED);
+	}
+	return n;
+}
+
+void safemap__gw_fold(struct safemap_shard *s)
+{
+	unsigned i, hwm = __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED);
+	size_t n = s->count;
+
+	if (!s->fast)
+		return;
+	for (i = 0; i < hwm; i++) {
+		int64_t *c = __atomic_load_n(&s->tslots[i].cnt, __ATOMIC_ACQUIRE);
+
+		if (c && __atomic_load_n(&c[s->idx], __ATOMIC_RELAXED)) {
+			n += (size_t)__atomic_load_n(&c[s->idx], __ATOMIC_RELAXED);
+			__atomic_store_n(&c[s->idx], 0, __ATOMIC_RELAXED);
+		}
+	}
+	__atomic_store_n(&s->count, n, __ATOMIC_RELAXED);
+}
+
+/* a row: one counter per shard, on lines of its own */
+static size_t row_bytes(const struct safemap *m)
+{
+	return ((size_t)(m->shard_mask + 1) * sizeof(int64_t) + 63) & ~(size_t)63;
+}
+
+int64_t *safemap__gw_row(struct safemap *m, struct safemap_tslot *t)
+{
+	int64_t *c;
+
+	/* only this thread allocates its slot's row; a later thread in the
+	 * same slot keeps it (the counts are the slot's, not the thread's) */
+	if (posix_memalign((void **)&c, 64, row_bytes(m)))
+		return NULL;
+	memset(c, 0, row_bytes(m));
+	__atomic_store_n(&t->cnt, c, __ATOMIC_RELEASE);
+	return c;
+}
+
+void safemap__gw_free_rows(struct safemap *m)
+{
+	unsigned i;
+
+	for (i = 0; i < SAFEMAP_TSLOTS; i++)
+		free(m->tslots[i].cnt);
+}

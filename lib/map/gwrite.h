@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Group writes: puts and deletes that take no shard lock.
+ *
+ * A shard's lock word is one cache line that every write used to take: two
+ * threads writing different keys of a small table passed it between their
+ * cores on every write (27% of a 2-thread put's samples sat on its
+ * compare-and-swap). The common write instead locks only the group its
+ * key's probe starts at (its home group: the group word, table.h), a line
+ * the write touches anyway, and counts in its thread's own lines:
+ *
+ *   1. t->fw = s (its thread slot, stats.h), then a full fence;
+ *   2. if the shard's lock word shows any holder or waiter (W, WW,
+ *      readers: lock.h) or the map's guard is set (freeze, foreach), undo
+ *      1 and take the shard's write lock instead;
+ *   3. lock the home group (its word odd), write, unlock (word + 2: the
+ *      version optimistic readers validate, table_impl.h);
+ *   4. add the entry count's change to the thread's own counter of the
+ *      shard (t->cnt[s->idx]), then t->fw = NULL (release).
+ *
+ * Anything beyond one group goes to the shard's write lock as before: the
+ * home group full, its overflow bit set for the key (the key may be
+ * further on), a referenced entry, no table yet. Whoever takes a shard's
+ * lock, for writing or reading (foreach, snapshot, references, the locked
+ * get), then waits for every slot with t->fw == s (safemap__gw_drain):
+ * with the fences of 1 and of the lock's compare-and-swap, either the group
+ * writer saw the lock in 2 or the lock holder sees its t->fw, so a lock
+ * holder has the shard to itself as before, and a group writer only ever
+ * runs against other group writers (each in its own home group) and
+ * optimistic readers. A group writer never waits: a group someone else
+ * holds sends it to the shard's lock too.
+ *
+ * Counts. A shard's entries are s->count plus every thread's counter of it
+ * (safemap__gw_count). What decides the table's size (growth, shrink,
+ * rehash) reads that sum under the write lock, and a rehash folds the
+ * counters into s->count. A group writer does not shrink the table; a
+ * delete that empties its group asks the shard (write-locked) whether it
+ * should.
+ *
+ * Maps that use it (s->fast): inline entries, no finalizer, no
+ * max_entries, the default allocator (a counter row is allocated for a
+ * thread the first time it writes the map). -DSAFEMAP_GROUP_WRITES=0 turns
+ * it off. */
+#ifndef SAFEMAP_LIB_MAP_GWRITE_H
+#define SAFEMAP_LIB_MAP_GWRITE_H
+
+/* included by map_internal.h once its structs are known */
+
+#ifndef SAFEMAP_GROUP_WRITES
+#define SAFEMAP_GROUP_WRITES 1
+#endif
+
+/* The highest thread slot number handed out so far (stats.c): slots above
+ * it were never used by any thread. */
+SAFEMAP_HIDDEN extern unsigned safemap__tslot_hwm;
+
+/* Wait until no group writer is inside @p s (the caller holds its lock). */
+SAFEMAP_HIDDEN void safemap__gw_drain_slow(struct safemap_shard *s);
+
+static inline void safemap__gw_drain(struct safemap_shard *s)
+{
+	if (SAFEMAP_UNLIKELY(s->fast))
+		safemap__gw_drain_slow(s);
+}
+
+/* @p s's entries (its lock held: exact; else a moment's sum). */
+SAFEMAP_HIDDEN size_t safemap__gw_count_slow(const struct safemap_shard *s);
+
+static inline size_t safemap__gw_count(const struct safemap_shard *s)
+{
+	if (SAFEMAP_LIKELY(!s->fast))
+		return __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+	return safemap__gw_count_slow(s);
+}
+
+/* Move the threads' counters of @p s into s->count (write lock held). */
+SAFEMAP_HIDDEN void safemap__gw_fold(struct safemap_shard *s);
+
+/* The calling thread's counter row for @p m (slot @p t): allocated on
+ * first use; NULL without memory (the thread then takes the lock). */
+SAFEMAP_HIDDEN int64_t *safemap__gw_row(struct safemap *m, struct safemap_tslot *t);
+
+/* Free the rows of @p m's slots (destroy). */
+SAFEMAP_HIDDEN void safemap__gw_free_rows(struct safemap *m);
+
+/* Steps 1 and 2: true if the thread may write @p s by groups. */
+static inline bool safemap__gw_enter(const struct safemap *m, struct safemap_shard *s,
+				     struct safemap_tslot *t)
+{
+	(void)__atomic_exchange_n(&t->fw, s, __ATOMIC_SEQ_CST);
+	if (SAFEMAP_LIKELY(!(__atomic_load_n(&s->lock.word, __ATOMIC_ACQUIRE) &
+			     (SAFEMAP_LOCK_W | SAFEMAP_LOCK_WW | SAFEMAP_LOCK_READERS)) &&
+			   !__atomic_load_n(&m->guard, __ATOMIC_RELAXED)))
+		return true;
+	__atomic_store_n(&t->fw, NULL, __ATOMIC_RELEASE);
+	return false;
+}
+
+/* Step 4's end. */
+static inline void safemap__gw_exit(struct safemap_tslot *t)
+{
+	__atomic_store_n(&t->fw, NULL, __ATOMIC_RELEASE);
+}
+
+#endif /* SAFEMAP_LIB_MAP_GWRITE_H */
