@@ -337,14 +337,38 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
 #define SAFEMAP_GW_NO 1 /* not done: take the shard's write lock */
 enum safemap_gw_op { SAFEMAP_GW_ANY, SAFEMAP_GW_NOEXIST, SAFEMAP_GW_EXIST, SAFEMAP_GW_DELETE };
 
+/* Take the group at @p grp for a group writer: true, and its word (even)
+ * in @p gv, unless another one holds it (group writers never wait). */
+static SAFEMAP_INLINE bool safemap__group_trylock(uint8_t *grp, uint32_t *gv)
+{
+	uint32_t *w = safemap__group_word(grp), v = __atomic_load_n(w, __ATOMIC_RELAXED);
+
+	if ((v & 1) ||
+	    !__atomic_compare_exchange_n(w, &v, v + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return false;
+	/* the odd word is visible before any write the holder makes (seqlock) */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	*gv = v;
+	return true;
+}
+
+/* Let the group go: a new version if the holder changed it. */
+static SAFEMAP_INLINE void safemap__group_unlock(uint8_t *grp, uint32_t gv, bool changed)
+{
+	__atomic_store_n(safemap__group_word(grp), changed ? gv + 2 : gv, __ATOMIC_RELEASE);
+}
+
 /* A put (ANY, NOEXIST, EXIST: by @p what) or delete of @p key (hash @p h)
- * in its home group alone, by a thread that entered @p s for group writes
- * (safemap__gw_enter): 0 done, -EEXIST / -ENOENT refused, SAFEMAP_GW_NO
- * when it needs more than the group (the group held by another writer,
- * the key's overflow bit set, a full group for an insert, a referenced
- * entry, no table). *@p delta: the entry count's change; -2 for a delete
- * that left the group empty. @p prefetch: ask for the group's lines. For
- * maps with group writes only (inline, no finalizer). */
+ * by its home group and the next one alone, by a thread that entered @p s
+ * for group writes (safemap__gw_enter): 0 done, -EEXIST / -ENOENT refused,
+ * SAFEMAP_GW_NO when it needs more (a group held by another writer, a
+ * probe that goes past the next group, both groups full for an insert, a
+ * referenced entry, no table). The next group is taken only when the
+ * home group's overflow bit for the key is set (the key may be there) or
+ * an insert finds the home group full (it goes there and sets that bit).
+ * *@p delta: the entry count's change; -2 for a delete that left its group
+ * empty. @p prefetch: ask for the home group's lines. For maps with group
+ * writes only (inline, no finalizer). */
 static SAFEMAP_INLINE int safemap__tbl_group_write_as(struct safemap_shape sh,
 						      struct safemap_shard *s, const void *key,
 						      const void *value, uint64_t h,
@@ -352,59 +376,88 @@ static SAFEMAP_INLINE int safemap__tbl_group_write_as(struct safemap_shape sh,
 						      bool prefetch)
 {
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
-	uint8_t tag = safemap__tag(h), *grp;
-	uint32_t *gw, gv, match, empty;
+	uint8_t tag = safemap__tag(h), ob = safemap__overflow_bit(h), *grp[2], *tp = NULL;
+	uint32_t gv[2], match, empty = 0, g;
+	unsigned n = 1, k, i;
 	unsigned char *slot = NULL;
+	bool changed[2] = { false, false };
 	int r = 0, d = 0;
-	bool changed = false;
 
 	if (SAFEMAP_UNLIKELY(!t))
 		return SAFEMAP_GW_NO;
-	grp = t->groups + (size_t)safemap__group_of(h, t->ngroups) * sh.grp;
+	g = safemap__group_of(h, t->ngroups);
+	grp[0] = t->groups + (size_t)g * sh.grp;
+	grp[1] = t->groups + (size_t)(g + 1 == t->ngroups ? 0 : g + 1) * sh.grp;
 	if (prefetch)
-		safemap__group_prefetch(sh, grp);
-	gw = safemap__group_word(grp);
-	gv = __atomic_load_n(gw, __ATOMIC_RELAXED);
-	if (SAFEMAP_UNLIKELY((gv & 1) || (grp[15] & safemap__overflow_bit(h))) ||
-	    !__atomic_compare_exchange_n(gw, &gv, gv + 1, false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
+		safemap__group_prefetch(sh, grp[0]);
+	if (SAFEMAP_UNLIKELY(!safemap__group_trylock(grp[0], &gv[0])))
 		return SAFEMAP_GW_NO;
-	/* the odd word is visible before any write below (seqlock writer) */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	for (match = safemap__match(grp, tag); match; match &= match - 1) {
-		slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
-		if (safemap__key_eq_as(sh, slot, key))
-			break;
+	if (SAFEMAP_UNLIKELY(grp[0][15] & ob)) { /* the key may be in the next group */
+		if (grp[1] == grp[0] || !safemap__group_trylock(grp[1], &gv[1])) {
+			r = SAFEMAP_GW_NO;
+			goto unlock;
+		}
+		n = 2;
+		if (grp[1][15] & ob) { /* or further on */
+			r = SAFEMAP_GW_NO;
+			goto unlock;
+		}
 	}
-	if (match) {
-		uint8_t *tp = grp + __builtin_ctz(match);
-
+	for (k = 0; k < n && !tp; k++) {
+		for (match = safemap__match(grp[k], tag); match; match &= match - 1) {
+			i = (unsigned)__builtin_ctz(match);
+			slot = grp[k] + SAFEMAP_GROUP_HDR + (size_t)i * sh.slot;
+			if (safemap__key_eq_as(sh, slot, key)) {
+				tp = grp[k] + i;
+				break;
+			}
+		}
+	}
+	if (tp) {
+		k--; /* the group it is in */
 		if (SAFEMAP_UNLIKELY(*tp & SAFEMAP_TAG_NODE)) {
 			r = SAFEMAP_GW_NO;
 		} else if (what == SAFEMAP_GW_NOEXIST) {
 			r = -EEXIST;
 		} else if (what == SAFEMAP_GW_DELETE) {
 			__atomic_store_n(tp, 0, __ATOMIC_RELAXED);
-			d = safemap__match_empty(grp) == SAFEMAP_SLOTS_MASK ? -2 : -1;
-			changed = true;
+			d = safemap__match_empty(grp[k]) == SAFEMAP_SLOTS_MASK ? -2 : -1;
+			changed[k] = true;
 		} else {
 			memcpy(slot + sh.voff, value, sh.vs);
-			changed = true;
+			changed[k] = true;
 		}
-	} else if (what == SAFEMAP_GW_EXIST || what == SAFEMAP_GW_DELETE) {
-		r = -ENOENT; /* the overflow bit is clear: not further on either */
-	} else if (SAFEMAP_UNLIKELY(!(empty = safemap__match_empty(grp)))) {
-		r = SAFEMAP_GW_NO;
-	} else {
-		slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(empty) * sh.slot;
-		memcpy(slot, key, sh.ks);
-		memcpy(slot + sh.voff, value, sh.vs);
-		__atomic_store_n(grp + __builtin_ctz(empty), tag, __ATOMIC_RELAXED);
-		d = 1;
-		changed = true;
+		goto unlock;
 	}
-	/* a new version only if the group changed */
-	__atomic_store_n(gw, changed ? gv + 2 : gv, __ATOMIC_RELEASE);
+	if (what == SAFEMAP_GW_EXIST || what == SAFEMAP_GW_DELETE) {
+		r = -ENOENT; /* the overflow bits say: not further on either */
+		goto unlock;
+	}
+	for (k = 0; k < 2 && !(empty = safemap__match_empty(grp[k])); k++) {
+		if (k == 0 && n == 1) { /* the home group is full: the next one */
+			if (grp[1] == grp[0] || !safemap__group_trylock(grp[1], &gv[1]))
+				break;
+			n = 2;
+		}
+	}
+	if (SAFEMAP_UNLIKELY(!empty)) {
+		r = SAFEMAP_GW_NO;
+		goto unlock;
+	}
+	slot = grp[k] + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(empty) * sh.slot;
+	memcpy(slot, key, sh.ks);
+	memcpy(slot + sh.voff, value, sh.vs);
+	__atomic_store_n(grp[k] + __builtin_ctz(empty), tag, __ATOMIC_RELAXED);
+	changed[k] = true;
+	if (k && !(grp[0][15] & ob)) { /* placed past the home group */
+		__atomic_store_n(&grp[0][15], (uint8_t)(grp[0][15] | ob), __ATOMIC_RELAXED);
+		changed[0] = true;
+	}
+	d = 1;
+unlock:
+	if (n == 2)
+		safemap__group_unlock(grp[1], gv[1], changed[1]);
+	safemap__group_unlock(grp[0], gv[0], changed[0]);
 	*delta = d;
 	return r;
 }
