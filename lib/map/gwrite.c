@@ -24,33 +24,55 @@ size_t safemap__gw_count_slow(const struct safemap_shard *s)
 		int64_t *c = __atomic_load_n(&s->tslots[i].cnt, __ATOMIC_ACQUIRE);
 
 		if (c)
-			n += (size_t)__atomic_load_n(&c[s->idx], __ATOMIC_RELAXED);
+			n += (size_t)__atomic_load_n(&c[2 * (size_t)s->idx], __ATOMIC_RELAXED);
 	}
 	return n;
+}
+
+void safemap__gw_budget(struct safemap_shard *s)
+{
+	unsigned hwm = __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&s->gw_budget, s->growth_left / (hwm ? hwm : 1), __ATOMIC_RELAXED);
 }
 
 void safemap__gw_fold(struct safemap_shard *s)
 {
 	unsigned i, hwm = __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED);
-	size_t n = s->count;
+	size_t n = s->count, cap, dirty = 0;
 
 	if (!s->fast)
 		return;
 	for (i = 0; i < hwm; i++) {
 		int64_t *c = __atomic_load_n(&s->tslots[i].cnt, __ATOMIC_ACQUIRE);
 
-		if (c && __atomic_load_n(&c[s->idx], __ATOMIC_RELAXED)) {
-			n += (size_t)__atomic_load_n(&c[s->idx], __ATOMIC_RELAXED);
-			__atomic_store_n(&c[s->idx], 0, __ATOMIC_RELAXED);
+		if (!c)
+			continue;
+		c += 2 * (size_t)s->idx;
+		if (__atomic_load_n(&c[0], __ATOMIC_RELAXED)) {
+			n += (size_t)__atomic_load_n(&c[0], __ATOMIC_RELAXED);
+			__atomic_store_n(&c[0], 0, __ATOMIC_RELAXED);
+		}
+		if (__atomic_load_n(&c[1], __ATOMIC_RELAXED)) {
+			dirty += (size_t)__atomic_load_n(&c[1], __ATOMIC_RELAXED);
+			__atomic_store_n(&c[1], 0, __ATOMIC_RELAXED);
 		}
 	}
 	__atomic_store_n(&s->count, n, __ATOMIC_RELAXED);
+	/* erasures from overflowed groups: a clean rehash after enough of
+	 * them (table.h), as the shard's own erasures count them */
+	__atomic_store_n(&s->dirty_left, s->dirty_left > dirty ? s->dirty_left - (uint32_t)dirty : 0,
+			 __ATOMIC_RELAXED);
+	cap = s->tbl ? safemap__tbl_capacity(s->tbl->ngroups) : 0;
+	s->growth_left = s->dirty_left && cap > n ? (uint32_t)(cap - n) : 0;
+	safemap__gw_budget(s);
 }
 
-/* a row: one counter per shard, on lines of its own */
+/* a row: two counters per shard (entries, erasures from overflowed
+ * groups), on lines of its own */
 static size_t row_bytes(const struct safemap *m)
 {
-	return ((size_t)(m->shard_mask + 1) * sizeof(int64_t) + 63) & ~(size_t)63;
+	return ((size_t)(m->shard_mask + 1) * 2 * sizeof(int64_t) + 63) & ~(size_t)63;
 }
 
 int64_t *safemap__gw_row(struct safemap *m, struct safemap_tslot *t)

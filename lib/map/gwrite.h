@@ -72,8 +72,11 @@ static inline size_t safemap__gw_count(const struct safemap_shard *s)
 	return safemap__gw_count_slow(s);
 }
 
-/* Move the threads' counters of @p s into s->count (write lock held). */
+/* Move the threads' counters of @p s into s->count, and renew
+ * s->growth_left and every thread's budget (write lock held). */
 SAFEMAP_HIDDEN void safemap__gw_fold(struct safemap_shard *s);
+/* Share s->growth_left out as the threads' budget (write lock held). */
+SAFEMAP_HIDDEN void safemap__gw_budget(struct safemap_shard *s);
 
 /* The calling thread's counter row for @p m (slot @p t): allocated on
  * first use; NULL without memory (the thread then takes the lock). */

@@ -34,9 +34,10 @@ struct safemap_shard {
 	uint32_t dirty_left;              /* table.h: erasures in overflowed groups before a rehash */
 	uint16_t idx;                     /* this shard's index */
 	uint8_t fast;                     /* gwrite.h: the map takes group writes */
+	uint8_t reclaim;                  /* retired memory waits: reclaim after unlock */
 	struct safemap_node *refnodes;    /* table.h: referenced entries of an inline map */
 	struct safemap_tslot *tslots;     /* the map's thread slots */
-	uint32_t reclaim;                 /* retired memory waits: reclaim after unlock */
+	uint32_t gw_budget;               /* gwrite.h: inserts a thread may add by groups */
 	uint32_t quota;                   /* bounded maps: entries reserved for this shard (ops.c) */
 	/* cold */
 	struct safemap_retired *limbo __attribute__((aligned(SAFEMAP_CACHELINE))); /* epoch.h */

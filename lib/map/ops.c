@@ -133,7 +133,10 @@ static SAFEMAP_INLINE int probe_unlocked(struct safemap *m, struct safemap_shape
 
 	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t))
 		return -1;
-	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen, prefetch, hit);
+	/* a write of a map with group writes will likely write the lines it
+	 * reads: ask for them writable (gwrite.h) */
+	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen,
+					 prefetch ? 1u + s->fast : 0u, hit);
 	if (r == (int)present)
 		safemap__stat_inc_excl(&t->ops[op]);
 	return r;
@@ -163,26 +166,37 @@ static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh
 				      const void *key, const void *value, uint64_t h,
 				      enum safemap_gw_op what, enum safemap_op op, bool prefetch)
 {
-	int64_t *cnt;
-	int r, d = 0;
+	struct safemap_gw_out out = { 0, false, false };
+	int64_t *cnt, *dirty;
+	int r;
 
 	if (!SAFEMAP_GROUP_WRITES || sh.nodes || !s->fast || SAFEMAP_UNLIKELY(!t))
 		return SAFEMAP_GW_NO;
 	cnt = t->cnt;
 	if (SAFEMAP_UNLIKELY(!cnt) && !(cnt = safemap__gw_row(m, t)))
 		return SAFEMAP_GW_NO;
+	cnt += 2 * (size_t)s->idx; /* the shard's two counters (gwrite.h) */
+	dirty = cnt + 1;
 	if (SAFEMAP_UNLIKELY(!safemap__gw_enter(m, s, t)))
 		return SAFEMAP_GW_NO;
-	r = safemap__tbl_group_write_as(sh, s, key, value, h, what, &d, prefetch);
+	r = safemap__tbl_group_write_as(
+		sh, s, key, value, h, what,
+		__atomic_load_n(cnt, __ATOMIC_RELAXED) <
+			(int64_t)__atomic_load_n(&s->gw_budget, __ATOMIC_RELAXED),
+		(uint64_t)__atomic_load_n(dirty, __ATOMIC_RELAXED) * safemap__tslot_hwm <
+			__atomic_load_n(&s->dirty_left, __ATOMIC_RELAXED),
+		&out, prefetch);
 	if (SAFEMAP_LIKELY(r != SAFEMAP_GW_NO)) {
 		safemap__stat_inc_excl(&t->ops[op]);
-		if (d)
-			__atomic_store_n(&cnt[s->idx],
-					 __atomic_load_n(&cnt[s->idx], __ATOMIC_RELAXED) + (d > 0 ? 1 : -1),
+		if (out.delta)
+			__atomic_store_n(cnt, __atomic_load_n(cnt, __ATOMIC_RELAXED) + out.delta,
+					 __ATOMIC_RELAXED);
+		if (out.dirty)
+			__atomic_store_n(dirty, __atomic_load_n(dirty, __ATOMIC_RELAXED) + 1,
 					 __ATOMIC_RELAXED);
 	}
 	safemap__gw_exit(t);
-	if (SAFEMAP_UNLIKELY(d == -2))
+	if (SAFEMAP_UNLIKELY(out.emptied))
 		group_emptied(m, s);
 	return r;
 }

@@ -370,6 +370,8 @@ static int rehash(struct safemap *m, struct safemap_shard *s, uint32_t ng)
 	__atomic_store_n(&s->tbl, t, __ATOMIC_RELEASE);
 	s->growth_left = (uint32_t)(capacity(ng) - s->count);
 	s->dirty_left = (uint32_t)(capacity(ng) / 2 + 1);
+	if (s->fast)
+		safemap__gw_budget(s);
 	if (old) /* small arrays wait for company: one grace period for several */
 		retire(m, s, &old->r, old->r.bytes >= SAFEMAP_LIMBO_BYTES);
 	return 0;
@@ -413,10 +415,10 @@ int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *
 
 	if (m->nodes && !(n = node_new(m, s, key, value, h, 1, false)))
 		return -ENOMEM;
-	/* with group writes, growth_left counts only this path's inserts */
-	if (SAFEMAP_UNLIKELY(!s->growth_left ||
-			     (s->fast && s->tbl && safemap__gw_count(s) >= capacity(s->tbl->ngroups))) &&
-	    make_room(m, s)) {
+	/* with group writes: the exact count, new budgets (gwrite.h) */
+	if (s->fast)
+		safemap__gw_fold(s);
+	if (SAFEMAP_UNLIKELY(!s->growth_left) && make_room(m, s)) {
 		if (n)
 			safemap__free(m, n, n->r.bytes);
 		return -ENOMEM;
@@ -442,6 +444,7 @@ void safemap__tbl_shrink(struct safemap *m, struct safemap_shard *s)
 	if (!s->count) {
 		__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);
 		s->growth_left = 0;
+		__atomic_store_n(&s->gw_budget, 0, __ATOMIC_RELAXED);
 		retire(m, s, &t->r, true);
 	} else {
 		uint32_t ng = groups_half(s->count);
@@ -540,6 +543,7 @@ size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s)
 	__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->count, 0, __ATOMIC_RELAXED);
 	s->growth_left = 0;
+	__atomic_store_n(&s->gw_budget, 0, __ATOMIC_RELAXED);
 	retire(m, s, &t->r, true);
 	return n;
 }

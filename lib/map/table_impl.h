@@ -36,6 +36,22 @@ static SAFEMAP_INLINE void safemap__group_prefetch(struct safemap_shape sh, cons
 		__builtin_prefetch(grp + off);
 }
 
+/* The same for a write: every line asked for in a state this core can
+ * write (PREFETCHW: a line that another core wrote last arrives once, not
+ * once to read it and again to write it). */
+static SAFEMAP_INLINE void safemap__group_prefetch_w(struct safemap_shape sh, const uint8_t *grp)
+{
+	unsigned off;
+
+	for (off = 0; off < sh.grp; off += 64) {
+#if defined(__x86_64__)
+		__asm__ __volatile__("prefetchw %0" : : "m"(grp[off]));
+#else
+		__builtin_prefetch(grp + off, 1, 3);
+#endif
+	}
+}
+
 /* Is @p m of SAFEMAP_SHAPE_88? */
 static inline bool safemap__is_88(const struct safemap *m)
 {
@@ -285,7 +301,7 @@ static SAFEMAP_INLINE void safemap__tbl_erase_slot(struct safemap *m, struct saf
 	s->growth_left++;
 	/* erasures from groups that overflowed keep probes long: after half
 	 * of the capacity of them, the next insert rehashes */
-	if ((pos->grp[15] & safemap__overflow_bit(h)) && !--s->dirty_left)
+	if ((pos->grp[15] & safemap__overflow_bit(h)) && s->dirty_left && !--s->dirty_left)
 		s->growth_left = 0;
 	__atomic_store_n(&s->count, s->count - 1, __ATOMIC_RELAXED);
 	if (safemap__tbl_should_shrink(m, s))
@@ -335,6 +351,7 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
 /* ---- group writes (gwrite.h) */
 
 #define SAFEMAP_GW_NO 1 /* not done: take the shard's write lock */
+#define SAFEMAP_GW_PATH 4 /* groups a group write reads at most */
 enum safemap_gw_op { SAFEMAP_GW_ANY, SAFEMAP_GW_NOEXIST, SAFEMAP_GW_EXIST, SAFEMAP_GW_DELETE };
 
 /* Take the group at @p grp for a group writer: true, and its word (even)
@@ -358,107 +375,171 @@ static SAFEMAP_INLINE void safemap__group_unlock(uint8_t *grp, uint32_t gv, bool
 	__atomic_store_n(safemap__group_word(grp), changed ? gv + 2 : gv, __ATOMIC_RELEASE);
 }
 
+/* Take the group at @p grp from version @p gv (even): false if another
+ * writer holds it or wrote it since @p gv was read. */
+static SAFEMAP_INLINE bool safemap__group_lock_at(uint8_t *grp, uint32_t gv)
+{
+	if (!__atomic_compare_exchange_n(safemap__group_word(grp), &gv, gv + 1, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return false;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return true;
+}
+
+/* What a group write changed besides the entry (safemap__tbl_group_write_as). */
+struct safemap_gw_out {
+	int delta;   /* entries: +1, -1 */
+	bool dirty;  /* an erasure from a group with the entry's overflow bit set */
+	bool emptied; /* the erasure left its group empty */
+};
+
 /* A put (ANY, NOEXIST, EXIST: by @p what) or delete of @p key (hash @p h)
- * by its home group and the next one alone, by a thread that entered @p s
- * for group writes (safemap__gw_enter): 0 done, -EEXIST / -ENOENT refused,
- * SAFEMAP_GW_NO when it needs more (a group held by another writer, a
- * probe that goes past the next group, both groups full for an insert, a
- * referenced entry, no table). The next group is taken only when the
- * home group's overflow bit for the key is set (the key may be there) or
- * an insert finds the home group full (it goes there and sets that bit).
- * *@p delta: the entry count's change; -2 for a delete that left its group
- * empty. @p prefetch: ask for the home group's lines. For maps with group
- * writes only (inline, no finalizer). */
+ * by groups, by a thread that entered @p s for group writes
+ * (safemap__gw_enter): 0 done, -EEXIST / -ENOENT refused, SAFEMAP_GW_NO
+ * when the shard's lock must do it. For maps with group writes only
+ * (inline, no finalizer).
+ *
+ * The key's home group (where its probe starts) is held throughout: every
+ * writer of the key holds it, so where the key is (or that it is absent)
+ * cannot change meanwhile. The rest of the probe path is read as an
+ * optimistic reader reads it (each group's word before and after); the
+ * group that is written (the entry's, or the one an insert fills) is then
+ * taken at the version that read saw, so it is still as read. Overflow
+ * bits an insert sets in groups it passed (full ones) need no lock: a bit
+ * only sends a probe further. SAFEMAP_GW_NO: a group on the path held by
+ * another writer or changed under the read, an insert without @p room
+ * (the thread's budget, gwrite.h), a dirty erasure without @p dirty_room,
+ * a referenced entry, no table, a path of more than a few groups.
+ * @p prefetch: ask for the home group's lines (for writing). */
 static SAFEMAP_INLINE int safemap__tbl_group_write_as(struct safemap_shape sh,
 						      struct safemap_shard *s, const void *key,
 						      const void *value, uint64_t h,
-						      enum safemap_gw_op what, int *delta,
+						      enum safemap_gw_op what, bool room,
+						      bool dirty_room, struct safemap_gw_out *out,
 						      bool prefetch)
 {
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
-	uint8_t tag = safemap__tag(h), ob = safemap__overflow_bit(h), *grp[2], *tp = NULL;
-	uint32_t gv[2], match, empty = 0, g;
-	unsigned n = 1, k, i;
+	uint8_t tag = safemap__tag(h), ob = safemap__overflow_bit(h);
+	uint8_t *home, *grp, *hit = NULL, *fgrp = NULL, *tp;
+	uint32_t hv, gv = 0, hitv = 0, fv = 0, match, empty = 0, g, n, ng;
 	unsigned char *slot = NULL;
-	bool changed[2] = { false, false };
-	int r = 0, d = 0;
+	bool changed = false, ended = false;
+	int r = 0;
 
 	if (SAFEMAP_UNLIKELY(!t))
 		return SAFEMAP_GW_NO;
-	g = safemap__group_of(h, t->ngroups);
-	grp[0] = t->groups + (size_t)g * sh.grp;
-	grp[1] = t->groups + (size_t)(g + 1 == t->ngroups ? 0 : g + 1) * sh.grp;
+	ng = t->ngroups;
+	g = safemap__group_of(h, ng);
+	home = t->groups + (size_t)g * sh.grp;
 	if (prefetch)
-		safemap__group_prefetch(sh, grp[0]);
-	if (SAFEMAP_UNLIKELY(!safemap__group_trylock(grp[0], &gv[0])))
+		safemap__group_prefetch_w(sh, home);
+	if (SAFEMAP_UNLIKELY(!safemap__group_trylock(home, &hv)))
 		return SAFEMAP_GW_NO;
-	if (SAFEMAP_UNLIKELY(grp[0][15] & ob)) { /* the key may be in the next group */
-		if (grp[1] == grp[0] || !safemap__group_trylock(grp[1], &gv[1])) {
-			r = SAFEMAP_GW_NO;
-			goto unlock;
+	/* the probe path: the key, and the first free slot on it */
+	for (grp = home, n = 0; n < ng && n < SAFEMAP_GW_PATH; n++) {
+		uint8_t ovf;
+
+		if (grp != home) {
+			gv = __atomic_load_n(safemap__group_word(grp), __ATOMIC_ACQUIRE);
+			if (gv & 1)
+				goto no;
 		}
-		n = 2;
-		if (grp[1][15] & ob) { /* or further on */
-			r = SAFEMAP_GW_NO;
-			goto unlock;
-		}
-	}
-	for (k = 0; k < n && !tp; k++) {
-		for (match = safemap__match(grp[k], tag); match; match &= match - 1) {
-			i = (unsigned)__builtin_ctz(match);
-			slot = grp[k] + SAFEMAP_GROUP_HDR + (size_t)i * sh.slot;
+		for (match = safemap__match(grp, tag); match; match &= match - 1) {
+			slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
 			if (safemap__key_eq_as(sh, slot, key)) {
-				tp = grp[k] + i;
+				hit = grp;
+				hitv = gv;
+				tp = grp + __builtin_ctz(match);
 				break;
 			}
 		}
+		if (!hit && !fgrp && (empty = safemap__match_empty(grp))) {
+			fgrp = grp;
+			fv = gv;
+		}
+		ovf = __atomic_load_n(&grp[15], __ATOMIC_RELAXED);
+		if (grp != home && !safemap__group_valid(grp, gv))
+			goto no;
+		if (hit || !(ovf & ob)) {
+			ended = true;
+			break;
+		}
+		if (++g == ng)
+			g = 0;
+		grp = t->groups + (size_t)g * sh.grp;
 	}
-	if (tp) {
-		k--; /* the group it is in */
-		if (SAFEMAP_UNLIKELY(*tp & SAFEMAP_TAG_NODE)) {
-			r = SAFEMAP_GW_NO;
-		} else if (what == SAFEMAP_GW_NOEXIST) {
+	if (SAFEMAP_UNLIKELY(!ended))
+		goto no;
+	if (hit) {
+		if (SAFEMAP_UNLIKELY(*tp & SAFEMAP_TAG_NODE))
+			goto no;
+		if (what == SAFEMAP_GW_NOEXIST) {
 			r = -EEXIST;
-		} else if (what == SAFEMAP_GW_DELETE) {
+			goto unlock;
+		}
+		out->dirty = what == SAFEMAP_GW_DELETE && (hit[15] & ob);
+		if (SAFEMAP_UNLIKELY(out->dirty && !dirty_room))
+			goto no;
+		if (hit != home && !safemap__group_lock_at(hit, hitv))
+			goto no;
+		if (what == SAFEMAP_GW_DELETE) {
 			__atomic_store_n(tp, 0, __ATOMIC_RELAXED);
-			d = safemap__match_empty(grp[k]) == SAFEMAP_SLOTS_MASK ? -2 : -1;
-			changed[k] = true;
+			out->delta = -1;
+			out->emptied = safemap__match_empty(hit) == SAFEMAP_SLOTS_MASK;
 		} else {
 			memcpy(slot + sh.voff, value, sh.vs);
-			changed[k] = true;
 		}
+		if (hit != home)
+			safemap__group_unlock(hit, hitv, true);
+		else
+			changed = true;
 		goto unlock;
 	}
 	if (what == SAFEMAP_GW_EXIST || what == SAFEMAP_GW_DELETE) {
-		r = -ENOENT; /* the overflow bits say: not further on either */
+		r = -ENOENT;
 		goto unlock;
 	}
-	for (k = 0; k < 2 && !(empty = safemap__match_empty(grp[k])); k++) {
-		if (k == 0 && n == 1) { /* the home group is full: the next one */
-			if (grp[1] == grp[0] || !safemap__group_trylock(grp[1], &gv[1]))
-				break;
-			n = 2;
+	/* an insert: the first free slot on the path, else past its end (the
+	 * groups passed get the key's overflow bit) */
+	if (SAFEMAP_UNLIKELY(!room))
+		goto no;
+	for (; !fgrp && n < SAFEMAP_GW_PATH; n++) {
+		if (++g == ng)
+			g = 0;
+		grp = t->groups + (size_t)g * sh.grp;
+		if (grp == home)
+			goto no;
+		gv = __atomic_load_n(safemap__group_word(grp), __ATOMIC_ACQUIRE);
+		empty = safemap__match_empty(grp);
+		if ((gv & 1) || !safemap__group_valid(grp, gv))
+			goto no;
+		if (empty) {
+			fgrp = grp;
+			fv = gv;
 		}
 	}
-	if (SAFEMAP_UNLIKELY(!empty)) {
-		r = SAFEMAP_GW_NO;
-		goto unlock;
-	}
-	slot = grp[k] + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(empty) * sh.slot;
+	if (SAFEMAP_UNLIKELY(!fgrp) || (fgrp != home && !safemap__group_lock_at(fgrp, fv)))
+		goto no;
+	slot = fgrp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(empty) * sh.slot;
 	memcpy(slot, key, sh.ks);
 	memcpy(slot + sh.voff, value, sh.vs);
-	__atomic_store_n(grp[k] + __builtin_ctz(empty), tag, __ATOMIC_RELAXED);
-	changed[k] = true;
-	if (k && !(grp[0][15] & ob)) { /* placed past the home group */
-		__atomic_store_n(&grp[0][15], (uint8_t)(grp[0][15] | ob), __ATOMIC_RELAXED);
-		changed[0] = true;
+	__atomic_store_n(fgrp + __builtin_ctz(empty), tag, __ATOMIC_RELAXED);
+	for (grp = home, g = safemap__group_of(h, ng); grp != fgrp;) {
+		if (!(__atomic_load_n(&grp[15], __ATOMIC_RELAXED) & ob))
+			__atomic_fetch_or(&grp[15], ob, __ATOMIC_RELAXED);
+		if (++g == ng)
+			g = 0;
+		grp = t->groups + (size_t)g * sh.grp;
 	}
-	d = 1;
+	if (fgrp != home)
+		safemap__group_unlock(fgrp, fv, true);
+	changed = true; /* (the home group's bit, or the entry) */
+	out->delta = 1;
+	goto unlock;
+no:
+	r = SAFEMAP_GW_NO;
 unlock:
-	if (n == 2)
-		safemap__group_unlock(grp[1], gv[1], changed[1]);
-	safemap__group_unlock(grp[0], gv[0], changed[0]);
-	*delta = d;
+	safemap__group_unlock(home, hv, changed);
 	return r;
 }
 
@@ -477,7 +558,7 @@ static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
 						       struct safemap_shape sh,
 						       struct safemap_shard *s, const void *key,
 						       uint64_t h, void *value_out, uint64_t *seen,
-						       bool prefetch, struct safemap_pos *hit)
+						       unsigned prefetch, struct safemap_pos *hit)
 {
 	uint64_t v = safemap__lock_read_begin(&s->lock);
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
@@ -491,7 +572,9 @@ static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
 		goto check;
 	ng = t->ngroups; /* the header is never written after the table is built */
 	g = safemap__group_of(h, ng);
-	if (prefetch)
+	if (prefetch == 2)
+		safemap__group_prefetch_w(sh, t->groups + (size_t)g * sh.grp);
+	else if (prefetch)
 		safemap__group_prefetch(sh, t->groups + (size_t)g * sh.grp);
 	for (n = 0; n < ng; n++) {
 		uint8_t *grp = t->groups + (size_t)g * sh.grp;
@@ -555,7 +638,7 @@ static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
 						      struct safemap_shard *s, const void *key,
 						      uint64_t h, void *value_out,
 						      struct safemap_tslot *ts, uint64_t *seen,
-						      bool prefetch, struct safemap_pos *hit)
+						      unsigned prefetch, struct safemap_pos *hit)
 {
 	uint64_t ep = safemap__epoch_enter(ts);
 	int found = safemap__tbl_read_in_section(m, sh, s, key, h, value_out, seen, prefetch,
