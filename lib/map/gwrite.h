@@ -49,6 +49,10 @@
 #define SAFEMAP_GROUP_WRITES 1
 #endif
 
+#define SAFEMAP_GW_NO 1   /* not done: take the shard's write lock */
+#define SAFEMAP_GW_PATH 4 /* groups a group write reads at most */
+enum safemap_gw_op { SAFEMAP_GW_ANY, SAFEMAP_GW_NOEXIST, SAFEMAP_GW_EXIST, SAFEMAP_GW_DELETE };
+
 /* The highest thread slot number handed out so far (stats.c): slots above
  * it were never used by any thread. */
 SAFEMAP_HIDDEN extern unsigned safemap__tslot_hwm;
@@ -84,6 +88,24 @@ SAFEMAP_HIDDEN int64_t *safemap__gw_row(struct safemap *m, struct safemap_tslot 
 
 /* Free the rows of @p m's slots (destroy). */
 SAFEMAP_HIDDEN void safemap__gw_free_rows(struct safemap *m);
+
+/* May the thread whose counters of @p s are @p row (entries added, dirty
+ * erasures: gwrite.c) insert one more by groups? Its budget: a share of
+ * the room the shard had at its last fold. */
+static inline bool safemap__gw_room(const struct safemap_shard *s, const int64_t *row)
+{
+	return __atomic_load_n(&row[0], __ATOMIC_RELAXED) <
+	       (int64_t)__atomic_load_n(&s->gw_budget, __ATOMIC_RELAXED);
+}
+
+/* ... erase one more entry from a group with its overflow bit set? Its
+ * share of the erasures left before a clean rehash (table.h). */
+static inline bool safemap__gw_dirty_room(const struct safemap_shard *s, const int64_t *row)
+{
+	return (uint64_t)__atomic_load_n(&row[1], __ATOMIC_RELAXED) *
+		       __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED) <
+	       __atomic_load_n(&s->dirty_left, __ATOMIC_RELAXED);
+}
 
 /* Steps 1 and 2: true if the thread may write @p s by groups. */
 static inline bool safemap__gw_enter(const struct safemap *m, struct safemap_shard *s,

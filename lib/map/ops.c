@@ -167,7 +167,7 @@ static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh
 				      enum safemap_gw_op what, enum safemap_op op, bool prefetch)
 {
 	struct safemap_gw_out out = { 0, false, false };
-	int64_t *cnt, *dirty;
+	int64_t *cnt;
 	int r;
 
 	if (!SAFEMAP_GROUP_WRITES || sh.nodes || !s->fast || SAFEMAP_UNLIKELY(!t))
@@ -176,29 +176,35 @@ static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh
 	if (SAFEMAP_UNLIKELY(!cnt) && !(cnt = safemap__gw_row(m, t)))
 		return SAFEMAP_GW_NO;
 	cnt += 2 * (size_t)s->idx; /* the shard's two counters (gwrite.h) */
-	dirty = cnt + 1;
 	if (SAFEMAP_UNLIKELY(!safemap__gw_enter(m, s, t)))
 		return SAFEMAP_GW_NO;
-	r = safemap__tbl_group_write_as(
-		sh, s, key, value, h, what,
-		__atomic_load_n(cnt, __ATOMIC_RELAXED) <
-			(int64_t)__atomic_load_n(&s->gw_budget, __ATOMIC_RELAXED),
-		(uint64_t)__atomic_load_n(dirty, __ATOMIC_RELAXED) * safemap__tslot_hwm <
-			__atomic_load_n(&s->dirty_left, __ATOMIC_RELAXED),
-		&out, prefetch);
+	r = safemap__tbl_group_write_as(m, sh, s, key, value, h, what, cnt, &out, prefetch);
 	if (SAFEMAP_LIKELY(r != SAFEMAP_GW_NO)) {
 		safemap__stat_inc_excl(&t->ops[op]);
 		if (out.delta)
 			__atomic_store_n(cnt, __atomic_load_n(cnt, __ATOMIC_RELAXED) + out.delta,
 					 __ATOMIC_RELAXED);
 		if (out.dirty)
-			__atomic_store_n(dirty, __atomic_load_n(dirty, __ATOMIC_RELAXED) + 1,
+			__atomic_store_n(&cnt[1], __atomic_load_n(&cnt[1], __ATOMIC_RELAXED) + 1,
 					 __ATOMIC_RELAXED);
 	}
 	safemap__gw_exit(t);
 	if (SAFEMAP_UNLIKELY(out.emptied))
 		group_emptied(m, s);
 	return r;
+}
+
+/* Should a conditional write of @p s read before it writes (probe_unlocked)?
+ * A refusal so settled leaves the lines shared, where a group writer's
+ * refusal (gwrite.h) takes its group's line from the other cores: that
+ * matters in a table small enough to sit in several cores' caches. In a
+ * large one a line is rarely in another cache, and the read before the
+ * write is only instructions (s->count: what it held at the shard's last
+ * fold, a hint). */
+#define PROBE_MAX_ENTRIES 2048u
+static SAFEMAP_INLINE bool probe_first(const struct safemap_shard *s)
+{
+	return !s->fast || __atomic_load_n(&s->count, __ATOMIC_RELAXED) < PROBE_MAX_ENTRIES;
 }
 
 /* A put that did not simply succeed: events and the reports of refusals
@@ -237,7 +243,7 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
 	t = safemap__tslot(m->tslots); /* one look-up: the probe's epoch, the counter */
-	if (flags != SAFEMAP_ANY) {
+	if (flags != SAFEMAP_ANY && probe_first(s)) {
 		int r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_PUT, flags == SAFEMAP_NOEXIST,
 				       &seen, t, NULL, prefetch);
 
@@ -402,7 +408,9 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
 	t = safemap__tslot(m->tslots);
-	r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, &seen, t, &pos, prefetch);
+	r = probe_first(s) ? probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, &seen, t,
+					    &pos, prefetch)
+			   : -1;
 	if (r == 0)
 		return safemap__error_quick(-ENOENT);
 	err = group_write(m, sh, s, t, key, NULL, h, SAFEMAP_GW_DELETE, SAFEMAP_OP_DELETE,

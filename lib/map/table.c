@@ -454,6 +454,122 @@ void safemap__tbl_shrink(struct safemap *m, struct safemap_shard *s)
 	}
 }
 
+/* ---- group writes past the home group (table_impl.h) */
+
+int safemap__tbl_group_path(const struct safemap *m, struct safemap_shard *s,
+			    struct safemap_tbl *t, uint8_t *home, const void *key, const void *value,
+			    uint64_t h, enum safemap_gw_op what, const int64_t *row,
+			    struct safemap_gw_out *out, bool *home_changed)
+{
+	struct safemap_shape sh = safemap__shape(m);
+	uint8_t tag = safemap__tag(h), ob = safemap__overflow_bit(h);
+	uint8_t *grp, *hit = NULL, *fgrp = NULL, *tp = NULL;
+	uint32_t gv = 0, hitv = 0, fv = 0, match, empty = 0, g, n, ng = t->ngroups;
+	unsigned char *slot = NULL;
+	bool ended = false;
+
+	g = safemap__group_of(h, ng);
+	/* the probe path: the key, and the first free slot on it */
+	for (grp = home, n = 0; n < ng && n < SAFEMAP_GW_PATH; n++) {
+		uint8_t ovf;
+
+		if (grp != home) {
+			gv = __atomic_load_n(safemap__group_word(grp), __ATOMIC_ACQUIRE);
+			if (gv & 1)
+				goto no;
+		}
+		for (match = safemap__match(grp, tag); match; match &= match - 1) {
+			slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
+			if (safemap__key_eq_as(sh, slot, key)) {
+				hit = grp;
+				hitv = gv;
+				tp = grp + __builtin_ctz(match);
+				break;
+			}
+		}
+		if (!hit && !fgrp && (empty = safemap__match_empty(grp))) {
+			fgrp = grp;
+			fv = gv;
+		}
+		ovf = __atomic_load_n(&grp[15], __ATOMIC_RELAXED);
+		if (grp != home && !safemap__group_valid(grp, gv))
+			goto no;
+		if (hit || !(ovf & ob)) {
+			ended = true;
+			break;
+		}
+		if (++g == ng)
+			g = 0;
+		grp = t->groups + (size_t)g * sh.grp;
+	}
+	if (SAFEMAP_UNLIKELY(!ended))
+		goto no;
+	if (hit) {
+		if (SAFEMAP_UNLIKELY(*tp & SAFEMAP_TAG_NODE))
+			goto no;
+		if (what == SAFEMAP_GW_NOEXIST)
+			return -EEXIST;
+		out->dirty = what == SAFEMAP_GW_DELETE && (hit[15] & ob);
+		if (SAFEMAP_UNLIKELY(out->dirty && !safemap__gw_dirty_room(s, row)))
+			goto no;
+		if (hit != home && !safemap__group_lock_at(hit, hitv))
+			goto no;
+		if (what == SAFEMAP_GW_DELETE) {
+			__atomic_store_n(tp, 0, __ATOMIC_RELAXED);
+			out->delta = -1;
+			out->emptied = safemap__match_empty(hit) == SAFEMAP_SLOTS_MASK;
+		} else {
+			memcpy(slot + sh.voff, value, sh.vs);
+		}
+		if (hit != home)
+			safemap__group_unlock(hit, hitv, true);
+		else
+			*home_changed = true;
+		return 0;
+	}
+	if (what == SAFEMAP_GW_EXIST || what == SAFEMAP_GW_DELETE)
+		return -ENOENT;
+	/* an insert: the first free slot on the path, else past its end (the
+	 * groups passed get the key's overflow bit) */
+	if (SAFEMAP_UNLIKELY(!safemap__gw_room(s, row)))
+		goto no;
+	for (; !fgrp && n < SAFEMAP_GW_PATH; n++) {
+		if (++g == ng)
+			g = 0;
+		grp = t->groups + (size_t)g * sh.grp;
+		if (grp == home)
+			goto no;
+		gv = __atomic_load_n(safemap__group_word(grp), __ATOMIC_ACQUIRE);
+		empty = safemap__match_empty(grp);
+		if ((gv & 1) || !safemap__group_valid(grp, gv))
+			goto no;
+		if (empty) {
+			fgrp = grp;
+			fv = gv;
+		}
+	}
+	if (SAFEMAP_UNLIKELY(!fgrp) || (fgrp != home && !safemap__group_lock_at(fgrp, fv)))
+		goto no;
+	slot = fgrp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(empty) * sh.slot;
+	memcpy(slot, key, sh.ks);
+	memcpy(slot + sh.voff, value, sh.vs);
+	__atomic_store_n(fgrp + __builtin_ctz(empty), tag, __ATOMIC_RELAXED);
+	for (grp = home, g = safemap__group_of(h, ng); grp != fgrp;) {
+		if (!(__atomic_load_n(&grp[15], __ATOMIC_RELAXED) & ob))
+			__atomic_fetch_or(&grp[15], ob, __ATOMIC_RELAXED);
+		if (++g == ng)
+			g = 0;
+		grp = t->groups + (size_t)g * sh.grp;
+	}
+	if (fgrp != home)
+		safemap__group_unlock(fgrp, fv, true);
+	*home_changed = true; /* (the home group's bit, or the entry) */
+	out->delta = 1;
+	return 0;
+no:
+	return SAFEMAP_GW_NO;
+}
+
 int safemap__tbl_set(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
 		     uint64_t h, const void *value)
 {

@@ -39,17 +39,29 @@ static SAFEMAP_INLINE void safemap__group_prefetch(struct safemap_shape sh, cons
 /* The same for a write: every line asked for in a state this core can
  * write (PREFETCHW: a line that another core wrote last arrives once, not
  * once to read it and again to write it). */
+static SAFEMAP_INLINE void safemap__line_prefetch_w(const uint8_t *p)
+{
+#if defined(__x86_64__)
+	__asm__ __volatile__("prefetchw %0" : : "m"(*p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
+}
+
 static SAFEMAP_INLINE void safemap__group_prefetch_w(struct safemap_shape sh, const uint8_t *grp)
 {
 	unsigned off;
 
-	for (off = 0; off < sh.grp; off += 64) {
-#if defined(__x86_64__)
-		__asm__ __volatile__("prefetchw %0" : : "m"(grp[off]));
-#else
-		__builtin_prefetch(grp + off, 1, 3);
-#endif
-	}
+	/* the first four lines spelled out: an asm statement is not unrolled */
+	safemap__line_prefetch_w(grp);
+	if (sh.grp > 64)
+		safemap__line_prefetch_w(grp + 64);
+	if (sh.grp > 128)
+		safemap__line_prefetch_w(grp + 128);
+	if (sh.grp > 192)
+		safemap__line_prefetch_w(grp + 192);
+	for (off = 256; off < sh.grp; off += 64)
+		safemap__line_prefetch_w(grp + off);
 }
 
 /* Is @p m of SAFEMAP_SHAPE_88? */
@@ -350,9 +362,6 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
 
 /* ---- group writes (gwrite.h) */
 
-#define SAFEMAP_GW_NO 1 /* not done: take the shard's write lock */
-#define SAFEMAP_GW_PATH 4 /* groups a group write reads at most */
-enum safemap_gw_op { SAFEMAP_GW_ANY, SAFEMAP_GW_NOEXIST, SAFEMAP_GW_EXIST, SAFEMAP_GW_DELETE };
 
 /* Take the group at @p grp for a group writer: true, and its word (even)
  * in @p gv, unless another one holds it (group writers never wait). */
@@ -393,151 +402,96 @@ struct safemap_gw_out {
 	bool emptied; /* the erasure left its group empty */
 };
 
+/* safemap__tbl_group_write_as() past the home group @p home of table @p t
+ * (held by the caller, who sets its version if *@p home_changed). table.c. */
+SAFEMAP_HIDDEN int safemap__tbl_group_path(const struct safemap *m, struct safemap_shard *s,
+					   struct safemap_tbl *t, uint8_t *home, const void *key,
+					   const void *value, uint64_t h, enum safemap_gw_op what,
+					   const int64_t *row, struct safemap_gw_out *out,
+					   bool *home_changed);
+
 /* A put (ANY, NOEXIST, EXIST: by @p what) or delete of @p key (hash @p h)
  * by groups, by a thread that entered @p s for group writes
- * (safemap__gw_enter): 0 done, -EEXIST / -ENOENT refused, SAFEMAP_GW_NO
- * when the shard's lock must do it. For maps with group writes only
- * (inline, no finalizer).
+ * (safemap__gw_enter) and whose counters of @p s are @p row (gwrite.h):
+ * 0 done, -EEXIST / -ENOENT refused, SAFEMAP_GW_NO when the shard's lock
+ * must do it. For maps with group writes only (inline, no finalizer).
  *
  * The key's home group (where its probe starts) is held throughout: every
  * writer of the key holds it, so where the key is (or that it is absent)
- * cannot change meanwhile. The rest of the probe path is read as an
- * optimistic reader reads it (each group's word before and after); the
- * group that is written (the entry's, or the one an insert fills) is then
- * taken at the version that read saw, so it is still as read. Overflow
- * bits an insert sets in groups it passed (full ones) need no lock: a bit
- * only sends a probe further. SAFEMAP_GW_NO: a group on the path held by
- * another writer or changed under the read, an insert without @p room
- * (the thread's budget, gwrite.h), a dirty erasure without @p dirty_room,
- * a referenced entry, no table, a path of more than a few groups.
- * @p prefetch: ask for the home group's lines (for writing). */
-static SAFEMAP_INLINE int safemap__tbl_group_write_as(struct safemap_shape sh,
+ * cannot change meanwhile. When the probe goes on past the home group (its
+ * overflow bit for the key is set, or an insert finds it full), the rest
+ * of the path is read as an optimistic reader reads it (each group's word
+ * before and after), and the group that is written (the entry's, or the
+ * one an insert fills) is then taken at the version that read saw, so it
+ * is still as read (safemap__tbl_group_path, table.c). Overflow bits an
+ * insert sets in groups it passed (full ones) need no lock: a bit only
+ * sends a probe further. SAFEMAP_GW_NO: a group held by another writer or
+ * changed under the read, an insert beyond the thread's budget, a dirty
+ * erasure beyond its share (gwrite.h), a referenced entry, no table, a path
+ * of more than SAFEMAP_GW_PATH groups. @p prefetch: ask for the home
+ * group's lines (for writing). */
+static SAFEMAP_INLINE int safemap__tbl_group_write_as(const struct safemap *m,
+						      struct safemap_shape sh,
 						      struct safemap_shard *s, const void *key,
 						      const void *value, uint64_t h,
-						      enum safemap_gw_op what, bool room,
-						      bool dirty_room, struct safemap_gw_out *out,
-						      bool prefetch)
+						      enum safemap_gw_op what, const int64_t *row,
+						      struct safemap_gw_out *out, bool prefetch)
 {
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
-	uint8_t tag = safemap__tag(h), ob = safemap__overflow_bit(h);
-	uint8_t *home, *grp, *hit = NULL, *fgrp = NULL, *tp;
-	uint32_t hv, gv = 0, hitv = 0, fv = 0, match, empty = 0, g, n, ng;
+	uint8_t tag = safemap__tag(h), *home, *tp = NULL;
+	uint32_t hv, match, empty;
 	unsigned char *slot = NULL;
-	bool changed = false, ended = false;
+	bool changed = false;
 	int r = 0;
 
 	if (SAFEMAP_UNLIKELY(!t))
 		return SAFEMAP_GW_NO;
-	ng = t->ngroups;
-	g = safemap__group_of(h, ng);
-	home = t->groups + (size_t)g * sh.grp;
+	home = t->groups + (size_t)safemap__group_of(h, t->ngroups) * sh.grp;
 	if (prefetch)
 		safemap__group_prefetch_w(sh, home);
 	if (SAFEMAP_UNLIKELY(!safemap__group_trylock(home, &hv)))
 		return SAFEMAP_GW_NO;
-	/* the probe path: the key, and the first free slot on it */
-	for (grp = home, n = 0; n < ng && n < SAFEMAP_GW_PATH; n++) {
-		uint8_t ovf;
-
-		if (grp != home) {
-			gv = __atomic_load_n(safemap__group_word(grp), __ATOMIC_ACQUIRE);
-			if (gv & 1)
-				goto no;
-		}
-		for (match = safemap__match(grp, tag); match; match &= match - 1) {
-			slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
-			if (safemap__key_eq_as(sh, slot, key)) {
-				hit = grp;
-				hitv = gv;
-				tp = grp + __builtin_ctz(match);
-				break;
-			}
-		}
-		if (!hit && !fgrp && (empty = safemap__match_empty(grp))) {
-			fgrp = grp;
-			fv = gv;
-		}
-		ovf = __atomic_load_n(&grp[15], __ATOMIC_RELAXED);
-		if (grp != home && !safemap__group_valid(grp, gv))
-			goto no;
-		if (hit || !(ovf & ob)) {
-			ended = true;
+	if (SAFEMAP_UNLIKELY(home[15] & safemap__overflow_bit(h))) {
+		r = safemap__tbl_group_path(m, s, t, home, key, value, h, what, row, out,
+					    &changed);
+		goto unlock;
+	}
+	for (match = safemap__match(home, tag); match; match &= match - 1) {
+		slot = home + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
+		if (safemap__key_eq_as(sh, slot, key)) {
+			tp = home + __builtin_ctz(match);
 			break;
 		}
-		if (++g == ng)
-			g = 0;
-		grp = t->groups + (size_t)g * sh.grp;
 	}
-	if (SAFEMAP_UNLIKELY(!ended))
-		goto no;
-	if (hit) {
-		if (SAFEMAP_UNLIKELY(*tp & SAFEMAP_TAG_NODE))
-			goto no;
-		if (what == SAFEMAP_GW_NOEXIST) {
+	if (tp) {
+		if (SAFEMAP_UNLIKELY(*tp & SAFEMAP_TAG_NODE)) {
+			r = SAFEMAP_GW_NO;
+		} else if (what == SAFEMAP_GW_NOEXIST) {
 			r = -EEXIST;
-			goto unlock;
-		}
-		out->dirty = what == SAFEMAP_GW_DELETE && (hit[15] & ob);
-		if (SAFEMAP_UNLIKELY(out->dirty && !dirty_room))
-			goto no;
-		if (hit != home && !safemap__group_lock_at(hit, hitv))
-			goto no;
-		if (what == SAFEMAP_GW_DELETE) {
+		} else if (what == SAFEMAP_GW_DELETE) {
 			__atomic_store_n(tp, 0, __ATOMIC_RELAXED);
 			out->delta = -1;
-			out->emptied = safemap__match_empty(hit) == SAFEMAP_SLOTS_MASK;
+			out->emptied = safemap__match_empty(home) == SAFEMAP_SLOTS_MASK;
+			changed = true;
 		} else {
 			memcpy(slot + sh.voff, value, sh.vs);
-		}
-		if (hit != home)
-			safemap__group_unlock(hit, hitv, true);
-		else
 			changed = true;
-		goto unlock;
-	}
-	if (what == SAFEMAP_GW_EXIST || what == SAFEMAP_GW_DELETE) {
-		r = -ENOENT;
-		goto unlock;
-	}
-	/* an insert: the first free slot on the path, else past its end (the
-	 * groups passed get the key's overflow bit) */
-	if (SAFEMAP_UNLIKELY(!room))
-		goto no;
-	for (; !fgrp && n < SAFEMAP_GW_PATH; n++) {
-		if (++g == ng)
-			g = 0;
-		grp = t->groups + (size_t)g * sh.grp;
-		if (grp == home)
-			goto no;
-		gv = __atomic_load_n(safemap__group_word(grp), __ATOMIC_ACQUIRE);
-		empty = safemap__match_empty(grp);
-		if ((gv & 1) || !safemap__group_valid(grp, gv))
-			goto no;
-		if (empty) {
-			fgrp = grp;
-			fv = gv;
 		}
+	} else if (what == SAFEMAP_GW_EXIST || what == SAFEMAP_GW_DELETE) {
+		r = -ENOENT; /* the overflow bit is clear: not further on either */
+	} else if (SAFEMAP_UNLIKELY(!safemap__gw_room(s, row))) {
+		r = SAFEMAP_GW_NO;
+	} else if (SAFEMAP_UNLIKELY(!(empty = safemap__match_empty(home)))) {
+		r = safemap__tbl_group_path(m, s, t, home, key, value, h, what, row, out,
+					    &changed);
+	} else {
+		slot = home + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(empty) * sh.slot;
+		memcpy(slot, key, sh.ks);
+		memcpy(slot + sh.voff, value, sh.vs);
+		__atomic_store_n(home + __builtin_ctz(empty), tag, __ATOMIC_RELAXED);
+		out->delta = 1;
+		changed = true;
 	}
-	if (SAFEMAP_UNLIKELY(!fgrp) || (fgrp != home && !safemap__group_lock_at(fgrp, fv)))
-		goto no;
-	slot = fgrp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(empty) * sh.slot;
-	memcpy(slot, key, sh.ks);
-	memcpy(slot + sh.voff, value, sh.vs);
-	__atomic_store_n(fgrp + __builtin_ctz(empty), tag, __ATOMIC_RELAXED);
-	for (grp = home, g = safemap__group_of(h, ng); grp != fgrp;) {
-		if (!(__atomic_load_n(&grp[15], __ATOMIC_RELAXED) & ob))
-			__atomic_fetch_or(&grp[15], ob, __ATOMIC_RELAXED);
-		if (++g == ng)
-			g = 0;
-		grp = t->groups + (size_t)g * sh.grp;
-	}
-	if (fgrp != home)
-		safemap__group_unlock(fgrp, fv, true);
-	changed = true; /* (the home group's bit, or the entry) */
-	out->delta = 1;
-	goto unlock;
-no:
-	r = SAFEMAP_GW_NO;
 unlock:
 	safemap__group_unlock(home, hv, changed);
 	return r;
