@@ -30,7 +30,7 @@ struct safemap_shard {
 	struct safemap_tbl *tbl;          /* table.h; NULL when empty */
 	size_t count;                     /* written under the write lock, read atomically */
 	uint32_t growth_left;             /* inserts before the table must be rehashed */
-	uint32_t reflock;                 /* table.h: refnodes among read-lock holders */
+	uint32_t ngroups;                 /* tbl's groups, 0 without: a hint (prefetch, gwrite.h) */
 	uint32_t dirty_left;              /* table.h: erasures in overflowed groups before a rehash */
 	uint16_t idx;                     /* this shard's index */
 	uint8_t fast;                     /* gwrite.h: the map takes group writes */
@@ -44,6 +44,7 @@ struct safemap_shard {
 	size_t limbo_bytes;
 	struct safemap_node *retired;     /* table.h: left the map while referenced */
 	struct safemap_node *node_cache;  /* table.h: freed copies of an inline map (reflock) */
+	uint32_t reflock;                 /* table.h: refnodes among read-lock holders */
 	uint32_t ncached;
 	struct safemap_shard_stats stats;
 } __attribute__((aligned(SAFEMAP_CACHELINE)));

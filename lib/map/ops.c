@@ -133,13 +133,25 @@ static SAFEMAP_INLINE int probe_unlocked(struct safemap *m, struct safemap_shape
 
 	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(!t))
 		return -1;
-	/* a write of a map with group writes will likely write the lines it
-	 * reads: ask for them writable (gwrite.h) */
-	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen,
-					 prefetch ? 1u + s->fast : 0u, hit);
+	r = safemap__tbl_read_optimistic(m, sh, s, key, h, NULL, t, seen, prefetch, hit);
 	if (r == (int)present)
 		safemap__stat_inc_excl(&t->ops[op]);
 	return r;
+}
+
+/* A write to a map with group writes asks for its home group's lines, for
+ * writing, first thing: the table's header is not read for it (the shard
+ * keeps the group count, a hint: a stale one prefetches a wrong address,
+ * which costs nothing), so the miss overlaps the thread slot's look-up,
+ * the fences and the read before the write. */
+static SAFEMAP_INLINE void gw_prefetch(struct safemap_shape sh, const struct safemap_shard *s,
+				       uint64_t h)
+{
+	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
+	uint32_t ng = __atomic_load_n(&s->ngroups, __ATOMIC_RELAXED);
+
+	if (t && ng)
+		safemap__group_prefetch_w(sh, t->groups + (size_t)safemap__group_of(h, ng) * sh.grp);
 }
 
 /* A group-written delete emptied its group (gwrite.h): should the shard
@@ -242,6 +254,10 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
+	if (s->fast && prefetch) {
+		gw_prefetch(sh, s, h);
+		prefetch = false;
+	}
 	t = safemap__tslot(m->tslots); /* one look-up: the probe's epoch, the counter */
 	if (flags != SAFEMAP_ANY && probe_first(s)) {
 		int r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_PUT, flags == SAFEMAP_NOEXIST,
@@ -407,6 +423,10 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
+	if (s->fast && prefetch) {
+		gw_prefetch(sh, s, h);
+		prefetch = false;
+	}
 	t = safemap__tslot(m->tslots);
 	r = probe_first(s) ? probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, &seen, t,
 					    &pos, prefetch)

@@ -368,6 +368,7 @@ static int rehash(struct safemap *m, struct safemap_shard *s, uint32_t ng)
 	else if (old)
 		move_all_as(m, safemap__shape(m), old, t);
 	__atomic_store_n(&s->tbl, t, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->ngroups, ng, __ATOMIC_RELAXED);
 	s->growth_left = (uint32_t)(capacity(ng) - s->count);
 	s->dirty_left = (uint32_t)(capacity(ng) / 2 + 1);
 	if (s->fast)
@@ -443,6 +444,7 @@ void safemap__tbl_shrink(struct safemap *m, struct safemap_shard *s)
 		return;
 	if (!s->count) {
 		__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->ngroups, 0, __ATOMIC_RELAXED);
 		s->growth_left = 0;
 		__atomic_store_n(&s->gw_budget, 0, __ATOMIC_RELAXED);
 		retire(m, s, &t->r, true);
@@ -456,12 +458,12 @@ void safemap__tbl_shrink(struct safemap *m, struct safemap_shard *s)
 
 /* ---- group writes past the home group (table_impl.h) */
 
-int safemap__tbl_group_path(const struct safemap *m, struct safemap_shard *s,
-			    struct safemap_tbl *t, uint8_t *home, const void *key, const void *value,
-			    uint64_t h, enum safemap_gw_op what, const int64_t *row,
-			    struct safemap_gw_out *out, bool *home_changed)
+static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_shard *s,
+					 struct safemap_tbl *t, uint8_t *home, const void *key,
+					 const void *value, uint64_t h, enum safemap_gw_op what,
+					 const int64_t *row, struct safemap_gw_out *out,
+					 bool *home_changed)
 {
-	struct safemap_shape sh = safemap__shape(m);
 	uint8_t tag = safemap__tag(h), ob = safemap__overflow_bit(h);
 	uint8_t *grp, *hit = NULL, *fgrp = NULL, *tp = NULL;
 	uint32_t gv = 0, hitv = 0, fv = 0, match, empty = 0, g, n, ng = t->ngroups;
@@ -570,6 +572,18 @@ no:
 	return SAFEMAP_GW_NO;
 }
 
+int safemap__tbl_group_path(const struct safemap *m, struct safemap_shard *s,
+			    struct safemap_tbl *t, uint8_t *home, const void *key, const void *value,
+			    uint64_t h, enum safemap_gw_op what, const int64_t *row,
+			    struct safemap_gw_out *out, bool *home_changed)
+{
+	if (m->shape88)
+		return group_path_as(SAFEMAP_SHAPE_88, s, t, home, key, value, h, what, row, out,
+				     home_changed);
+	return group_path_as(safemap__shape(m), s, t, home, key, value, h, what, row, out,
+			     home_changed);
+}
+
 int safemap__tbl_set(struct safemap *m, struct safemap_shard *s, struct safemap_pos *pos,
 		     uint64_t h, const void *value)
 {
@@ -657,6 +671,7 @@ size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s)
 		n++;
 	}
 	__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->ngroups, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->count, 0, __ATOMIC_RELAXED);
 	s->growth_left = 0;
 	__atomic_store_n(&s->gw_budget, 0, __ATOMIC_RELAXED);

@@ -512,7 +512,7 @@ static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
 						       struct safemap_shape sh,
 						       struct safemap_shard *s, const void *key,
 						       uint64_t h, void *value_out, uint64_t *seen,
-						       unsigned prefetch, struct safemap_pos *hit)
+						       bool prefetch, struct safemap_pos *hit)
 {
 	uint64_t v = safemap__lock_read_begin(&s->lock);
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
@@ -526,9 +526,7 @@ static SAFEMAP_INLINE int safemap__tbl_read_in_section(const struct safemap *m,
 		goto check;
 	ng = t->ngroups; /* the header is never written after the table is built */
 	g = safemap__group_of(h, ng);
-	if (prefetch == 2)
-		safemap__group_prefetch_w(sh, t->groups + (size_t)g * sh.grp);
-	else if (prefetch)
+	if (prefetch)
 		safemap__group_prefetch(sh, t->groups + (size_t)g * sh.grp);
 	for (n = 0; n < ng; n++) {
 		uint8_t *grp = t->groups + (size_t)g * sh.grp;
@@ -592,7 +590,7 @@ static SAFEMAP_INLINE int safemap__tbl_read_optimistic(const struct safemap *m,
 						      struct safemap_shard *s, const void *key,
 						      uint64_t h, void *value_out,
 						      struct safemap_tslot *ts, uint64_t *seen,
-						      unsigned prefetch, struct safemap_pos *hit)
+						      bool prefetch, struct safemap_pos *hit)
 {
 	uint64_t ep = safemap__epoch_enter(ts);
 	int found = safemap__tbl_read_in_section(m, sh, s, key, h, value_out, seen, prefetch,
