@@ -4,42 +4,57 @@
  * A shard's lock word is one cache line that every write used to take: two
  * threads writing different keys of a small table passed it between their
  * cores on every write (27% of a 2-thread put's samples sat on its
- * compare-and-swap). The common write instead locks only the group its
- * key's probe starts at (its home group: the group word, table.h), a line
- * the write touches anyway, and counts in its thread's own lines:
+ * compare-and-swap). The common write instead locks the groups it writes
+ * (the group word, table_impl.h), lines the write touches anyway, and
+ * counts in its thread's own lines:
  *
  *   1. t->fw = s (its thread slot, stats.h), then a full fence;
  *   2. if the shard's lock word shows any holder or waiter (W, WW,
  *      readers: lock.h) or the map's guard is set (freeze, foreach), undo
  *      1 and take the shard's write lock instead;
- *   3. lock the home group (its word odd), write, unlock (word + 2: the
- *      version optimistic readers validate, table_impl.h);
- *   4. add the entry count's change to the thread's own counter of the
- *      shard (t->cnt[s->idx]), then t->fw = NULL (release).
+ *   3. hold the key's home group (where its probe starts) and do the write
+ *      (safemap__tbl_group_write_as: the rest of the probe path read
+ *      validated, the written group taken at the version read); each group
+ *      written gets a new version, which optimistic readers validate;
+ *   4. add the entry count's change to the thread's own counters of the
+ *      shard (t->cnt), then t->fw = NULL (release).
  *
- * Anything beyond one group goes to the shard's write lock as before: the
- * home group full, its overflow bit set for the key (the key may be
- * further on), a referenced entry, no table yet. Whoever takes a shard's
+ * What it cannot do goes to the shard's write lock as before: a referenced
+ * entry, no table yet, a probe path longer than SAFEMAP_GW_PATH groups, a
+ * group another writer holds (group writers never wait, so they cannot
+ * deadlock), an insert beyond the thread's budget. Whoever takes a shard's
  * lock, for writing or reading (foreach, snapshot, references, the locked
  * get), then waits for every slot with t->fw == s (safemap__gw_drain):
  * with the fences of 1 and of the lock's compare-and-swap, either the group
  * writer saw the lock in 2 or the lock holder sees its t->fw, so a lock
- * holder has the shard to itself as before, and a group writer only ever
- * runs against other group writers (each in its own home group) and
- * optimistic readers. A group writer never waits: a group someone else
- * holds sends it to the shard's lock too.
+ * holder has the shard to itself as before, and group writers only ever
+ * run against other group writers and optimistic readers.
  *
  * Counts. A shard's entries are s->count plus every thread's counter of it
- * (safemap__gw_count). What decides the table's size (growth, shrink,
- * rehash) reads that sum under the write lock, and a rehash folds the
- * counters into s->count. A group writer does not shrink the table; a
- * delete that empties its group asks the shard (write-locked) whether it
- * should.
+ * (safemap__gw_count). A thread may add entries by groups while its counter
+ * stays below its budget, s->gw_budget: the room the shard had at its last
+ * fold (s->growth_left) shared out among the thread slots in use; the
+ * insert that finds its budget spent takes the lock, which folds every
+ * thread's counter into s->count (safemap__gw_fold: the exact count),
+ * decides growth as before and hands out new budgets. So the table grows
+ * as it did under the lock alone, and all the threads together never add
+ * more than the room there was. Erasures from groups whose overflow bit is
+ * set (they keep probes long; table.h) are counted the same way, against
+ * s->dirty_left, for the clean rehash. A group writer never shrinks the
+ * table; a delete that empties its group asks the shard (write-locked)
+ * whether it should.
+ *
+ * Reads first. A put with a condition and a delete read the key
+ * optimistically before writing (ops.c: probe_unlocked), so that a refusal
+ * writes nothing and leaves the lines shared, where a group writer's
+ * refusal would take its home group's line from the other cores: in shards
+ * small enough to sit in several caches. Large ones skip that read (ops.c:
+ * probe_first).
  *
  * Maps that use it (s->fast): inline entries, no finalizer, no
  * max_entries, the default allocator (a counter row is allocated for a
- * thread the first time it writes the map). -DSAFEMAP_GROUP_WRITES=0 turns
- * it off. */
+ * thread slot the first time its thread writes the map).
+ * -DSAFEMAP_GROUP_WRITES=0 turns it off. */
 #ifndef SAFEMAP_LIB_MAP_GWRITE_H
 #define SAFEMAP_LIB_MAP_GWRITE_H
 
@@ -114,8 +129,10 @@ static inline bool safemap__gw_enter(const struct safemap *m, struct safemap_sha
 	(void)__atomic_exchange_n(&t->fw, s, __ATOMIC_SEQ_CST);
 	if (SAFEMAP_LIKELY(!(__atomic_load_n(&s->lock.word, __ATOMIC_ACQUIRE) &
 			     (SAFEMAP_LOCK_W | SAFEMAP_LOCK_WW | SAFEMAP_LOCK_READERS)) &&
-			   !__atomic_load_n(&m->guard, __ATOMIC_RELAXED)))
+			   !__atomic_load_n(&m->guard, __ATOMIC_RELAXED))) {
+		safemap__tsan_acquire(&s->lock);
 		return true;
+	}
 	__atomic_store_n(&t->fw, NULL, __ATOMIC_RELEASE);
 	return false;
 }

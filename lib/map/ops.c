@@ -139,21 +139,6 @@ static SAFEMAP_INLINE int probe_unlocked(struct safemap *m, struct safemap_shape
 	return r;
 }
 
-/* A write to a map with group writes asks for its home group's lines, for
- * writing, first thing: the table's header is not read for it (the shard
- * keeps the group count, a hint: a stale one prefetches a wrong address,
- * which costs nothing), so the miss overlaps the thread slot's look-up,
- * the fences and the read before the write. */
-static SAFEMAP_INLINE void gw_prefetch(struct safemap_shape sh, const struct safemap_shard *s,
-				       uint64_t h)
-{
-	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
-	uint32_t ng = __atomic_load_n(&s->ngroups, __ATOMIC_RELAXED);
-
-	if (t && ng)
-		safemap__group_prefetch_w(sh, t->groups + (size_t)safemap__group_of(h, ng) * sh.grp);
-}
-
 /* A group-written delete emptied its group (gwrite.h): should the shard
  * shrink? Asked under its write lock, with the exact count. */
 static __attribute__((noinline)) void group_emptied(struct safemap *m, struct safemap_shard *s)
@@ -255,7 +240,7 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
 	if (s->fast && prefetch) {
-		gw_prefetch(sh, s, h);
+		safemap__tbl_prefetch_home_w(sh, s, h);
 		prefetch = false;
 	}
 	t = safemap__tslot(m->tslots); /* one look-up: the probe's epoch, the counter */
@@ -424,7 +409,7 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
 	if (s->fast && prefetch) {
-		gw_prefetch(sh, s, h);
+		safemap__tbl_prefetch_home_w(sh, s, h);
 		prefetch = false;
 	}
 	t = safemap__tslot(m->tslots);

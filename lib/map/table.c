@@ -470,6 +470,11 @@ static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_
 	unsigned char *slot = NULL;
 	bool ended = false;
 
+#ifdef SAFEMAP_TSAN
+	/* the validated reads below race by design (as optimistic gets, which
+	 * ThreadSanitizer builds compile out): those builds take the lock */
+	return SAFEMAP_GW_NO;
+#endif
 	g = safemap__group_of(h, ng);
 	/* the probe path: the key, and the first free slot on it */
 	for (grp = home, n = 0; n < ng && n < SAFEMAP_GW_PATH; n++) {
@@ -511,7 +516,8 @@ static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_
 			goto no;
 		if (what == SAFEMAP_GW_NOEXIST)
 			return -EEXIST;
-		out->dirty = what == SAFEMAP_GW_DELETE && (hit[15] & ob);
+		out->dirty = what == SAFEMAP_GW_DELETE &&
+			     (__atomic_load_n(&hit[15], __ATOMIC_RELAXED) & ob);
 		if (SAFEMAP_UNLIKELY(out->dirty && !safemap__gw_dirty_room(s, row)))
 			goto no;
 		if (hit != home && !safemap__group_lock_at(hit, hitv))

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The per-shard table: open addressing in groups of 15 slots. The only code
+/* The per-shard table: open addressing in groups of 14 slots. The only code
  * that knows slots, tags and groups; the rest of lib/map uses the functions
  * below (find, insert, erase, set, reference, iterate, clear, destroy, the
  * optimistic get).
  *
  * Layout. A table is one allocation: a 64-byte header (struct safemap_tbl,
  * never written after it is built, so readers' copies stay valid) on a
- * 64-byte boundary, then ngroups groups. A group is 16 control bytes, then 15 slots of
- * m->slot_size bytes. Control bytes 0..14 are the slots' tags: 0 = empty,
- * else bits 0-6 are 7 bits of the key's hash (1..127) and bit 7 is the
- * slot's node bit (inline maps, below). Byte 15 is the group's overflow bits: bit
+ * 64-byte boundary, then ngroups groups. A group is 16 control bytes, the
+ * group word (4 bytes, then 4 spare), then 14 slots of m->slot_size bytes
+ * (an 8/8 group: 248 bytes, padded to 4 lines). Control bytes 0..13 are the
+ * slots' tags: 0 = empty, else bits 0-6 are 7 bits of the key's hash
+ * (1..127) and bit 7 is the slot's node bit (inline maps, below); byte 14
+ * stays 0. The group word is the lock and version of group writers
+ * (gwrite.h; table_impl.h: safemap__group_word). Byte 15 is the group's overflow bits: bit
  * (hash >> 48) & 7 is set when an entry with such a hash was placed past
  * this group because it was full; a lookup stops at the first group on its
  * path without its bit (Boost's concurrent_flat_map does the same). Erasing
@@ -18,7 +21,7 @@
  * the capacity of them the next insert rehashes (at the same size, unless
  * the table is nearly full). One hash: shard from bits 32.., group from bits
  * 0-31 (multiply-shift onto any group count), overflow bit from 48-50, tag
- * from 57-63. A lookup matches a group's 15 tags in one SSE2 compare (or
+ * from 57-63. A lookup matches a group's 14 tags in one SSE2 compare (or
  * two 64-bit SWAR steps without SSE2).
  *
  * Slots. Small entries (key rounded to 8 + value rounded to 8 <= 32 bytes:
@@ -54,8 +57,11 @@
  * max_entries, up to 65536 entries for the whole map. Old arrays are retired
  * (epoch.h), never freed while a reader may be in them.
  *
- * Locking. Everything but the optimistic get and safemap__tbl_ref() runs
- * under the shard's write lock (or read lock for find and iteration).
+ * Locking. Everything but the optimistic get, safemap__tbl_ref() and group
+ * writes (gwrite.h: safemap__tbl_group_write_as, under their groups' words)
+ * runs under the shard's write lock (or read lock for find and iteration).
+ * Optimistic readers validate both the shard's version and the version of
+ * every group they read.
  *
  * Speed. The hot functions (table_impl.h) take the map's shape (struct
  * safemap_shape: key, value, slot and group sizes, nodes or not) and are

@@ -139,6 +139,9 @@ static inline uint32_t *safemap__group_word(uint8_t *grp)
 static inline bool safemap__group_valid(uint8_t *grp, uint32_t gv)
 {
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+#ifdef SAFEMAP_BREAK_VALIDATION /* only to show that tests catch it */
+	return true;
+#endif
 	return __atomic_load_n(safemap__group_word(grp), __ATOMIC_RELAXED) == gv;
 }
 
@@ -402,6 +405,21 @@ struct safemap_gw_out {
 	bool emptied; /* the erasure left its group empty */
 };
 
+/* A write to a map with group writes asks for its key's home group's
+ * lines, for writing, first thing: from the shard's table pointer and
+ * group count, not the table's header (s->ngroups is a hint: a stale one
+ * prefetches a wrong address, which costs nothing), so the miss overlaps
+ * the thread slot's look-up, the fences and the read before the write. */
+static SAFEMAP_INLINE void safemap__tbl_prefetch_home_w(struct safemap_shape sh,
+							const struct safemap_shard *s, uint64_t h)
+{
+	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
+	uint32_t ng = __atomic_load_n(&s->ngroups, __ATOMIC_RELAXED);
+
+	if (t && ng)
+		safemap__group_prefetch_w(sh, t->groups + (size_t)safemap__group_of(h, ng) * sh.grp);
+}
+
 /* safemap__tbl_group_write_as() past the home group @p home of table @p t
  * (held by the caller, who sets its version if *@p home_changed). table.c. */
 SAFEMAP_HIDDEN int safemap__tbl_group_path(const struct safemap *m, struct safemap_shard *s,
@@ -451,7 +469,9 @@ static SAFEMAP_INLINE int safemap__tbl_group_write_as(const struct safemap *m,
 		safemap__group_prefetch_w(sh, home);
 	if (SAFEMAP_UNLIKELY(!safemap__group_trylock(home, &hv)))
 		return SAFEMAP_GW_NO;
-	if (SAFEMAP_UNLIKELY(home[15] & safemap__overflow_bit(h))) {
+	/* (overflow bits: atomic, other groups' writers set them, table.c) */
+	if (SAFEMAP_UNLIKELY(__atomic_load_n(&home[15], __ATOMIC_RELAXED) &
+			     safemap__overflow_bit(h))) {
 		r = safemap__tbl_group_path(m, s, t, home, key, value, h, what, row, out,
 					    &changed);
 		goto unlock;
