@@ -31,9 +31,7 @@ size_t safemap__gw_count_slow(const struct safemap_shard *s)
 
 void safemap__gw_budget(struct safemap_shard *s)
 {
-	unsigned hwm = __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED);
-
-	__atomic_store_n(&s->gw_budget, s->growth_left / (hwm ? hwm : 1), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->gw_budget, s->growth_left / safemap__gw_sharers(), __ATOMIC_RELAXED);
 }
 
 void safemap__gw_fold(struct safemap_shard *s)

@@ -33,7 +33,7 @@
  * Counts. A shard's entries are s->count plus every thread's counter of it
  * (safemap__gw_count). A thread may add entries by groups while its counter
  * stays below its budget, s->gw_budget: the room the shard had at its last
- * fold (s->growth_left) shared out among the thread slots in use; the
+ * fold (s->growth_left) shared out among the threads that hold a slot; the
  * insert that finds its budget spent takes the lock, which folds every
  * thread's counter into s->count (safemap__gw_fold: the exact count),
  * decides growth as before and hands out new budgets. So the table grows
@@ -69,8 +69,20 @@
 enum safemap_gw_op { SAFEMAP_GW_ANY, SAFEMAP_GW_NOEXIST, SAFEMAP_GW_EXIST, SAFEMAP_GW_DELETE };
 
 /* The highest thread slot number handed out so far (stats.c): slots above
- * it were never used by any thread. */
-SAFEMAP_HIDDEN extern unsigned safemap__tslot_hwm;
+ * it were never used by any thread; and how many threads hold one now (the
+ * budgets' share: a thread that gets a slot after a fold starts with a
+ * whole share, so the threads together may overrun the room by that much;
+ * the insert that finds no free slot near its home group takes the lock,
+ * which counts exactly). */
+SAFEMAP_HIDDEN extern unsigned safemap__tslot_hwm, safemap__tslot_live;
+
+/* the threads that share a budget */
+static inline unsigned safemap__gw_sharers(void)
+{
+	unsigned n = __atomic_load_n(&safemap__tslot_live, __ATOMIC_RELAXED);
+
+	return n ? n : 1;
+}
 
 /* Wait until no group writer is inside @p s (the caller holds its lock). */
 SAFEMAP_HIDDEN void safemap__gw_drain_slow(struct safemap_shard *s);
@@ -117,8 +129,7 @@ static inline bool safemap__gw_room(const struct safemap_shard *s, const int64_t
  * share of the erasures left before a clean rehash (table.h). */
 static inline bool safemap__gw_dirty_room(const struct safemap_shard *s, const int64_t *row)
 {
-	return (uint64_t)__atomic_load_n(&row[1], __ATOMIC_RELAXED) *
-		       __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED) <
+	return (uint64_t)__atomic_load_n(&row[1], __ATOMIC_RELAXED) * safemap__gw_sharers() <
 	       __atomic_load_n(&s->dirty_left, __ATOMIC_RELAXED);
 }
 

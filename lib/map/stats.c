@@ -8,7 +8,7 @@
 
 __thread int safemap__tslot_id __attribute__((tls_model("initial-exec")));
 
-unsigned safemap__tslot_hwm;
+unsigned safemap__tslot_hwm, safemap__tslot_live;
 
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t slots_used[SAFEMAP_TSLOTS / 64];
@@ -23,6 +23,7 @@ static void release_slot(void *p)
 	safemap__tslot_id = -1; /* any later call on this thread counts in the shard */
 	pthread_mutex_lock(&slots_lock);
 	slots_used[i / 64] &= ~(1ull << (i % 64));
+	__atomic_store_n(&safemap__tslot_live, safemap__tslot_live - 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&slots_lock);
 }
 
@@ -51,6 +52,8 @@ int safemap__tslot_assign(void)
 		if (!(slots_used[i / 64] & (1ull << (i % 64)))) {
 			slots_used[i / 64] |= 1ull << (i % 64);
 			id = (int)i + 1;
+			__atomic_store_n(&safemap__tslot_live, safemap__tslot_live + 1,
+					 __ATOMIC_RELAXED);
 			if ((unsigned)id > safemap__tslot_hwm) /* gwrite.h */
 				__atomic_store_n(&safemap__tslot_hwm, (unsigned)id, __ATOMIC_SEQ_CST);
 			break;
