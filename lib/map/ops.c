@@ -195,13 +195,13 @@ static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh
  * A refusal so settled leaves the lines shared, where a group writer's
  * refusal (gwrite.h) takes its group's line from the other cores: that
  * matters in a table small enough to sit in several cores' caches. In a
- * large one a line is rarely in another cache, and the read before the
- * write is only instructions (s->count: what it held at the shard's last
- * fold, a hint). */
-#define PROBE_MAX_ENTRIES 2048u
+ * large one (from 256 groups, 64 KiB for 8/8 entries, a shard) a line is
+ * rarely in another cache, and the read before the write is only
+ * instructions. */
+#define PROBE_MAX_GROUPS 256u
 static SAFEMAP_INLINE bool probe_first(const struct safemap_shard *s)
 {
-	return !s->fast || __atomic_load_n(&s->count, __ATOMIC_RELAXED) < PROBE_MAX_ENTRIES;
+	return !s->fast || __atomic_load_n(&s->ngroups, __ATOMIC_RELAXED) < PROBE_MAX_GROUPS;
 }
 
 /* A put that did not simply succeed: events and the reports of refusals
