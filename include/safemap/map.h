@@ -8,10 +8,16 @@
  * Concurrency contract (applies to every call below unless it says otherwise):
  * - any number of threads may call put/get/delete/count on one map at once;
  * - each call computes the key's hash once and works on exactly one shard:
- *   put/delete take its write lock and release it before returning; get
+ *   put/delete take its write lock and release it before returning, or, in
+ *   a map of inline entries (key + value up to 32 bytes) with no finalizer,
+ *   no max_entries and the default allocator, lock only the groups of the
+ *   shard's table they write (a group lock and version in the group's first
+ *   cache line) while no thread holds the shard's lock (a thread that takes
+ *   it, to write or to read, waits for those writes to end first); get
  *   takes no lock (it reads optimistically and keeps the result only if no
- *   writer held the shard meanwhile, else retries and, after a few tries,
- *   takes the read lock); a put with SAFEMAP_NOEXIST of a present key, a
+ *   writer held the shard or the groups it read meanwhile, else retries
+ *   and, after a few tries, takes the read lock); a put with
+ *   SAFEMAP_NOEXIST of a present key, a
  *   put with SAFEMAP_EXIST or a delete of an absent key is refused after
  *   such a read, without the write lock (it changes nothing; the read is
  *   when it took effect); calls on keys in different shards never wait for
@@ -174,8 +180,9 @@ SAFEMAP_API void safemap_destroy(struct safemap *m);
  * Replacing a value finalizes the old one (see struct safemap_type); a
  * reference to the old value keeps reading the old bytes.
  *
- * Concurrency: takes the key's shard write lock; safe against every other
- * call except create/destroy.
+ * Concurrency: takes the key's shard write lock, or only the groups it
+ * writes (see the contract at the top of this file); atomic and safe
+ * against every other call except create/destroy.
  */
 SAFEMAP_API int safemap_put(struct safemap *m, const void *key, const void *value,
 			    unsigned flags);
@@ -197,14 +204,18 @@ SAFEMAP_API int safemap_get(struct safemap *m, const void *key, void *value_out)
  * @return 0; -ENOENT (absent); -EINVAL; -EPERM (frozen: event); -EDEADLK
  *         (from inside this thread's own foreach of @p m: event).
  *
- * Concurrency: takes the key's shard write lock.
+ * Concurrency: takes the key's shard write lock, or only the groups it
+ * writes (see the contract at the top of this file).
  */
 SAFEMAP_API int safemap_delete(struct safemap *m, const void *key);
 
 /**
  * @brief Number of entries. Exact when no writer runs concurrently; while
- *        writers run, a value the map held at some moment during the call
- *        (per shard), never a torn number. Takes no lock. Returns 0 for NULL.
+ *        writers run, per shard a value between what it held at the start
+ *        and at the end of the call, give or take the writes that ran
+ *        meanwhile (threads count their group writes apart and the sum is
+ *        read without stopping them); never a torn number. Takes no lock.
+ *        Returns 0 for NULL.
  */
 SAFEMAP_API size_t safemap_count(struct safemap *m);
 

@@ -15,7 +15,8 @@ void safemap__gw_drain_slow(struct safemap_shard *s)
 			safemap__cpu_relax();
 }
 
-size_t safemap__gw_count_slow(const struct safemap_shard *s)
+/* s->count plus the threads' counters, read once */
+static size_t count_sum(const struct safemap_shard *s)
 {
 	size_t n = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
 	unsigned i, hwm = __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED);
@@ -25,6 +26,29 @@ size_t safemap__gw_count_slow(const struct safemap_shard *s)
 
 		if (c)
 			n += (size_t)__atomic_load_n(&c[2 * (size_t)s->idx], __ATOMIC_RELAXED);
+	}
+	return n;
+}
+
+/* A fold (write lock) moves counts from the rows into s->count: a sum read
+ * across one could count them twice or not at all. So the sum is kept only
+ * if no writer held the lock meanwhile (the shard's version), tried a few
+ * times (the caller may hold the write lock itself: an update callback). */
+#define COUNT_TRIES 64
+
+size_t safemap__gw_count_slow(const struct safemap_shard *s)
+{
+	struct safemap_lock *l = (struct safemap_lock *)&s->lock;
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < COUNT_TRIES; i++) {
+		uint64_t v = safemap__lock_read_begin(l);
+
+		n = count_sum(s);
+		if (!(v & SAFEMAP_LOCK_W) && safemap__lock_read_valid(l, v))
+			break;
+		safemap__cpu_relax();
 	}
 	return n;
 }
