@@ -15,18 +15,34 @@ void safemap__gw_drain_slow(struct safemap_shard *s)
 			safemap__cpu_relax();
 }
 
+/* thread slot @p i's two counters of @p s, or NULL (no row yet) */
+static int64_t *row_of(const struct safemap_shard *s, unsigned i)
+{
+	int64_t *c = __atomic_load_n(&s->tslots[i].cnt, __ATOMIC_ACQUIRE);
+
+	return c ? c + 2 * (size_t)s->idx : NULL;
+}
+
+/* a counter's value, set to 0 (write lock held: its thread is out) */
+static size_t take(int64_t *c)
+{
+	int64_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+
+	if (v)
+		__atomic_store_n(c, 0, __ATOMIC_RELAXED);
+	return (size_t)v;
+}
+
 /* s->count plus the threads' counters, read once */
 static size_t count_sum(const struct safemap_shard *s)
 {
 	size_t n = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
 	unsigned i, hwm = __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED);
+	int64_t *c;
 
-	for (i = 0; i < hwm; i++) {
-		int64_t *c = __atomic_load_n(&s->tslots[i].cnt, __ATOMIC_ACQUIRE);
-
-		if (c)
-			n += (size_t)__atomic_load_n(&c[2 * (size_t)s->idx], __ATOMIC_RELAXED);
-	}
+	for (i = 0; i < hwm; i++)
+		if ((c = row_of(s, i)))
+			n += (size_t)__atomic_load_n(&c[0], __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -62,23 +78,15 @@ void safemap__gw_fold(struct safemap_shard *s)
 {
 	unsigned i, hwm = __atomic_load_n(&safemap__tslot_hwm, __ATOMIC_RELAXED);
 	size_t n = s->count, cap, dirty = 0;
+	int64_t *c;
 
 	if (!s->fast)
 		return;
 	for (i = 0; i < hwm; i++) {
-		int64_t *c = __atomic_load_n(&s->tslots[i].cnt, __ATOMIC_ACQUIRE);
-
-		if (!c)
+		if (!(c = row_of(s, i)))
 			continue;
-		c += 2 * (size_t)s->idx;
-		if (__atomic_load_n(&c[0], __ATOMIC_RELAXED)) {
-			n += (size_t)__atomic_load_n(&c[0], __ATOMIC_RELAXED);
-			__atomic_store_n(&c[0], 0, __ATOMIC_RELAXED);
-		}
-		if (__atomic_load_n(&c[1], __ATOMIC_RELAXED)) {
-			dirty += (size_t)__atomic_load_n(&c[1], __ATOMIC_RELAXED);
-			__atomic_store_n(&c[1], 0, __ATOMIC_RELAXED);
-		}
+		n += take(&c[0]);
+		dirty += take(&c[1]);
 	}
 	__atomic_store_n(&s->count, n, __ATOMIC_RELAXED);
 	/* erasures from overflowed groups: a clean rehash after enough of

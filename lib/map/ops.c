@@ -154,7 +154,13 @@ _Static_assert(SAFEMAP_ANY == (int)SAFEMAP_GW_ANY && SAFEMAP_NOEXIST == (int)SAF
 		       SAFEMAP_EXIST == (int)SAFEMAP_GW_EXIST,
 	       "put flags are group write kinds");
 
-/* @p what for @p key by its home group alone, without the shard's lock
+/* Add @p d to a counter of the calling thread's row (only it writes it). */
+static SAFEMAP_INLINE void row_add(int64_t *c, int64_t d)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + d, __ATOMIC_RELAXED);
+}
+
+/* @p what for @p key by groups, without the shard's lock
  * (gwrite.h), counted as @p op in thread slot @p t: as
  * safemap__tbl_group_write_as(), SAFEMAP_GW_NO when the map, the thread
  * or the shard's state does not allow it. */
@@ -179,16 +185,26 @@ static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh
 	if (SAFEMAP_LIKELY(r != SAFEMAP_GW_NO)) {
 		safemap__stat_inc_excl(&t->ops[op]);
 		if (out.delta)
-			__atomic_store_n(cnt, __atomic_load_n(cnt, __ATOMIC_RELAXED) + out.delta,
-					 __ATOMIC_RELAXED);
+			row_add(&cnt[0], out.delta);
 		if (out.dirty)
-			__atomic_store_n(&cnt[1], __atomic_load_n(&cnt[1], __ATOMIC_RELAXED) + 1,
-					 __ATOMIC_RELAXED);
+			row_add(&cnt[1], 1);
 	}
 	safemap__gw_exit(t);
 	if (SAFEMAP_UNLIKELY(out.emptied))
 		group_emptied(m, s);
 	return r;
+}
+
+/* A write's first step in a map with group writes: ask for its home
+ * group's lines for writing (table_impl.h). Returns what is left of
+ * @p prefetch for the probes that follow (false once asked). */
+static SAFEMAP_INLINE bool prefetch_home(struct safemap_shape sh, const struct safemap_shard *s,
+					 uint64_t h, bool prefetch)
+{
+	if (!s->fast || !prefetch)
+		return prefetch;
+	safemap__tbl_prefetch_home_w(sh, s, h);
+	return false;
 }
 
 /* Should a conditional write of @p s read before it writes (probe_unlocked)?
@@ -239,10 +255,7 @@ static SAFEMAP_INLINE int put_as(struct safemap *m, struct safemap_shape sh, con
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
-	if (s->fast && prefetch) {
-		safemap__tbl_prefetch_home_w(sh, s, h);
-		prefetch = false;
-	}
+	prefetch = prefetch_home(sh, s, h, prefetch);
 	t = safemap__tslot(m->tslots); /* one look-up: the probe's epoch, the counter */
 	if (flags != SAFEMAP_ANY && probe_first(s)) {
 		int r = probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_PUT, flags == SAFEMAP_NOEXIST,
@@ -408,10 +421,7 @@ static SAFEMAP_INLINE int delete_as(struct safemap *m, struct safemap_shape sh, 
 		return err;
 	h = safemap__key_hash_as(m, sh, key);
 	s = safemap__shard_of(m, h);
-	if (s->fast && prefetch) {
-		safemap__tbl_prefetch_home_w(sh, s, h);
-		prefetch = false;
-	}
+	prefetch = prefetch_home(sh, s, h, prefetch);
 	t = safemap__tslot(m->tslots);
 	r = probe_first(s) ? probe_unlocked(m, sh, s, key, h, SAFEMAP_OP_DELETE, false, &seen, t,
 					    &pos, prefetch)

@@ -522,13 +522,7 @@ static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_
 			goto no;
 		if (hit != home && !safemap__group_lock_at(hit, hitv))
 			goto no;
-		if (what == SAFEMAP_GW_DELETE) {
-			__atomic_store_n(tp, 0, __ATOMIC_RELAXED);
-			out->delta = -1;
-			out->emptied = safemap__match_empty(hit) == SAFEMAP_SLOTS_MASK;
-		} else {
-			memcpy(slot + sh.voff, value, sh.vs);
-		}
+		safemap__group_apply_as(sh, hit, tp, slot, value, what, out);
 		if (hit != home)
 			safemap__group_unlock(hit, hitv, true);
 		else
@@ -558,10 +552,7 @@ static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_
 	}
 	if (SAFEMAP_UNLIKELY(!fgrp) || (fgrp != home && !safemap__group_lock_at(fgrp, fv)))
 		goto no;
-	slot = fgrp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(empty) * sh.slot;
-	memcpy(slot, key, sh.ks);
-	memcpy(slot + sh.voff, value, sh.vs);
-	__atomic_store_n(fgrp + __builtin_ctz(empty), tag, __ATOMIC_RELAXED);
+	safemap__group_fill_as(sh, fgrp, (unsigned)__builtin_ctz(empty), tag, key, value, out);
 	for (grp = home, g = safemap__group_of(h, ng); grp != fgrp;) {
 		if (!(__atomic_load_n(&grp[15], __ATOMIC_RELAXED) & ob))
 			__atomic_fetch_or(&grp[15], ob, __ATOMIC_RELAXED);
@@ -572,7 +563,6 @@ static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_
 	if (fgrp != home)
 		safemap__group_unlock(fgrp, fv, true);
 	*home_changed = true; /* (the home group's bit, or the entry) */
-	out->delta = 1;
 	return 0;
 no:
 	return SAFEMAP_GW_NO;

@@ -366,19 +366,24 @@ static inline bool safemap__tbl_it_next(const struct safemap *m, struct safemap_
 /* ---- group writes (gwrite.h) */
 
 
+/* Take the group at @p grp from version @p gv (even): false if another
+ * writer holds it or wrote it since @p gv was read. */
+static SAFEMAP_INLINE bool safemap__group_lock_at(uint8_t *grp, uint32_t gv)
+{
+	if (!__atomic_compare_exchange_n(safemap__group_word(grp), &gv, gv + 1, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return false;
+	/* the odd word is visible before any write the holder makes (seqlock) */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return true;
+}
+
 /* Take the group at @p grp for a group writer: true, and its word (even)
  * in @p gv, unless another one holds it (group writers never wait). */
 static SAFEMAP_INLINE bool safemap__group_trylock(uint8_t *grp, uint32_t *gv)
 {
-	uint32_t *w = safemap__group_word(grp), v = __atomic_load_n(w, __ATOMIC_RELAXED);
-
-	if ((v & 1) ||
-	    !__atomic_compare_exchange_n(w, &v, v + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return false;
-	/* the odd word is visible before any write the holder makes (seqlock) */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	*gv = v;
-	return true;
+	*gv = __atomic_load_n(safemap__group_word(grp), __ATOMIC_RELAXED);
+	return !(*gv & 1) && safemap__group_lock_at(grp, *gv);
 }
 
 /* Let the group go: a new version if the holder changed it. */
@@ -387,23 +392,41 @@ static SAFEMAP_INLINE void safemap__group_unlock(uint8_t *grp, uint32_t gv, bool
 	__atomic_store_n(safemap__group_word(grp), changed ? gv + 2 : gv, __ATOMIC_RELEASE);
 }
 
-/* Take the group at @p grp from version @p gv (even): false if another
- * writer holds it or wrote it since @p gv was read. */
-static SAFEMAP_INLINE bool safemap__group_lock_at(uint8_t *grp, uint32_t gv)
-{
-	if (!__atomic_compare_exchange_n(safemap__group_word(grp), &gv, gv + 1, false,
-					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return false;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	return true;
-}
-
 /* What a group write changed besides the entry (safemap__tbl_group_write_as). */
 struct safemap_gw_out {
 	int delta;   /* entries: +1, -1 */
 	bool dirty;  /* an erasure from a group with the entry's overflow bit set */
 	bool emptied; /* the erasure left its group empty */
 };
+
+/* A group writer's change to a found entry of @p grp (held): erase it
+ * (@p what SAFEMAP_GW_DELETE) or replace its value. */
+static SAFEMAP_INLINE void safemap__group_apply_as(struct safemap_shape sh, uint8_t *grp,
+						   uint8_t *tp, unsigned char *slot,
+						   const void *value, enum safemap_gw_op what,
+						   struct safemap_gw_out *out)
+{
+	if (what == SAFEMAP_GW_DELETE) {
+		__atomic_store_n(tp, 0, __ATOMIC_RELAXED);
+		out->delta = -1;
+		out->emptied = safemap__match_empty(grp) == SAFEMAP_SLOTS_MASK;
+	} else {
+		memcpy(slot + sh.voff, value, sh.vs);
+	}
+}
+
+/* A group writer's insert into the free slot at bit @p i of @p grp (held). */
+static SAFEMAP_INLINE void safemap__group_fill_as(struct safemap_shape sh, uint8_t *grp, unsigned i,
+						  uint8_t tag, const void *key, const void *value,
+						  struct safemap_gw_out *out)
+{
+	unsigned char *slot = grp + SAFEMAP_GROUP_HDR + (size_t)i * sh.slot;
+
+	memcpy(slot, key, sh.ks);
+	memcpy(slot + sh.voff, value, sh.vs);
+	__atomic_store_n(grp + i, tag, __ATOMIC_RELAXED);
+	out->delta = 1;
+}
 
 /* A write to a map with group writes asks for its key's home group's
  * lines, for writing, first thing: from the shard's table pointer and
@@ -488,13 +511,8 @@ static SAFEMAP_INLINE int safemap__tbl_group_write_as(const struct safemap *m,
 			r = SAFEMAP_GW_NO;
 		} else if (what == SAFEMAP_GW_NOEXIST) {
 			r = -EEXIST;
-		} else if (what == SAFEMAP_GW_DELETE) {
-			__atomic_store_n(tp, 0, __ATOMIC_RELAXED);
-			out->delta = -1;
-			out->emptied = safemap__match_empty(home) == SAFEMAP_SLOTS_MASK;
-			changed = true;
 		} else {
-			memcpy(slot + sh.voff, value, sh.vs);
+			safemap__group_apply_as(sh, home, tp, slot, value, what, out);
 			changed = true;
 		}
 	} else if (what == SAFEMAP_GW_EXIST || what == SAFEMAP_GW_DELETE) {
@@ -505,11 +523,8 @@ static SAFEMAP_INLINE int safemap__tbl_group_write_as(const struct safemap *m,
 		r = safemap__tbl_group_path(m, s, t, home, key, value, h, what, row, out,
 					    &changed);
 	} else {
-		slot = home + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(empty) * sh.slot;
-		memcpy(slot, key, sh.ks);
-		memcpy(slot + sh.voff, value, sh.vs);
-		__atomic_store_n(home + __builtin_ctz(empty), tag, __ATOMIC_RELAXED);
-		out->delta = 1;
+		safemap__group_fill_as(sh, home, (unsigned)__builtin_ctz(empty), tag, key, value,
+				       out);
 		changed = true;
 	}
 unlock:
