@@ -387,12 +387,12 @@ static uint32_t groups_half(size_t n)
 }
 
 /* room for one more insert: a first table, a bigger one, or a clean one of
- * the same size (after many erasures from overflowed groups) */
+ * the same size (after many erasures from overflowed groups); s->count is
+ * exact (the caller folded, gwrite.h) */
 static int make_room(struct safemap *m, struct safemap_shard *s)
 {
 	uint32_t ng;
 
-	safemap__gw_fold(s);
 	if (!s->tbl) {
 		ng = m->presize_groups ? m->presize_groups : FIRST_GROUPS;
 	} else {
@@ -416,9 +416,7 @@ int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *
 
 	if (m->nodes && !(n = node_new(m, s, key, value, h, 1, false)))
 		return -ENOMEM;
-	/* with group writes: the exact count, new budgets (gwrite.h) */
-	if (s->fast)
-		safemap__gw_fold(s);
+	safemap__gw_fold(s); /* group writes: the exact count, new budgets */
 	if (SAFEMAP_UNLIKELY(!s->growth_left) && make_room(m, s)) {
 		if (n)
 			safemap__free(m, n, n->r.bytes);
