@@ -3,6 +3,10 @@
  * the threads' entry counters. */
 #include "map_internal.h"
 
+#ifdef SAFEMAP_RACE_HOOKS
+void (*safemap__race_hook)(struct safemap_shard *s);
+#endif
+
 void safemap__gw_drain_slow(struct safemap_shard *s)
 {
 	unsigned i, n;

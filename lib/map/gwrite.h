@@ -8,16 +8,21 @@
  * (the group word, table_impl.h), lines the write touches anyway, and
  * counts in its thread's own lines:
  *
- *   1. t->fw = s (its thread slot, stats.h), then a full fence;
- *   2. if the shard's lock word shows any holder or waiter (W, WW,
- *      readers: lock.h) or the map's guard is set (freeze, foreach), undo
- *      1 and take the shard's write lock instead;
- *   3. hold the key's home group (where its probe starts) and do the write
- *      (safemap__tbl_group_write_as: the rest of the probe path read
- *      validated, the written group taken at the version read); each group
- *      written gets a new version, which optimistic readers validate;
+ *   1. t->fw = s (its thread slot, stats.h) and an epoch section
+ *      (epoch.h), two stores to the thread's own line and no fence;
+ *   2. read the shard's table and take the key's home group (where its
+ *      probe starts) with a compare-and-swap: that is the full fence
+ *      between 1 and the loads of 2 (x86; elsewhere an explicit one). If
+ *      the shard's lock word then shows any holder or waiter (W, WW,
+ *      readers: lock.h), the map's guard is set (freeze, foreach) or the
+ *      shard has another table now, let the group go unchanged, undo 1 and
+ *      take the shard's write lock instead;
+ *   3. do the write (safemap__tbl_group_write_as: the rest of the probe
+ *      path read validated, the written group taken at the version read);
+ *      each group written gets a new version, which optimistic readers
+ *      validate;
  *   4. add the entry count's change to the thread's own counters of the
- *      shard (t->cnt), then t->fw = NULL (release).
+ *      shard (t->cnt), then t->fw = NULL (release) and leave the section.
  *
  * What it cannot do goes to the shard's write lock as before: a referenced
  * entry, no table yet, a probe path longer than SAFEMAP_GW_PATH groups, a
@@ -25,10 +30,17 @@
  * deadlock), an insert beyond the thread's budget. Whoever takes a shard's
  * lock, for writing or reading (foreach, snapshot, references, the locked
  * get), then waits for every slot with t->fw == s (safemap__gw_drain):
- * with the fences of 1 and of the lock's compare-and-swap, either the group
+ * with the fences of 2 and of the lock's compare-and-swap, either the group
  * writer saw the lock in 2 or the lock holder sees its t->fw, so a lock
  * holder has the shard to itself as before, and group writers only ever
- * run against other group writers and optimistic readers.
+ * run against other group writers and optimistic readers. A writer whose
+ * announcement the holder missed, and which found the lock free in 2
+ * only because the holder was done, checks that the table it holds a
+ * group of is still the shard's: if a resize replaced it meanwhile, the
+ * old one is still allocated (the epoch section of 1 holds its grace
+ * period), and the writer lets it go. A backing-off writer changed no
+ * byte but its home group's word, and lock holders never write group
+ * words (only group writers do), so its restore of the word loses nothing.
  *
  * Counts. A shard's entries are s->count plus every thread's counter of it
  * (safemap__gw_count). A thread may add entries by groups while its counter
@@ -133,25 +145,57 @@ static inline bool safemap__gw_dirty_room(const struct safemap_shard *s, const i
 	       __atomic_load_n(&s->dirty_left, __ATOMIC_RELAXED);
 }
 
-/* Steps 1 and 2: true if the thread may write @p s by groups. */
-static inline bool safemap__gw_enter(const struct safemap *m, struct safemap_shard *s,
-				     struct safemap_tslot *t)
+/* Step 1: announce the write (no fence of its own: step 2's is the
+ * home group's compare-and-swap). The epoch section (epoch.h) keeps the
+ * table the writer is about to read from being freed under it: a table
+ * replaced by a lock holder that missed this announcement is retired, and
+ * only freed after a grace period. Returns what safemap__gw_exit takes. */
+static inline uint64_t safemap__gw_announce(struct safemap_shard *s, struct safemap_tslot *t)
 {
-	(void)__atomic_exchange_n(&t->fw, s, __ATOMIC_SEQ_CST);
-	if (SAFEMAP_LIKELY(!(__atomic_load_n(&s->lock.word, __ATOMIC_ACQUIRE) &
+	__atomic_store_n(&t->fw, s, __ATOMIC_RELAXED);
+	return safemap__epoch_enter(t); /* (its compiler barrier orders both stores first) */
+}
+
+/* Step 2, once the home group of the table read after step 1 is held:
+ * true if the thread may write @p s by groups. The group's locked
+ * compare-and-swap put t->fw before the loads here (x86; elsewhere an
+ * explicit fence): the lock holder either sees t->fw in its drain, or
+ * holds the lock word this reads. */
+static inline bool safemap__gw_admitted(const struct safemap *m, struct safemap_shard *s)
+{
+#if !defined(__x86_64__) && !defined(__i386__)
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+	if (SAFEMAP_LIKELY(!(__atomic_load_n(&s->lock.word, __ATOMIC_SEQ_CST) &
 			     (SAFEMAP_LOCK_W | SAFEMAP_LOCK_WW | SAFEMAP_LOCK_READERS)) &&
 			   !__atomic_load_n(&m->guard, __ATOMIC_RELAXED))) {
 		safemap__tsan_acquire(&s->lock);
 		return true;
 	}
-	__atomic_store_n(&t->fw, NULL, __ATOMIC_RELEASE);
 	return false;
 }
 
-/* Step 4's end. */
-static inline void safemap__gw_exit(struct safemap_tslot *t)
+/* Tests of races too narrow to meet by chance (tests/stress/
+ * test_gwrite_race.c) link a copy of the library built with
+ * -DSAFEMAP_RACE_HOOKS, which calls this hook (when set) between a group
+ * write's read of the shard's table and its home group's compare-and-swap.
+ * The library proper has none. */
+#ifdef SAFEMAP_RACE_HOOKS
+SAFEMAP_HIDDEN extern void (*safemap__race_hook)(struct safemap_shard *s);
+#define SAFEMAP_RACE_HOOK(s)                \
+	do {                                \
+		if (safemap__race_hook)     \
+			safemap__race_hook(s); \
+	} while (0)
+#else
+#define SAFEMAP_RACE_HOOK(s) ((void)0)
+#endif
+
+/* Step 4's end: @p next as safemap__gw_announce returned it. */
+static inline void safemap__gw_exit(struct safemap_tslot *t, uint64_t next)
 {
 	__atomic_store_n(&t->fw, NULL, __ATOMIC_RELEASE);
+	safemap__epoch_exit(t, next);
 }
 
 #endif /* SAFEMAP_LIB_MAP_GWRITE_H */

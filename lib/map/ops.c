@@ -171,6 +171,7 @@ static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh
 {
 	struct safemap_gw_out out = { 0, false, false };
 	int64_t *cnt;
+	uint64_t ep;
 	int r;
 
 	if (!SAFEMAP_GROUP_WRITES || sh.nodes || !s->fast || SAFEMAP_UNLIKELY(!t))
@@ -179,8 +180,7 @@ static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh
 	if (SAFEMAP_UNLIKELY(!cnt) && !(cnt = safemap__gw_row(m, t)))
 		return SAFEMAP_GW_NO;
 	cnt += 2 * (size_t)s->idx; /* the shard's two counters (gwrite.h) */
-	if (SAFEMAP_UNLIKELY(!safemap__gw_enter(m, s, t)))
-		return SAFEMAP_GW_NO;
+	ep = safemap__gw_announce(s, t);
 	r = safemap__tbl_group_write_as(m, sh, s, key, value, h, what, cnt, &out, prefetch);
 	if (SAFEMAP_LIKELY(r != SAFEMAP_GW_NO)) {
 		safemap__stat_inc_excl(&t->ops[op]);
@@ -189,7 +189,7 @@ static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh
 		if (out.dirty)
 			row_add(&cnt[1], 1);
 	}
-	safemap__gw_exit(t);
+	safemap__gw_exit(t, ep);
 	if (SAFEMAP_UNLIKELY(out.emptied))
 		group_emptied(m, s);
 	return r;

@@ -550,7 +550,8 @@ static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_
 	}
 	if (SAFEMAP_UNLIKELY(!fgrp) || (fgrp != home && !safemap__group_lock_at(fgrp, fv)))
 		goto no;
-	safemap__group_fill_as(sh, fgrp, (unsigned)__builtin_ctz(empty), tag, key, value, out);
+	/* the bits first: their locked or (a fence) then does not wait for
+	 * the slot's store, whose line may still be on its way */
 	for (grp = home, g = safemap__group_of(h, ng); grp != fgrp;) {
 		if (!(__atomic_load_n(&grp[15], __ATOMIC_RELAXED) & ob))
 			__atomic_fetch_or(&grp[15], ob, __ATOMIC_RELAXED);
@@ -558,6 +559,7 @@ static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_
 			g = 0;
 		grp = t->groups + (size_t)g * sh.grp;
 	}
+	safemap__group_fill_as(sh, fgrp, (unsigned)__builtin_ctz(empty), tag, key, value, out);
 	if (fgrp != home)
 		safemap__group_unlock(fgrp, fv, true);
 	*home_changed = true; /* (the home group's bit, or the entry) */

@@ -433,14 +433,24 @@ static SAFEMAP_INLINE void safemap__group_fill_as(struct safemap_shape sh, uint8
  * group count, not the table's header (s->ngroups is a hint: a stale one
  * prefetches a wrong address, which costs nothing), so the miss overlaps
  * the thread slot's look-up, the fences and the read before the write. */
+#define SAFEMAP_PREFETCH_NEXT_FROM 256u /* groups: 64 KiB of 8/8 entries */
 static SAFEMAP_INLINE void safemap__tbl_prefetch_home_w(struct safemap_shape sh,
 							const struct safemap_shard *s, uint64_t h)
 {
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
 	uint32_t ng = __atomic_load_n(&s->ngroups, __ATOMIC_RELAXED);
 
-	if (t && ng)
-		safemap__group_prefetch_w(sh, t->groups + (size_t)safemap__group_of(h, ng) * sh.grp);
+	uint32_t g;
+
+	if (!t || !ng)
+		return;
+	g = safemap__group_of(h, ng);
+	safemap__group_prefetch_w(sh, t->groups + (size_t)g * sh.grp);
+	/* in a large table, the next group's first line too: an insert whose
+	 * home group is full reads it next, and in a table too large for the
+	 * caches that is a second miss one after the other */
+	if (ng >= SAFEMAP_PREFETCH_NEXT_FROM) /* (past the last group: a prefetch never faults) */
+		safemap__line_prefetch_w(t->groups + (size_t)(g + 1) * sh.grp);
 }
 
 /* safemap__tbl_group_write_as() past the home group @p home of table @p t
@@ -452,8 +462,8 @@ SAFEMAP_HIDDEN int safemap__tbl_group_path(const struct safemap *m, struct safem
 					   bool *home_changed);
 
 /* A put (ANY, NOEXIST, EXIST: by @p what) or delete of @p key (hash @p h)
- * by groups, by a thread that entered @p s for group writes
- * (safemap__gw_enter) and whose counters of @p s are @p row (gwrite.h):
+ * by groups, by a thread that announced its write of @p s
+ * (safemap__gw_announce; this admits it: gwrite.h) and whose counters of @p s are @p row (gwrite.h):
  * 0 done, -EEXIST / -ENOENT refused, SAFEMAP_GW_NO when the shard's lock
  * must do it. For maps with group writes only (inline, no finalizer).
  *
@@ -490,8 +500,14 @@ static SAFEMAP_INLINE int safemap__tbl_group_write_as(const struct safemap *m,
 	home = t->groups + (size_t)safemap__group_of(h, t->ngroups) * sh.grp;
 	if (prefetch)
 		safemap__group_prefetch_w(sh, home);
+	SAFEMAP_RACE_HOOK(s);
 	if (SAFEMAP_UNLIKELY(!safemap__group_trylock(home, &hv)))
 		return SAFEMAP_GW_NO;
+	if (SAFEMAP_UNLIKELY(!safemap__gw_admitted(m, s) ||
+			     __atomic_load_n(&s->tbl, __ATOMIC_RELAXED) != t)) {
+		safemap__group_unlock(home, hv, false);
+		return SAFEMAP_GW_NO;
+	}
 	/* (overflow bits: atomic, other groups' writers set them, table.c) */
 	if (SAFEMAP_UNLIKELY(__atomic_load_n(&home[15], __ATOMIC_RELAXED) &
 			     safemap__overflow_bit(h))) {
