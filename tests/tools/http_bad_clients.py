@@ -6,14 +6,17 @@ usage: http_bad_clients.py PID PORT SERIES
 
 PID is the server's process (its fds and RSS are sampled from /proc), PORT
 its loopback port, SERIES a line every correct scrape holds. While a
-scraper thread checks a scrape every 100 ms (status 200, SERIES present,
+scraper process checks a scrape every 100 ms (status 200, SERIES present,
 the body ends with a newline), the clients here send oversized request
 lines and headers (4xx, memory bounded), open 1,000 connections at once
-(the server's fds stay bounded, scrapes still answered), trickle a request
-one byte a second (the server hangs up at its deadline), use other methods
-(405) and other paths (404). Every phase is bounded in time. Prints what it
+(the server's fds stay bounded, scrapes still answered), send requests
+into a flood of new idle connections (each request answered: the server
+sheds the idle ones, not the asking ones), trickle a request one byte a
+second (the server hangs up at its deadline), use other methods (405) and
+other paths (404). Every phase is bounded in time. Prints what it
 measured, one "measured:" line per phase, and exits 1 at the first broken
 expectation."""
+import multiprocessing
 import os
 import resource
 import select
@@ -25,6 +28,7 @@ import time
 PID, PORT, SERIES = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode()
 ADDR = ("127.0.0.1", PORT)
 MAX_CONNECTIONS = 128  # tools/safemapctl/http.h
+SOFT_CONNECTIONS = 64
 REQUEST_SECONDS = 5
 
 
@@ -80,36 +84,63 @@ def status_of(line):
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
-def good_scrape():
+def scrape():
+    """One scrape: None if correct, else what was wrong."""
     st, _, body = get()
-    return status_of(st) == 200 and SERIES in body and body.endswith(b"\n")
+    if status_of(st) == 200 and SERIES in body and body.endswith(b"\n"):
+        return None
+    return f"{st[:40]!r}, {len(body)} body bytes"
 
 
-class Scraper(threading.Thread):
-    """A correct scrape every 100 ms, for the whole run."""
+def good_scrape():
+    return scrape() is None
+
+
+class Scraper:
+    """A correct scrape every 100 ms, for the whole run, from a child process
+    (a thread would share the GIL with the floods: connected, a scrape could
+    wait milliseconds to send its request, as idle as a flood's connection)."""
 
     def __init__(self):
-        super().__init__(daemon=True)
-        self.ok = self.bad = 0
-        self.worst = 0.0
-        self.stop = False
-        self.errors = []
+        mp = multiprocessing.get_context("fork")  # the child shares this module's state
+        self.phase = mp.Array("c", 64)  # what the main process does
+        self.halt = mp.Event()
+        self.rx, self.tx = mp.Pipe(duplex=False)
+        self.proc = mp.Process(target=self.run, args=(os.getpid(),), daemon=True)
 
-    def run(self):
-        while not self.stop:
+    def start(self):
+        self.proc.start()
+
+    def set_phase(self, name):
+        self.phase.value = name.encode()
+
+    def run(self, parent):
+        ok = bad = 0
+        worst = 0.0
+        errors = []
+        while not self.halt.is_set() and os.getppid() == parent:
             t = time.monotonic()
             try:
-                good = good_scrape()
+                err = scrape()
             except OSError as e:
-                good = False
-                self.errors.append(repr(e))
-            dt = time.monotonic() - t
-            self.worst = max(self.worst, dt)
-            if good:
-                self.ok += 1
+                err = repr(e)
+            worst = max(worst, time.monotonic() - t)
+            if err is None:
+                ok += 1
             else:
-                self.bad += 1
-            time.sleep(0.1)
+                bad += 1
+                errors.append(f"during {self.phase.value.decode()}: {err}")
+            self.halt.wait(0.1)
+        self.tx.send((ok, bad, worst, errors))
+
+    def finish(self, seconds):
+        """Stop it; (correct scrapes, others, the slowest in s, errors)."""
+        self.halt.set()
+        if not self.rx.poll(seconds):
+            fail(f"the scraper did not report within {seconds} s")
+        res = self.rx.recv()
+        self.proc.join(seconds)
+        return res
 
 
 class FdSampler(threading.Thread):
@@ -124,6 +155,67 @@ class FdSampler(threading.Thread):
             time.sleep(0.02)
 
 
+def wait_fds_at_least(n, seconds):
+    end = time.monotonic() + seconds
+    while fds() < n and time.monotonic() < end:
+        time.sleep(0.002)
+    return fds()
+
+
+def idle_connection():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    s.connect_ex(ADDR)
+    return s
+
+
+def read_answer(s):
+    out = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+    except (ConnectionResetError, socket.timeout):
+        pass
+    return out
+
+
+def requests_into_flood(base, rounds, asking, flood):
+    """Each round: `asking` connections, then idle ones up to just under the
+    soft limit, all accepted; the asking ones send a whole request at once,
+    then `flood` new idle connections come in a tight loop. Above the soft
+    limit each new connection sheds one: shedding the oldest unanswered
+    would shed requests (the asking ones are the oldest, and the server may
+    accept several of the flood's connections before it reads them); an
+    idle one must go instead. Returns (requests answered correctly, rounds with a miss)."""
+    idle_n = SOFT_CONNECTIONS - 1 - asking  # one left for the Scraper's
+    req = b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    good = missed = 0
+    for _ in range(rounds):
+        asks = [socket.create_connection(ADDR, timeout=10) for _ in range(asking)]
+        idle = [idle_connection() for _ in range(idle_n)]
+        wait_fds_at_least(base + asking + idle_n, 5)
+        for s in asks:
+            try:
+                s.sendall(req)
+            except OSError:  # shut already: counted below
+                pass
+        idle += [idle_connection() for _ in range(flood)]
+        n = 0
+        for s in asks:
+            out = read_answer(s)
+            head, _, body = out.partition(b"\r\n\r\n")
+            n += status_of(head) == 200 and SERIES in body and body.endswith(b"\n")
+        good += n
+        missed += n < asking
+        for s in asks + idle:
+            s.close()
+        wait_fds_at_most(base, REQUEST_SECONDS + 3)
+    return good, missed
+
+
 def wait_fds_at_most(n, seconds):
     end = time.monotonic() + seconds
     while fds() > n and time.monotonic() < end:
@@ -136,11 +228,16 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
     if not good_scrape():
         fail("the first scrape is not correct")
-    base_fds, base_rss = fds(), rss_kib()
+    base_fds = fds()
+    for _ in range(10):  # the server may close the first scrape's socket after its answer
+        time.sleep(0.01)
+        base_fds = min(base_fds, fds())
+    base_rss = rss_kib()
     scraper = Scraper()
     scraper.start()
 
     # 1. oversized request line and headers: 4xx, memory bounded
+    scraper.set_phase("oversized requests")
     codes = {}
     for name, data in [
         ("request line 100 KiB", b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: t\r\n\r\n"),
@@ -172,6 +269,7 @@ def main():
         fail("scrape after the oversized requests")
 
     # 2. 1,000 concurrent connections, idle
+    scraper.set_phase("1,000 connections")
     sampler = FdSampler()
     sampler.start()
     socks = []
@@ -217,7 +315,23 @@ def main():
     if not good_scrape():
         fail("scrape after the flood")
 
-    # 3. one byte a second: the deadline frees it
+    # 3. requests sent into a flood of new idle connections: all answered
+    scraper.set_phase("requests into a flood")
+    rounds, asking, flood = 50, 20, 100
+    t = time.monotonic()
+    good, missed = requests_into_flood(base_fds, rounds, asking, flood)
+    print(f"measured: requests into a flood: {rounds} rounds of {asking} requests sent at "
+          f"once to {SOFT_CONNECTIONS - 1} open connections, then {flood} new idle ones: "
+          f"{good} of {rounds * asking} answered correctly, {missed} rounds with a miss, "
+          f"{time.monotonic() - t:.1f} s", flush=True)
+    if good != rounds * asking:
+        fail(f"requests into a flood: {rounds * asking - good} of {rounds * asking} not "
+             f"answered correctly (the server shed connections that had sent their request)")
+    if not good_scrape():
+        fail("scrape after the requests into a flood")
+
+    # 4. one byte a second: the deadline frees it
+    scraper.set_phase("one byte a second")
     s = socket.create_connection(ADDR)
     t = time.monotonic()
     sent = 0
@@ -247,7 +361,8 @@ def main():
     if closed_at is None or closed_at > REQUEST_SECONDS + 3:
         fail(f"slow client not freed within {REQUEST_SECONDS + 3} s")
 
-    # 4. other methods: 405 with Allow, before any body is read
+    # 5. other methods: 405 with Allow, before any body is read
+    scraper.set_phase("other methods")
     for m in [b"POST", b"PUT", b"DELETE", b"PATCH", b"OPTIONS", b"TRACE", b"BREW"]:
         st, hdrs, _ = get(method=m)
         allow = [h for h in hdrs if h.lower().startswith(b"allow:")]
@@ -265,7 +380,8 @@ def main():
     print(f"measured: 7 other methods 405 (Allow: GET, HEAD); POST announcing 100 MiB "
           f"answered 405 in {post_time:.3f} s; HEAD 200 without a body", flush=True)
 
-    # 5. other paths: 404
+    # 6. other paths: 404
+    scraper.set_phase("other paths")
     for p in [b"/", b"/metricsx", b"/metrics/", b"/favicon.ico", b"/%2e%2e/etc/passwd",
               b"/metrics/../metrics", b"//metrics", b"/METRICS"]:
         st, _, _ = get(path=p)
@@ -273,14 +389,13 @@ def main():
             fail(f"GET {p.decode()}: {st!r}, not 404")
     print("measured: 8 unknown paths 404", flush=True)
 
-    scraper.stop = True
-    scraper.join(15)
+    scraper.set_phase("the end")
+    ok, bad, worst, errors = scraper.finish(15)
     end_fds, end_rss = wait_fds_at_most(base_fds, REQUEST_SECONDS + 3), rss_kib()
-    print(f"measured: scrapes throughout: {scraper.ok} correct, {scraper.bad} not, slowest "
-          f"{scraper.worst:.3f} s; server fds {base_fds} -> {end_fds}, RSS {base_rss} -> "
-          f"{end_rss} KiB", flush=True)
-    if scraper.bad or scraper.ok < 20:
-        fail(f"scrapes: {scraper.ok} correct, {scraper.bad} not: {scraper.errors[:3]}")
+    print(f"measured: scrapes throughout: {ok} correct, {bad} not, slowest {worst:.3f} s; "
+          f"server fds {base_fds} -> {end_fds}, RSS {base_rss} -> {end_rss} KiB", flush=True)
+    if bad or ok < 20:
+        fail(f"scrapes: {ok} correct, {bad} not: {errors[:3]}")
     if end_fds > base_fds:
         fail(f"server fds {end_fds} at the end, {base_fds} at the start")
     print("ok: bad clients: 4xx, bounded fds and memory, deadline, 405, 404; scrapes correct "

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "http.h"
@@ -26,6 +27,7 @@ struct conn_slot {
 	struct MHD_Connection *c; /* NULL: free */
 	int fd;
 	double since;             /* accepted, or its last request answered */
+	bool asked;               /* its request is in: MHD called handle() */
 	bool shut;                /* shutdown() done: MHD closes it next */
 };
 
@@ -63,12 +65,51 @@ static void shut(struct conn_slot *s)
 	s->shut = true;
 }
 
+/*
+ * The connection that makes room above the soft limit (the caller's lock
+ * held; @p s, the one just accepted, never). A flood's connections send
+ * nothing, a scraper sends its request at once: so the oldest connection
+ * that has sent nothing yet goes first, neither asked (its headers parsed,
+ * being answered: handle() was called) nor with bytes waiting in its
+ * socket (FIONREAD); then the oldest not asked; then the oldest. Once its
+ * bytes have arrived, a request survives any number of idle connections
+ * accepted after it, however long MHD takes to read it (each turn of MHD
+ * accepts up to 11 connections before it reads the ready ones, so with
+ * "the oldest unanswered" a request that became the oldest was shed
+ * unread). Until then it is as idle as a flood's, the youngest of them
+ * though: it outlasts about CTL_HTTP_SOFT_CONNECTIONS more accepts.
+ * Bytes that MHD has read without a whole header block (a client that
+ * trickles its request) do not count: tricklers are shed like idle ones.
+ */
+static struct conn_slot *victim(struct ctl_http *h, const struct conn_slot *s)
+{
+	struct conn_slot *idle = NULL, *unasked = NULL, *oldest = NULL;
+	size_t i;
+	int n;
+
+	for (i = 0; i < CTL_HTTP_MAX_CONNECTIONS; i++) {
+		struct conn_slot *o = &h->slots[i];
+
+		if (!o->c || o->shut || o == s)
+			continue;
+		if (!oldest || o->since < oldest->since)
+			oldest = o;
+		if (o->asked)
+			continue;
+		if (!unasked || o->since < unasked->since)
+			unasked = o;
+		if ((!idle || o->since < idle->since) && !ioctl(o->fd, FIONREAD, &n) && !n)
+			idle = o;
+	}
+	return idle ? idle : unasked ? unasked : oldest;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
 	struct ctl_http *h = cls;
 	const union MHD_ConnectionInfo *ci;
-	struct conn_slot *s, *oldest = NULL;
+	struct conn_slot *s, *v;
 	size_t i;
 
 	pthread_mutex_lock(&h->lock);
@@ -90,6 +131,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		s->c = c;
 		s->fd = ci->connect_fd;
 		s->since = mono_now();
+		s->asked = false;
 		s->shut = false;
 		*socket_context = s;
 		h->live++;
@@ -97,20 +139,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	}
 	if (h->live > h->st.peak)
 		h->st.peak = h->live;
-	/* above the soft limit: the oldest connection still waiting for its
-	 * answer makes room (a flood of idle connections cannot lock a
-	 * scraper out; it finishes in milliseconds, the flood's do not) */
-	if (h->live > CTL_HTTP_SOFT_CONNECTIONS) {
-		for (i = 0; i < CTL_HTTP_MAX_CONNECTIONS; i++) {
-			struct conn_slot *o = &h->slots[i];
-
-			if (o->c && !o->shut && o != s && (!oldest || o->since < oldest->since))
-				oldest = o;
-		}
-		if (oldest) {
-			shut(oldest);
-			h->st.evicted++;
-		}
+	/* above the soft limit: one connection makes room, an idle one
+	 * first (a flood of idle connections cannot lock a scraper out) */
+	if (h->live > CTL_HTTP_SOFT_CONNECTIONS && (v = victim(h, s))) {
+		shut(v);
+		h->st.evicted++;
 	}
 	pthread_mutex_unlock(&h->lock);
 }
@@ -126,8 +159,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)con_cls;
 	(void)toe;
 	pthread_mutex_lock(&h->lock);
-	if (s && s->c == c)
+	if (s && s->c == c) {
 		s->since = mono_now(); /* the next request gets its own time */
+		s->asked = false;
+	}
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -181,6 +216,19 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	return ret;
 }
 
+/* The request of @p c is in (its headers parsed): not shed for idle ones. */
+static void mark_asked(struct ctl_http *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_slot *s = ci ? ci->socket_context : NULL;
+
+	pthread_mutex_lock(&h->lock);
+	if (s && s->c == c)
+		s->asked = true;
+	pthread_mutex_unlock(&h->lock);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -195,6 +243,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	(void)upload;
 	(void)upload_size;
 	(void)con_cls;
+	mark_asked(h, c);
 	/* answered at the first call, before any body is read: a request body
 	 * is never buffered (MHD closes the connection after the answer) */
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))

@@ -19,13 +19,16 @@ struct ctl_http;
  * from MHD and the connection closed, so memory is bounded by
  * CTL_HTTP_MAX_CONNECTIONS x this). At most CTL_HTTP_MAX_CONNECTIONS
  * connections are open (MHD closes the others at once: no fd exhaustion);
- * above CTL_HTTP_SOFT_CONNECTIONS, each new connection shuts the oldest
- * one whose request is still unanswered, so a scrape gets through a flood
- * of idle connections. A request must arrive whole and be answered within
- * CTL_HTTP_REQUEST_SECONDS of the connection's start or its previous
- * answer, however slowly its bytes trickle in (MHD's timeout, the same
- * seconds, counts only idle time). Other methods than GET and HEAD get
- * 405 before any body is read, other paths 404.
+ * above CTL_HTTP_SOFT_CONNECTIONS, each new connection shuts another: the
+ * oldest that has sent nothing yet (its request not in, no bytes waiting in
+ * its socket), so a scrape that sent its request gets through a flood of
+ * idle connections however many arrive before MHD reads it (else the
+ * oldest whose request is not in, else the oldest). A request must arrive
+ * whole and be answered within CTL_HTTP_REQUEST_SECONDS of the
+ * connection's start or its previous answer, however slowly its bytes
+ * trickle in (MHD's timeout, the same seconds, counts only idle time).
+ * Other methods than GET and HEAD get 405 before any body is read, other
+ * paths 404.
  */
 #define CTL_HTTP_MAX_CONNECTIONS 128
 #define CTL_HTTP_BACKLOG 1024 /* the kernel's queue of connections not yet accepted */
@@ -36,7 +39,7 @@ struct ctl_http;
 /* What the connection guard did so far. */
 struct ctl_http_stats {
 	uint64_t accepted;  /* connections admitted */
-	uint64_t evicted;   /* shut above the soft limit (oldest unanswered) */
+	uint64_t evicted;   /* shut above the soft limit (oldest idle first) */
 	uint64_t timed_out; /* shut at the request deadline */
 	size_t live, peak;  /* open connections now, and at most */
 };
