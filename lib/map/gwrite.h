@@ -152,7 +152,14 @@ static inline bool safemap__gw_dirty_room(const struct safemap_shard *s, const i
  * only freed after a grace period. Returns what safemap__gw_exit takes. */
 static inline uint64_t safemap__gw_announce(struct safemap_shard *s, struct safemap_tslot *t)
 {
+#ifdef SAFEMAP_TSAN
+	/* ThreadSanitizer knows no fence in a compare-and-swap of another
+	 * word, and would see the table's header read before the lock word:
+	 * its builds fence here and ask safemap__gw_admitted() first too */
+	__atomic_store_n(&t->fw, s, __ATOMIC_SEQ_CST);
+#else
 	__atomic_store_n(&t->fw, s, __ATOMIC_RELAXED);
+#endif
 	return safemap__epoch_enter(t); /* (its compiler barrier orders both stores first) */
 }
 
