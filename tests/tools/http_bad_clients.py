@@ -56,17 +56,8 @@ def request(data, timeout=10.0):
         s.sendall(data)
     except (BrokenPipeError, ConnectionResetError):
         pass
-    out = b""
     try:
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            out += b
-    except ConnectionResetError:
-        pass
-    except socket.timeout:
-        fail(f"no answer within {timeout} s to {data[:60]!r}")
+        out = read_answer(s, f"no answer within {timeout} s to {data[:60]!r}")
     finally:
         s.close()
     head, _, body = out.partition(b"\r\n\r\n")
@@ -169,7 +160,9 @@ def idle_connection():
     return s
 
 
-def read_answer(s):
+def read_answer(s, timeout_fails=None):
+    """Read until EOF or a reset; on a timeout, fail with timeout_fails if
+    given, else return what came."""
     out = b""
     try:
         while True:
@@ -177,8 +170,11 @@ def read_answer(s):
             if not b:
                 break
             out += b
-    except (ConnectionResetError, socket.timeout):
+    except ConnectionResetError:
         pass
+    except socket.timeout:
+        if timeout_fails:
+            fail(timeout_fails)
     return out
 
 
