@@ -438,9 +438,7 @@ static SAFEMAP_INLINE void safemap__tbl_prefetch_home_w(struct safemap_shape sh,
 							const struct safemap_shard *s, uint64_t h)
 {
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
-	uint32_t ng = __atomic_load_n(&s->ngroups, __ATOMIC_RELAXED);
-
-	uint32_t g;
+	uint32_t ng = __atomic_load_n(&s->ngroups, __ATOMIC_RELAXED), g;
 
 	if (!t || !ng)
 		return;
@@ -448,8 +446,9 @@ static SAFEMAP_INLINE void safemap__tbl_prefetch_home_w(struct safemap_shape sh,
 	safemap__group_prefetch_w(sh, t->groups + (size_t)g * sh.grp);
 	/* in a large table, the next group's first line too: an insert whose
 	 * home group is full reads it next, and in a table too large for the
-	 * caches that is a second miss one after the other */
-	if (ng >= SAFEMAP_PREFETCH_NEXT_FROM) /* (past the last group: a prefetch never faults) */
+	 * caches that is a second miss one after the other (past the last
+	 * group it asks for the slack after it: a prefetch never faults) */
+	if (ng >= SAFEMAP_PREFETCH_NEXT_FROM)
 		safemap__line_prefetch_w(t->groups + (size_t)(g + 1) * sh.grp);
 }
 
@@ -463,7 +462,8 @@ SAFEMAP_HIDDEN int safemap__tbl_group_path(const struct safemap *m, struct safem
 
 /* A put (ANY, NOEXIST, EXIST: by @p what) or delete of @p key (hash @p h)
  * by groups, by a thread that announced its write of @p s
- * (safemap__gw_announce; this admits it: gwrite.h) and whose counters of @p s are @p row (gwrite.h):
+ * (safemap__gw_announce; this admits it) and whose counters of @p s are
+ * @p row (gwrite.h):
  * 0 done, -EEXIST / -ENOENT refused, SAFEMAP_GW_NO when the shard's lock
  * must do it. For maps with group writes only (inline, no finalizer).
  *
