@@ -181,13 +181,7 @@ static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh
 		return SAFEMAP_GW_NO;
 	cnt += 2 * (size_t)s->idx; /* the shard's two counters (gwrite.h) */
 	ep = safemap__gw_announce(s, t);
-#ifdef SAFEMAP_TSAN
-	if (!safemap__gw_admitted(m, s))
-		r = SAFEMAP_GW_NO;
-	else
-#endif
-		r = safemap__tbl_group_write_as(m, sh, s, key, value, h, what, cnt, &out,
-						prefetch);
+	r = safemap__tbl_group_write_as(m, sh, s, key, value, h, what, cnt, &out, prefetch);
 	if (SAFEMAP_LIKELY(r != SAFEMAP_GW_NO)) {
 		safemap__stat_inc_excl(&t->ops[op]);
 		if (out.delta)

@@ -464,7 +464,7 @@ static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_
 {
 	uint8_t tag = safemap__tag(h), ob = safemap__overflow_bit(h);
 	uint8_t *grp, *hit = NULL, *fgrp = NULL, *tp = NULL;
-	uint32_t gv = 0, hitv = 0, fv = 0, match, empty = 0, g, n, ng = t->ngroups;
+	uint32_t gv = 0, hitv = 0, fv = 0, match, empty = 0, g, n, ng = t->ngroups, g0;
 	unsigned char *slot = NULL;
 	bool ended = false;
 
@@ -473,7 +473,7 @@ static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_
 	 * ThreadSanitizer builds compile out): those builds take the lock */
 	return SAFEMAP_GW_NO;
 #endif
-	g = safemap__group_of(h, ng);
+	g = g0 = safemap__group_of(h, ng);
 	/* the probe path: the key, and the first free slot on it */
 	for (grp = home, n = 0; n < ng && n < SAFEMAP_GW_PATH; n++) {
 		uint8_t ovf;
@@ -552,7 +552,7 @@ static SAFEMAP_INLINE int group_path_as(struct safemap_shape sh, struct safemap_
 		goto no;
 	/* the bits first: their locked or (a fence) then does not wait for
 	 * the slot's store, whose line may still be on its way */
-	for (grp = home, g = safemap__group_of(h, ng); grp != fgrp;) {
+	for (grp = home, g = g0; grp != fgrp;) {
 		if (!(__atomic_load_n(&grp[15], __ATOMIC_RELAXED) & ob))
 			__atomic_fetch_or(&grp[15], ob, __ATOMIC_RELAXED);
 		if (++g == ng)

@@ -488,13 +488,18 @@ static SAFEMAP_INLINE int safemap__tbl_group_write_as(const struct safemap *m,
 						      enum safemap_gw_op what, const int64_t *row,
 						      struct safemap_gw_out *out, bool prefetch)
 {
-	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
+	struct safemap_tbl *t;
 	uint8_t tag = safemap__tag(h), *home, *tp = NULL;
 	uint32_t hv, match, empty;
 	unsigned char *slot = NULL;
 	bool changed = false;
 	int r = 0;
 
+#ifdef SAFEMAP_TSAN /* admitted before the table is read (gwrite.h: safemap__gw_announce) */
+	if (!safemap__gw_admitted(m, s))
+		return SAFEMAP_GW_NO;
+#endif
+	t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
 	if (SAFEMAP_UNLIKELY(!t))
 		return SAFEMAP_GW_NO;
 	home = t->groups + (size_t)safemap__group_of(h, t->ngroups) * sh.grp;
