@@ -29,7 +29,7 @@
 static struct safemap *M;
 static __thread int hooked; /* only the writer's group writes stop */
 static int fired, asked, quit; /* asked: growths asked for */
-static long hook_calls, lock_missed;
+static long lock_missed;
 
 static void hook(struct safemap_shard *s)
 {
@@ -39,7 +39,6 @@ static void hook(struct safemap_shard *s)
 	if (!hooked || __atomic_load_n(&fired, __ATOMIC_RELAXED))
 		return;
 	__atomic_store_n(&fired, 1, __ATOMIC_RELAXED);
-	hook_calls++;
 	t = safemap__tslot(M->tslots);
 	old = __atomic_load_n(&s->tbl, __ATOMIC_ACQUIRE);
 	/* as if the lock holder had read t->fw before this thread's store */

@@ -75,10 +75,15 @@ def status_of(line):
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
+def correct(status_line, body):
+    """A correct scrape's answer: 200, SERIES in it, ending with a newline."""
+    return status_of(status_line) == 200 and SERIES in body and body.endswith(b"\n")
+
+
 def scrape():
     """One scrape: None if correct, else what was wrong."""
     st, _, body = get()
-    if status_of(st) == 200 and SERIES in body and body.endswith(b"\n"):
+    if correct(st, body):
         return None
     return f"{st[:40]!r}, {len(body)} body bytes"
 
@@ -203,7 +208,7 @@ def requests_into_flood(base, rounds, asking, flood):
         for s in asks:
             out = read_answer(s)
             head, _, body = out.partition(b"\r\n\r\n")
-            n += status_of(head) == 200 and SERIES in body and body.endswith(b"\n")
+            n += correct(head.split(b"\r\n")[0], body)
         good += n
         missed += n < asking
         for s in asks + idle:
