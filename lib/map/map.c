@@ -32,13 +32,18 @@ static uint64_t random_seed(const void *salt)
 }
 
 /* A bounded map's shard starts with the groups its share of max_entries
- * needs at load 0.8, but the whole map presizes for at most
- * PRESIZE_MAX entries (beyond, shards grow as they fill): a huge bound
- * costs nothing up front. 0 when unbounded. */
+ * needs at load 0.8 of the slots (4/7 in small tables), but the whole map
+ * presizes for at most PRESIZE_MAX entries (beyond, shards grow as they
+ * fill): a huge bound costs nothing up front. 0 when unbounded. */
 #define PRESIZE_MAX 65536u
 static uint64_t groups_for(uint64_t share)
 {
-	return (share * 10 + 8 * SAFEMAP_GROUP_SLOTS - 1) / (8 * SAFEMAP_GROUP_SLOTS);
+	uint64_t g = (share * 10 + 8 * SAFEMAP_GROUP_SLOTS - 1) / (8 * SAFEMAP_GROUP_SLOTS);
+
+	/* small tables take less (safemap__tbl_capacity): the same margin */
+	while (g < SAFEMAP_LOW_LOAD_GROUPS && safemap__tbl_capacity((uint32_t)g) < share + share / 11)
+		g++;
+	return g;
 }
 
 static uint32_t presize_groups(size_t max_entries, size_t expected, unsigned shards)

@@ -48,8 +48,9 @@
  * keeps it (the next reference finds the same bytes at the same address).
  * Optimistic readers never read those nodes, so they are freed at once.
  *
- * Sizing. At most 7/8 of the slots are used (s->growth_left counts what is
- * left before a rehash). Growth doubles small tables (< 512 groups) and adds
+ * Sizing. At most 7/8 of the slots are used, 5/8 in tables of fewer than
+ * 64 groups (safemap__tbl_capacity; s->growth_left counts what is left
+ * before a rehash). Growth doubles small tables (< 512 groups) and adds
  * half to larger ones, so that a large table's load stays between 0.58 and
  * 0.875; a shard that has fallen below 1/8 of its capacity is rehashed to
  * half load on a delete (tables of >= 16 groups), and a shard that went empty

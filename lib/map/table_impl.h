@@ -219,10 +219,18 @@ static inline bool safemap__tbl_find(const struct safemap *m, struct safemap_sha
 	return safemap__tbl_find_as(m, safemap__shape(m), s, key, h, pos);
 }
 
-/* entries a table of @p ng groups takes before a rehash (7/8 of its slots) */
+/* Entries a table of @p ng groups takes before a rehash: 7/8 of its slots,
+ * 5/8 below SAFEMAP_LOW_LOAD_GROUPS groups. A small table near 7/8 has
+ * little room in absolute terms: the threads' budgets of it (gwrite.h)
+ * are a few entries, its full groups send writes past their home group
+ * and its erasures from them soon ask for a clean rehash, all under the
+ * shard's lock (2 threads writing a 10k map with 156 entries a shard, 0.70
+ * of 16 groups' slots: 17% faster at 1 thread and 22% at 2 at 5/8, where
+ * the shard has 32 groups). At most 16 KiB a shard (8/8 entries) more. */
+#define SAFEMAP_LOW_LOAD_GROUPS 64u
 static inline size_t safemap__tbl_capacity(uint32_t ng)
 {
-	return (size_t)ng * SAFEMAP_GROUP_SLOTS * 7 / 8;
+	return (size_t)ng * SAFEMAP_GROUP_SLOTS * (ng < SAFEMAP_LOW_LOAD_GROUPS ? 5 : 7) / 8;
 }
 
 /* The first free slot on @p h's path in @p t; marks the full groups passed. */

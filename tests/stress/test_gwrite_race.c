@@ -28,7 +28,9 @@
 
 static struct safemap *M;
 static __thread int hooked; /* only the writer's group writes stop */
-static int fired, asked, quit; /* asked: growths asked for */
+/* asked: growths asked for; finished: growths done, the grower's put
+ * returned (its grace period, if it waits for one, is over) */
+static int fired, asked, finished, quit;
 static long lock_missed;
 
 static void hook(struct safemap_shard *s)
@@ -70,6 +72,7 @@ static void *grower_main(void *arg)
 
 			ck_assert_int_eq(safemap_put(M, &k, &v, SAFEMAP_NOEXIST), 0);
 		}
+		__atomic_store_n(&finished, done, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -87,6 +90,11 @@ START_TEST(test_resize_missed_by_the_lock_holder)
 	ck_assert_int_eq(pthread_create(&grower, NULL, grower_main, &grown), 0);
 	hooked = 1;
 	for (round = 0; round < ROUNDS; round++) {
+		/* the grower's last put may still wait for a grace period: the
+		 * hook, inside this thread's epoch section, must not wait for
+		 * the grower then (a deadlock of the test, not of the map) */
+		while (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) != round)
+			sched_yield();
 		k = 1000 + (uint64_t)round;
 		v = k * 3 + 1;
 		__atomic_store_n(&fired, 0, __ATOMIC_RELAXED);
