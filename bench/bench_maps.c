@@ -700,8 +700,29 @@ static int run_workload(const struct config *c, size_t w, int t,
 	return failed;
 }
 
+/* The machine's CPU time so far, in ticks: all of it, and what the host
+ * gave to other guests (steal, /proc/stat): 0 and 0 when unknown. */
+static void cpu_ticks(unsigned long long *all, unsigned long long *steal)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+	int i;
+
+	*all = *steal = 0;
+	if (!f)
+		return;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]) == 8) {
+		for (i = 0; i < 8; i++)
+			*all += v[i];
+		*steal = v[7];
+	}
+	fclose(f);
+}
+
 int main(int argc, char **argv)
 {
+	unsigned long long all0, steal0, all1, steal1;
 	static double mops[NMODES][BENCH_NWORKLOADS][MAX_TCOUNTS][NMAPS][MAX_REPS];
 	struct config c;
 	cpu_set_t set;
@@ -719,13 +740,21 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	if (c.timed) {
+		cpu_ticks(&all0, &steal0);
 		for (w = 0; w < BENCH_NWORKLOADS; w++)
 			if (listed(c.only_workloads, bench_workloads[w].name))
 				for (t = 0; t < c.nthreads; t++)
 					failed |= run_workload(&c, w, t, mops);
+		cpu_ticks(&all1, &steal1);
 		for (mode = 0; mode < NMODES; mode++)
 			if (c.modes & 1u << mode)
 				print_tables(&c, mode, mops[mode]);
+		/* a virtual machine's host may run others on its CPUs: wall-clock
+		 * figures lose that time (--clock cpu does not) */
+		if (all1 > all0)
+			printf("\nsteal: %.1f%% of the machine's CPU time during the timed runs went "
+			       "to other guests of its host (/proc/stat)\n",
+			       100.0 * (double)(steal1 - steal0) / (double)(all1 - all0));
 	}
 	if (c.memory) {
 		mem_failed = run_memory(&c);

@@ -31,17 +31,22 @@ static void c_free(void *p, size_t size, void *ctx)
 	free(p);
 }
 
-static struct safemap *map_with(struct counting *c, size_t max)
+static struct safemap *map_expecting(struct counting *c, size_t max, size_t expected)
 {
 	static struct safemap_alloc a;
 	SAFEMAP_OPTS(safemap_opts, o, .key_size = 8, .value_size = 8, .shards = 1,
-		     .max_entries = max, .alloc = &a);
+		     .max_entries = max, .expected_entries = expected, .alloc = &a);
 	struct safemap *m;
 
 	a = (struct safemap_alloc){ c_malloc, c_free, c };
 	ck_assert_int_eq(safemap_create(&o, &m), 0);
 	c->biggest = 0; /* count from the first insert on */
 	return m;
+}
+
+static struct safemap *map_with(struct counting *c, size_t max)
+{
+	return map_expecting(c, max, 0);
 }
 
 START_TEST(bounded_map_presizes)
@@ -83,6 +88,70 @@ START_TEST(unbounded_map_starts_small_and_grows)
 }
 END_TEST
 
+/* The bytes of a table of @p groups groups of 8/8 entries (256 bytes
+ * each), less than those of one of twice as many. */
+#define TABLE_OF(groups) ((long)(groups) * 256)
+
+/* insert keys from *k up to @p n into @p m */
+static void fill_to(struct safemap *m, uint64_t *k, uint64_t n)
+{
+	uint64_t v = 0;
+
+	for (; *k <= n; ++*k)
+		ck_assert_int_eq(safemap_put(m, k, &v, SAFEMAP_NOEXIST), 0);
+}
+
+/* Tables of fewer than 64 groups (14 slots each) take 5/8 of their slots,
+ * larger ones 7/8: an unbounded shard's tables of 4, 8, 16, 32, 64 and
+ * 128 groups hold 35, 70, 140, 280, 784 entries, and the next insert
+ * allocates the next table. */
+START_TEST(small_tables_grow_at_five_eighths)
+{
+	static const struct {
+		uint64_t holds;
+		unsigned groups;
+	} steps[] = { { 140, 16 }, { 280, 32 }, { 784, 64 } };
+	struct counting c = { 0 };
+	struct safemap *m = map_with(&c, 0);
+	uint64_t k = 1;
+	unsigned i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		fill_to(m, &k, steps[i].holds);
+		ck_assert_msg(c.biggest >= TABLE_OF(steps[i].groups) &&
+				      c.biggest < TABLE_OF(2 * steps[i].groups),
+			      "%llu entries: biggest table %ld bytes, expected one of %u groups",
+			      (unsigned long long)steps[i].holds, c.biggest, steps[i].groups);
+		fill_to(m, &k, steps[i].holds + 1);
+		ck_assert_msg(c.biggest >= TABLE_OF(2 * steps[i].groups),
+			      "entry %llu did not grow the table of %u groups",
+			      (unsigned long long)steps[i].holds + 1, steps[i].groups);
+	}
+	ck_assert_uint_eq(safemap_count(m), 785);
+	safemap_destroy(m);
+	ck_assert_int_eq(c.bytes, 0);
+}
+END_TEST
+
+/* A presized shard of a small table holds what it expects, at the lower
+ * load of small tables, without a second table. */
+START_TEST(presized_small_table_holds_its_share)
+{
+	struct counting c = { 0 };
+	struct safemap *m = map_expecting(&c, 0, 300);
+	uint64_t k = 1;
+	long first;
+
+	fill_to(m, &k, 1);
+	first = c.biggest;
+	fill_to(m, &k, 300);
+	ck_assert_int_eq(c.biggest, first);
+	ck_assert_uint_eq(safemap_count(m), 300);
+	safemap_destroy(m);
+	ck_assert_int_eq(c.bytes, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sizing");
@@ -90,6 +159,8 @@ int main(void)
 
 	tcase_add_test(tc, bounded_map_presizes);
 	tcase_add_test(tc, unbounded_map_starts_small_and_grows);
+	tcase_add_test(tc, small_tables_grow_at_five_eighths);
+	tcase_add_test(tc, presized_small_table_holds_its_share);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
