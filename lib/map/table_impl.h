@@ -225,7 +225,7 @@ static inline bool safemap__tbl_find(const struct safemap *m, struct safemap_sha
  * are a few entries, its full groups send writes past their home group
  * and its erasures from them soon ask for a clean rehash, all under the
  * shard's lock (2 threads writing a 10k map with 156 entries a shard, 0.70
- * of 16 groups' slots: 17% faster at 1 thread and 22% at 2 at 5/8, where
+ * of 16 groups' slots: 17% faster at 1 thread and 22-41% at 2 at 5/8, where
  * the shard has 32 groups). At most 16 KiB a shard (8/8 entries) more. */
 #define SAFEMAP_LOW_LOAD_GROUPS 64u
 static inline size_t safemap__tbl_capacity(uint32_t ng)

@@ -102,9 +102,9 @@ static void fill_to(struct safemap *m, uint64_t *k, uint64_t n)
 }
 
 /* Tables of fewer than 64 groups (14 slots each) take 5/8 of their slots,
- * larger ones 7/8: an unbounded shard's tables of 4, 8, 16, 32, 64 and
- * 128 groups hold 35, 70, 140, 280, 784 entries, and the next insert
- * allocates the next table. */
+ * larger ones 7/8: an unbounded shard's tables of 4, 8, 16, 32 and 64
+ * groups hold 35, 70, 140, 280 and 784 entries, and the next insert
+ * allocates the next table (twice as large). */
 START_TEST(small_tables_grow_at_five_eighths)
 {
 	static const struct {
