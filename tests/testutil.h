@@ -56,16 +56,22 @@ static inline struct safemap *tu_map(size_t ks, size_t vs, unsigned shards, size
 	return m;
 }
 
-/* Put keys 0..n-1 (uint64_t) with values k * 3 + 1 into a map of 8-byte
- * keys and values, each one new; fails the test on error. */
-static inline void tu_fill(struct safemap *m, uint64_t n)
+/* Put keys from..to-1 (uint64_t) with values k * 3 + 1 into a map of
+ * 8-byte keys and values, each one new; fails the test on error. */
+static inline void tu_fill_range(struct safemap *m, uint64_t from, uint64_t to)
 {
 	uint64_t k, v;
 
-	for (k = 0; k < n; k++) {
+	for (k = from; k < to; k++) {
 		v = k * 3 + 1;
 		ck_assert_int_eq(safemap_put(m, &k, &v, SAFEMAP_NOEXIST), 0);
 	}
+}
+
+/* ... keys 0..n-1 */
+static inline void tu_fill(struct safemap *m, uint64_t n)
+{
+	tu_fill_range(m, 0, n);
 }
 
 /* Run one suite in Check's default (forking) mode; exit status for main(). */

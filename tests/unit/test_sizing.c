@@ -92,15 +92,6 @@ END_TEST
  * each), less than those of one of twice as many. */
 #define TABLE_OF(groups) ((long)(groups) * 256)
 
-/* insert keys from *k up to @p n into @p m */
-static void fill_to(struct safemap *m, uint64_t *k, uint64_t n)
-{
-	uint64_t v = 0;
-
-	for (; *k <= n; ++*k)
-		ck_assert_int_eq(safemap_put(m, k, &v, SAFEMAP_NOEXIST), 0);
-}
-
 /* Tables of fewer than 64 groups (14 slots each) take 5/8 of their slots,
  * larger ones 7/8: an unbounded shard's tables of 4, 8, 16, 32 and 64
  * groups hold 35, 70, 140, 280 and 784 entries, and the next insert
@@ -113,16 +104,17 @@ START_TEST(small_tables_grow_at_five_eighths)
 	} steps[] = { { 140, 16 }, { 280, 32 }, { 784, 64 } };
 	struct counting c = { 0 };
 	struct safemap *m = map_with(&c, 0);
-	uint64_t k = 1;
+	uint64_t n = 0; /* entries so far: keys 0 .. n-1 */
 	unsigned i;
 
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		fill_to(m, &k, steps[i].holds);
+		tu_fill_range(m, n, steps[i].holds);
 		ck_assert_msg(c.biggest >= TABLE_OF(steps[i].groups) &&
 				      c.biggest < TABLE_OF(2 * steps[i].groups),
 			      "%llu entries: biggest table %ld bytes, expected one of %u groups",
 			      (unsigned long long)steps[i].holds, c.biggest, steps[i].groups);
-		fill_to(m, &k, steps[i].holds + 1);
+		tu_fill_range(m, steps[i].holds, steps[i].holds + 1);
+		n = steps[i].holds + 1;
 		ck_assert_msg(c.biggest >= TABLE_OF(2 * steps[i].groups),
 			      "entry %llu did not grow the table of %u groups",
 			      (unsigned long long)steps[i].holds + 1, steps[i].groups);
@@ -139,12 +131,11 @@ START_TEST(presized_small_table_holds_its_share)
 {
 	struct counting c = { 0 };
 	struct safemap *m = map_expecting(&c, 0, 300);
-	uint64_t k = 1;
 	long first;
 
-	fill_to(m, &k, 1);
+	tu_fill_range(m, 0, 1);
 	first = c.biggest;
-	fill_to(m, &k, 300);
+	tu_fill_range(m, 1, 300);
 	ck_assert_int_eq(c.biggest, first);
 	ck_assert_uint_eq(safemap_count(m), 300);
 	safemap_destroy(m);
