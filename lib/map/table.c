@@ -333,11 +333,15 @@ static struct safemap_tbl *tbl_new(struct safemap *m, struct safemap_shard *s, u
 	return t;
 }
 
-/* Copy every entry of @p old into @p t (a map of shape @p sh). */
+/* Copy every entry of @p old into @p t, a new empty table (a map of shape
+ * @p sh). @p fill counts the entries placed in each group of @p t (all 0
+ * on entry): a new table's groups fill from slot 0 up, so an entry's place
+ * follows from its group's count, and the copy never waits for a load of
+ * the group it writes to (half of a rehash's time went to those loads). */
 static SAFEMAP_INLINE void move_all_as(const struct safemap *m, struct safemap_shape sh,
-				       struct safemap_tbl *old, struct safemap_tbl *t)
+				       struct safemap_tbl *old, struct safemap_tbl *t,
+				       uint8_t *fill)
 {
-	struct safemap_pos to;
 	uint32_t g;
 
 	for (g = 0; g < old->ngroups; g++) {
@@ -347,26 +351,50 @@ static SAFEMAP_INLINE void move_all_as(const struct safemap *m, struct safemap_s
 		while (full) {
 			unsigned i = (unsigned)__builtin_ctz(full);
 			unsigned char *slot = grp + SAFEMAP_GROUP_HDR + (size_t)i * sh.slot;
-			safemap__tbl_place_as(sh, t, slot_hash_as(m, sh, slot), &to);
-			memcpy(to.slot, slot, sh.slot);
-			*to.tag = grp[i];
+			uint64_t h = slot_hash_as(m, sh, slot);
+			uint32_t to = safemap__group_of(h, t->ngroups);
+			uint8_t *dst;
+
+			while (fill[to] == SAFEMAP_GROUP_SLOTS) { /* full: mark it, go on */
+				dst = t->groups + (size_t)to * sh.grp;
+				dst[15] |= safemap__overflow_bit(h);
+				if (++to == t->ngroups)
+					to = 0;
+			}
+			dst = t->groups + (size_t)to * sh.grp;
+			memcpy(dst + SAFEMAP_GROUP_HDR + (size_t)fill[to] * sh.slot, slot, sh.slot);
+			dst[fill[to]++] = grp[i];
 			full &= full - 1;
 		}
 	}
 }
+
+/* move_all_as's counts live on the stack for tables of up to FILL_STACK
+ * groups (4 KiB), else in an allocation of their own */
+#define FILL_STACK 4096u
 
 /* Move every entry of @p s into a new table of @p ng groups (write lock
  * held). 0, or -ENOMEM with the shard unchanged. */
 static int rehash(struct safemap *m, struct safemap_shard *s, uint32_t ng)
 {
 	struct safemap_tbl *old = s->tbl, *t = tbl_new(m, s, ng);
+	uint8_t fill_stack[FILL_STACK], *fill = fill_stack;
 
 	if (!t)
 		return -ENOMEM;
-	if (old && m->shape88)
-		move_all_as(m, SAFEMAP_SHAPE_88, old, t);
-	else if (old)
-		move_all_as(m, safemap__shape(m), old, t);
+	if (old && ng > FILL_STACK && !(fill = safemap__malloc(m, ng))) {
+		free_retired(m, &t->r);
+		return -ENOMEM;
+	}
+	if (old) {
+		memset(fill, 0, ng);
+		if (m->shape88)
+			move_all_as(m, SAFEMAP_SHAPE_88, old, t, fill);
+		else
+			move_all_as(m, safemap__shape(m), old, t, fill);
+		if (fill != fill_stack)
+			safemap__free(m, fill, ng);
+	}
 	__atomic_store_n(&s->tbl, t, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->ngroups, ng, __ATOMIC_RELAXED);
 	s->growth_left = (uint32_t)(capacity(ng) - s->count);

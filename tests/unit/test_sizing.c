@@ -2,7 +2,9 @@
 /* Table sizing seen through the allocator: a bounded map's shard gets the
  * buckets for its share of max_entries at its first insert, and inserts
  * after that allocate no bucket arrays (no expansions); an unbounded map
- * starts small. */
+ * starts small; a rehash into a table of more than 4096 groups allocates
+ * its per-group counts (table.c: move_all_as), and an insert whose growth
+ * cannot have them fails with the map unchanged. */
 #include <errno.h>
 #include <stdint.h>
 
@@ -10,12 +12,15 @@
 
 struct counting {
 	long bytes, calls, biggest;
+	size_t fail_below; /* armed when > 0: allocations of fewer bytes fail */
 };
 
 static void *c_malloc(size_t size, void *ctx)
 {
 	struct counting *c = ctx;
 
+	if (size < c->fail_below)
+		return NULL;
 	c->bytes += (long)size;
 	c->calls++;
 	if ((long)size > c->biggest)
@@ -143,6 +148,59 @@ START_TEST(presized_small_table_holds_its_share)
 }
 END_TEST
 
+/* Every key of 0..n-1 (but those in [gone, n) when @p gone < n) has its
+ * tu_fill_range value; those in [gone, n) are absent. */
+static void check_keys(struct safemap *m, uint64_t gone, uint64_t n)
+{
+	uint64_t k, v;
+
+	for (k = 0; k < n; k++) {
+		int r = safemap_get(m, &k, &v);
+
+		if (k >= gone) {
+			ck_assert_int_eq(r, -ENOENT);
+			continue;
+		}
+		ck_assert_msg(r == 0, "key %llu lost", (unsigned long long)k);
+		ck_assert_uint_eq(v, k * 3 + 1);
+	}
+}
+
+/* An unbounded shard's tables go 4, 8, ... 512 groups, then grow by half:
+ * 768, 1152, 1728, 2592, 3888 (it holds 47628 entries: 7/8 of its
+ * slots), 5832. The rehash into 5832 groups needs its counts off the
+ * stack: refused, the insert fails and the map is as it was; given, every
+ * entry is found where the counts put it, also past full groups (their
+ * overflow bits), and after half of them are deleted. */
+#define BIG_HOLDS 47628u
+START_TEST(large_rehash_counts_allocated)
+{
+	struct counting c = { 0 };
+	struct safemap *m = map_with(&c, 0);
+	uint64_t k = BIG_HOLDS, v = 1;
+	long before;
+
+	tu_fill_range(m, 0, BIG_HOLDS);
+	ck_assert_int_lt(c.biggest, TABLE_OF(5832));
+	before = c.bytes;
+	c.fail_below = 65536; /* the table's 1.5 MB may come, its 5832 counts not */
+	ck_assert_int_eq(safemap_put(m, &k, &v, SAFEMAP_NOEXIST), -ENOMEM);
+	ck_assert_int_ge(c.biggest, TABLE_OF(5832)); /* the table was had ... */
+	ck_assert_int_eq(c.bytes, before);          /* ... and given back */
+	ck_assert_uint_eq(safemap_count(m), BIG_HOLDS);
+	check_keys(m, BIG_HOLDS, BIG_HOLDS + 1);
+	c.fail_below = 0;
+	tu_fill_range(m, BIG_HOLDS, 60000);
+	ck_assert_uint_eq(safemap_count(m), 60000);
+	check_keys(m, 60000, 60000);
+	for (k = 30000; k < 60000; k++)
+		ck_assert_int_eq(safemap_delete(m, &k), 0);
+	check_keys(m, 30000, 60000);
+	safemap_destroy(m);
+	ck_assert_int_eq(c.bytes, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sizing");
@@ -152,6 +210,7 @@ int main(void)
 	tcase_add_test(tc, unbounded_map_starts_small_and_grows);
 	tcase_add_test(tc, small_tables_grow_at_five_eighths);
 	tcase_add_test(tc, presized_small_table_holds_its_share);
+	tcase_add_test(tc, large_rehash_counts_allocated);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
