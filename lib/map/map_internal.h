@@ -34,7 +34,7 @@ struct safemap_shard {
 	uint32_t dirty_left;              /* table.h: erasures in overflowed groups before a rehash */
 	uint16_t idx;                     /* this shard's index */
 	uint8_t fast;                     /* gwrite.h: the map takes group writes */
-	uint8_t reclaim;                  /* retired memory waits: reclaim after unlock */
+	uint8_t reclaim;                  /* table.h: work for after unlock (SAFEMAP_RECLAIM_*) */
 	struct safemap_node *refnodes;    /* table.h: referenced entries of an inline map */
 	struct safemap_tslot *tslots;     /* the map's thread slots */
 	uint32_t gw_budget;               /* gwrite.h: inserts a thread may add by groups */
@@ -44,6 +44,8 @@ struct safemap_shard {
 	size_t limbo_bytes;
 	struct safemap_node *retired;     /* table.h: left the map while referenced */
 	struct safemap_node *node_cache;  /* table.h: freed copies of an inline map (reflock) */
+	struct safemap_tbl *spare;        /* table.c: the next table, made ahead of growth */
+	uint32_t spare_groups;            /* ... its groups, wanted (SAFEMAP_RECLAIM_SPARE) */
 	uint32_t reflock;                 /* table.h: refnodes among read-lock holders */
 	uint32_t ncached;
 	struct safemap_shard_stats stats;

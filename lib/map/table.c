@@ -65,15 +65,22 @@ static void retire(struct safemap *m, struct safemap_shard *s, struct safemap_re
 
 	(void)m;
 	if (now || bytes >= SAFEMAP_LIMBO_BYTES)
-		__atomic_store_n(&s->reclaim, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&s->reclaim, SAFEMAP_RECLAIM_MEMORY, __ATOMIC_RELAXED);
 }
+
+static struct safemap_tbl *tbl_new(struct safemap *m, struct safemap_shard *s, uint32_t ng);
+static void make_spare(struct safemap *m, struct safemap_shard *s);
 
 void safemap__tbl_reclaim(struct safemap *m, struct safemap_shard *s)
 {
 	struct safemap_retired *r, *next;
 	size_t bytes = 0;
+	uint8_t what = __atomic_exchange_n(&s->reclaim, 0, __ATOMIC_RELAXED);
 
-	__atomic_store_n(&s->reclaim, 0, __ATOMIC_RELAXED);
+	if (what & SAFEMAP_RECLAIM_SPARE)
+		make_spare(m, s);
+	if (!(what & SAFEMAP_RECLAIM_MEMORY))
+		return;
 	r = __atomic_exchange_n(&s->limbo, NULL, __ATOMIC_ACQUIRE);
 	if (!r)
 		return;
@@ -374,13 +381,14 @@ static SAFEMAP_INLINE void move_all_as(const struct safemap *m, struct safemap_s
 #define FILL_STACK 4096u
 
 /* Move every entry of @p s into a new table of @p ng groups (write lock
- * held). 0, or -ENOMEM with the shard unchanged. */
-static int rehash(struct safemap *m, struct safemap_shard *s, uint32_t ng)
+ * held): @p t if not NULL (new, empty, of @p ng groups), else one
+ * allocated here. 0, or -ENOMEM with the shard unchanged. */
+static int rehash(struct safemap *m, struct safemap_shard *s, uint32_t ng, struct safemap_tbl *t)
 {
-	struct safemap_tbl *old = s->tbl, *t = tbl_new(m, s, ng);
+	struct safemap_tbl *old = s->tbl;
 	uint8_t fill_stack[FILL_STACK], *fill = fill_stack;
 
-	if (!t)
+	if (!t && !(t = tbl_new(m, s, ng)))
 		return -ENOMEM;
 	if (old && ng > FILL_STACK && !(fill = safemap__malloc(m, ng))) {
 		free_retired(m, &t->r);
@@ -414,11 +422,64 @@ static uint32_t groups_half(size_t n)
 	return ng ? (uint32_t)ng : 1;
 }
 
+/* the groups of the table after one of @p ng groups; 0 if too large */
+static uint32_t next_groups(const struct safemap *m, uint32_t ng)
+{
+	if (ng > UINT32_MAX / 4 / m->group_size)
+		return 0;
+	return ng < SMALL_GROUPS ? ng * 2 : ng + ng / 2;
+}
+
+/* The spare. A rehash under the shard's lock stops every other thread that
+ * writes the shard meanwhile (in a map of 64 shards another thread comes
+ * to it within a few microseconds; a large rehash takes hundreds), and
+ * about half of its time went to the new table's first touch of its pages.
+ * So when a shard of SPARE_FROM groups or more comes within a 256th of its
+ * capacity of growing, the insert that sees it asks for the next table,
+ * and the writer makes it after unlocking (safemap__tbl_reclaim); the
+ * growth takes it if it is of the size wanted then, else frees it. At most
+ * one spare a shard, for maps with the default allocator only (a custom
+ * allocator sees each growth's allocation in the insert that grows, as
+ * before); a shrink or a clear frees it, as does destroy. */
+#define SPARE_FROM 256u
+
+static void free_spare(struct safemap *m, struct safemap_shard *s)
+{
+	struct safemap_tbl *t = __atomic_exchange_n(&s->spare, NULL, __ATOMIC_ACQUIRE);
+
+	if (t)
+		free_retired(m, &t->r);
+}
+
+/* after an insert under the lock: is the growth near? */
+static void want_spare(struct safemap *m, struct safemap_shard *s)
+{
+	uint32_t ng = s->tbl->ngroups;
+
+	if (m->custom_alloc || ng < SPARE_FROM || s->growth_left > capacity(ng) / 256 ||
+	    __atomic_load_n(&s->spare, __ATOMIC_RELAXED) || !(ng = next_groups(m, ng)))
+		return;
+	__atomic_store_n(&s->spare_groups, ng, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&s->reclaim, SAFEMAP_RECLAIM_SPARE, __ATOMIC_RELAXED);
+}
+
+/* no lock held: make the table want_spare asked for */
+static void make_spare(struct safemap *m, struct safemap_shard *s)
+{
+	uint32_t ng = __atomic_load_n(&s->spare_groups, __ATOMIC_RELAXED);
+	struct safemap_tbl *t = ng ? tbl_new(m, s, ng) : NULL, *none = NULL;
+
+	if (t && !__atomic_compare_exchange_n(&s->spare, &none, t, false, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED))
+		free_retired(m, &t->r);
+}
+
 /* room for one more insert: a first table, a bigger one, or a clean one of
  * the same size (after many erasures from overflowed groups); s->count is
  * exact (the caller folded, gwrite.h) */
 static int make_room(struct safemap *m, struct safemap_shard *s)
 {
+	struct safemap_tbl *spare;
 	uint32_t ng;
 
 	if (!s->tbl) {
@@ -426,15 +487,17 @@ static int make_room(struct safemap *m, struct safemap_shard *s)
 	} else {
 		ng = s->tbl->ngroups;
 		/* full, or nearly: grow; else the erasures made the room, clean up */
-		if (s->count + 1 > capacity(ng) - capacity(ng) / 16) {
-			if (ng > UINT32_MAX / 4 / m->group_size)
-				return -ENOMEM;
-			ng = ng < SMALL_GROUPS ? ng * 2 : ng + ng / 2;
-		}
+		if (s->count + 1 > capacity(ng) - capacity(ng) / 16 && !(ng = next_groups(m, ng)))
+			return -ENOMEM;
 	}
 	while (capacity(ng) < s->count + 1)
 		ng++;
-	return rehash(m, s, ng);
+	spare = __atomic_exchange_n(&s->spare, NULL, __ATOMIC_ACQUIRE);
+	if (spare && spare->ngroups != ng) {
+		free_retired(m, &spare->r);
+		spare = NULL;
+	}
+	return rehash(m, s, ng, spare);
 }
 
 int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *key,
@@ -451,6 +514,7 @@ int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *
 		return -ENOMEM;
 	}
 	safemap__tbl_fill_as(safemap__shape(m), s, h, key, value, n);
+	want_spare(m, s);
 	return 0;
 }
 
@@ -468,6 +532,7 @@ void safemap__tbl_shrink(struct safemap *m, struct safemap_shard *s)
 	safemap__gw_fold(s); /* the exact count: still worth it? */
 	if (!t || !safemap__tbl_should_shrink(m, s))
 		return;
+	free_spare(m, s);
 	if (!s->count) {
 		__atomic_store_n(&s->tbl, NULL, __ATOMIC_RELEASE);
 		__atomic_store_n(&s->ngroups, 0, __ATOMIC_RELAXED);
@@ -478,7 +543,7 @@ void safemap__tbl_shrink(struct safemap *m, struct safemap_shard *s)
 		uint32_t ng = groups_half(s->count);
 
 		/* no memory: keep the table */
-		(void)rehash(m, s, ng > m->presize_groups ? ng : m->presize_groups);
+		(void)rehash(m, s, ng > m->presize_groups ? ng : m->presize_groups, NULL);
 	}
 }
 
@@ -700,6 +765,7 @@ size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard *s)
 	s->growth_left = 0;
 	__atomic_store_n(&s->gw_budget, 0, __ATOMIC_RELAXED);
 	retire(m, s, &t->r, true);
+	free_spare(m, s);
 	return n;
 }
 
@@ -764,6 +830,7 @@ void safemap__tbl_destroy(struct safemap *m, struct safemap_shard *s, size_t *en
 	if (s->tbl)
 		free_retired(m, &s->tbl->r);
 	s->tbl = NULL;
+	free_spare(m, s);
 	for (r = s->limbo; r; r = next) {
 		next = r->next;
 		free_retired(m, r);

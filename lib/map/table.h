@@ -276,8 +276,13 @@ SAFEMAP_HIDDEN size_t safemap__tbl_clear(struct safemap *m, struct safemap_shard
  * first 32. */
 SAFEMAP_HIDDEN void safemap__tbl_destroy(struct safemap *m, struct safemap_shard *s,
 					 size_t *entries, size_t *refs, size_t *retired);
-/* Hand retired memory of @p s back once no reader can hold it (no lock
- * held); writers call it after unlocking when s->reclaim is set. */
+/* What s->reclaim asks of the writer that unlocks @p s: hand retired
+ * memory back once no reader can hold it; make the next table, which the
+ * growth soon due will take (table.c: want_spare), outside the lock. */
+#define SAFEMAP_RECLAIM_MEMORY 1u
+#define SAFEMAP_RECLAIM_SPARE 2u
+/* Do it (no lock held); writers call it after unlocking when s->reclaim
+ * is set. */
 SAFEMAP_HIDDEN void safemap__tbl_reclaim(struct safemap *m, struct safemap_shard *s);
 
 /* Iteration over a shard's entries (its lock held throughout). */
