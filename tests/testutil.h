@@ -4,6 +4,7 @@
 #define SAFEMAP_TESTS_TESTUTIL_H
 
 #include <check.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -65,6 +66,24 @@ static inline void tu_fill_range(struct safemap *m, uint64_t from, uint64_t to)
 	for (k = from; k < to; k++) {
 		v = k * 3 + 1;
 		ck_assert_int_eq(safemap_put(m, &k, &v, SAFEMAP_NOEXIST), 0);
+	}
+}
+
+/* Keys 0..@p gone-1 hold tu_fill_range's values and keys @p gone..@p n-1
+ * are absent; fails the test otherwise. */
+static inline void tu_check_fill(struct safemap *m, uint64_t gone, uint64_t n)
+{
+	uint64_t k, v;
+
+	for (k = 0; k < n; k++) {
+		int r = safemap_get(m, &k, &v);
+
+		if (k >= gone) {
+			ck_assert_int_eq(r, -ENOENT);
+			continue;
+		}
+		ck_assert_msg(r == 0, "key %llu lost", (unsigned long long)k);
+		ck_assert_uint_eq(v, k * 3 + 1);
 	}
 }
 

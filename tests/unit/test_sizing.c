@@ -148,24 +148,6 @@ START_TEST(presized_small_table_holds_its_share)
 }
 END_TEST
 
-/* Every key of 0..n-1 (but those in [gone, n) when @p gone < n) has its
- * tu_fill_range value; those in [gone, n) are absent. */
-static void check_keys(struct safemap *m, uint64_t gone, uint64_t n)
-{
-	uint64_t k, v;
-
-	for (k = 0; k < n; k++) {
-		int r = safemap_get(m, &k, &v);
-
-		if (k >= gone) {
-			ck_assert_int_eq(r, -ENOENT);
-			continue;
-		}
-		ck_assert_msg(r == 0, "key %llu lost", (unsigned long long)k);
-		ck_assert_uint_eq(v, k * 3 + 1);
-	}
-}
-
 /* An unbounded shard's tables go 4, 8, ... 512 groups, then grow by half:
  * 768, 1152, 1728, 2592, 3888 (it holds 47628 entries: 7/8 of its
  * slots), 5832. The rehash into 5832 groups needs its counts off the
@@ -188,14 +170,14 @@ START_TEST(large_rehash_counts_allocated)
 	ck_assert_int_ge(c.biggest, TABLE_OF(5832)); /* the table was had ... */
 	ck_assert_int_eq(c.bytes, before);          /* ... and given back */
 	ck_assert_uint_eq(safemap_count(m), BIG_HOLDS);
-	check_keys(m, BIG_HOLDS, BIG_HOLDS + 1);
+	tu_check_fill(m, BIG_HOLDS, BIG_HOLDS + 1);
 	c.fail_below = 0;
 	tu_fill_range(m, BIG_HOLDS, 60000);
 	ck_assert_uint_eq(safemap_count(m), 60000);
-	check_keys(m, 60000, 60000);
+	tu_check_fill(m, 60000, 60000);
 	for (k = 30000; k < 60000; k++)
 		ck_assert_int_eq(safemap_delete(m, &k), 0);
-	check_keys(m, 30000, 60000);
+	tu_check_fill(m, 30000, 60000);
 	safemap_destroy(m);
 	ck_assert_int_eq(c.bytes, 0);
 }

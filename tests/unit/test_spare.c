@@ -29,16 +29,6 @@ static void *holder_main(void *arg)
 	return NULL;
 }
 
-static void check_keys(uint64_t n)
-{
-	uint64_t k, v;
-
-	for (k = 0; k < n; k++) {
-		ck_assert_msg(safemap_get(M, &k, &v) == 0, "key %llu lost", (unsigned long long)k);
-		ck_assert_uint_eq(v, k * 3 + 1);
-	}
-}
-
 /* Insert keys from @p *n on until the shard has a spare (true) or its
  * table grew without one (false). */
 static bool fill_to_spare(uint64_t *n)
@@ -89,7 +79,7 @@ START_TEST(growth_takes_the_spare)
 		ck_assert_ptr_null(s->spare);
 		grown++;
 	}
-	check_keys(n);
+	tu_check_fill(M, n, n);
 	ck_assert_uint_eq(safemap_count(M), n);
 	/* a spare, then a clear: freed with the table */
 	ck_assert(fill_to_spare(&n));
@@ -133,7 +123,7 @@ START_TEST(no_spare_with_a_custom_allocator)
 		tu_fill_range(M, n, n + 1000);
 		ck_assert_ptr_null(M->shards[0].spare);
 	}
-	check_keys(n);
+	tu_check_fill(M, n, n);
 	safemap_destroy(M);
 }
 END_TEST
