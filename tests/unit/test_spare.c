@@ -61,8 +61,8 @@ START_TEST(growth_takes_the_spare)
 	ck_assert_int_eq(pthread_create(&holder, NULL, holder_main, NULL), 0);
 	while (safemap__gw_sharers() < 2)
 		sched_yield();
-	/* the first tables are too small for a spare; then each growth of
-	 * 768 groups and more should find one ready */
+	/* 4000 entries: a table of 512 groups; each growth from there on
+	 * (to 768, 1152, 1728 groups) should find its spare ready */
 	tu_fill_range(M, 0, 4000);
 	n = 4000;
 	while (grown < 3) {
