@@ -443,12 +443,22 @@ static uint32_t next_groups(const struct safemap *m, uint32_t ng)
  * before); a shrink or a clear frees it, as does destroy. */
 #define SPARE_FROM 256u
 
-static void free_spare(struct safemap *m, struct safemap_shard *s)
+/* @p s's spare if it has @p ng groups, else NULL (one of another size is
+ * freed; 0: free it whatever its size) */
+static struct safemap_tbl *take_spare(struct safemap *m, struct safemap_shard *s, uint32_t ng)
 {
 	struct safemap_tbl *t = __atomic_exchange_n(&s->spare, NULL, __ATOMIC_ACQUIRE);
 
-	if (t)
+	if (t && t->ngroups != ng) {
 		free_retired(m, &t->r);
+		t = NULL;
+	}
+	return t;
+}
+
+static void free_spare(struct safemap *m, struct safemap_shard *s)
+{
+	(void)take_spare(m, s, 0);
 }
 
 /* after an insert under the lock: is the growth near? */
@@ -479,7 +489,6 @@ static void make_spare(struct safemap *m, struct safemap_shard *s)
  * exact (the caller folded, gwrite.h) */
 static int make_room(struct safemap *m, struct safemap_shard *s)
 {
-	struct safemap_tbl *spare;
 	uint32_t ng;
 
 	if (!s->tbl) {
@@ -492,12 +501,7 @@ static int make_room(struct safemap *m, struct safemap_shard *s)
 	}
 	while (capacity(ng) < s->count + 1)
 		ng++;
-	spare = __atomic_exchange_n(&s->spare, NULL, __ATOMIC_ACQUIRE);
-	if (spare && spare->ngroups != ng) {
-		free_retired(m, &spare->r);
-		spare = NULL;
-	}
-	return rehash(m, s, ng, spare);
+	return rehash(m, s, ng, take_spare(m, s, ng));
 }
 
 int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *key,
