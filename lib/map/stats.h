@@ -69,6 +69,15 @@ static inline struct safemap_tslot *safemap__tslot(struct safemap_tslot *slots)
 	return &slots[id - 1];
 }
 
+/* The same without assigning one: NULL if this thread has no slot yet
+ * (or can have none); the caller takes a path that calls the above. */
+static inline struct safemap_tslot *safemap__tslot_assigned(struct safemap_tslot *slots)
+{
+	int id = safemap__tslot_id;
+
+	return SAFEMAP_LIKELY(id > 0) ? &slots[id - 1] : NULL;
+}
+
 static inline uint64_t safemap__stat_read(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
