@@ -370,7 +370,7 @@ static __attribute__((noinline)) int get_slow(struct safemap *m, struct safemap_
 
 /* A get's miss (its value zeroed by the caller): -ENOENT. Out of line and
  * called last (a tail call): errno's address is a call, which get_as()
- * then does not make itself (6 fewer instructions a get, bench/RESULTS.md
+ * then does not make itself (4-6 fewer instructions a get, bench/RESULTS.md
  * "tenth round"). */
 static __attribute__((noinline)) int get_missed(void)
 {
