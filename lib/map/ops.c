@@ -377,19 +377,13 @@ static __attribute__((noinline)) int get_missed(void)
 	return safemap__error_quick(-ENOENT);
 }
 
-static int get_any(struct safemap *m, const void *key, void *value_out);
-
 /* A get by a thread that has no slot yet (its first call to the library)
- * or can have none: the assignment (a call) off get_as()'s path. */
-static __attribute__((noinline)) int get_unslotted(struct safemap *m, const void *key,
-						   void *value_out)
+ * or can have none: the assignment (a call) off get_as()'s path; then
+ * get_slow()'s optimistic tries, or the read lock without a slot. */
+static __attribute__((noinline)) int get_unslotted(struct safemap *m, struct safemap_shard *s,
+						   const void *key, uint64_t h, void *value_out)
 {
-	uint64_t h;
-
-	if (safemap__tslot(m->tslots)) /* now assigned: get_as() finds it */
-		return get_any(m, key, value_out);
-	h = safemap__key_hash(m, key);
-	return get_slow(m, safemap__shard_of(m, h), key, h, value_out, NULL);
+	return get_slow(m, s, key, h, value_out, safemap__tslot(m->tslots));
 }
 
 /* safemap_get for maps of shape @p sh (table_impl.h) */
@@ -404,7 +398,7 @@ static SAFEMAP_INLINE int get_as(struct safemap *m, struct safemap_shape sh, con
 	int found;
 
 	if (SAFEMAP_UNLIKELY(!t))
-		return get_unslotted(m, key, value_out);
+		return get_unslotted(m, s, key, h, value_out);
 	if (!SAFEMAP_OPTIMISTIC)
 		return get_slow(m, s, key, h, value_out, NULL);
 	found = safemap__tbl_get_optimistic(m, sh, s, key, h, value_out, t);

@@ -59,23 +59,28 @@ SAFEMAP_HIDDEN extern __thread int safemap__tslot_id __attribute__((tls_model("i
  * when the thread exits. */
 SAFEMAP_HIDDEN int safemap__tslot_assign(void);
 
-/* This thread's slot in @p slots (a map's array), or NULL if it has none. */
-static inline struct safemap_tslot *safemap__tslot(struct safemap_tslot *slots)
-{
-	int id = safemap__tslot_id;
-
-	if (SAFEMAP_UNLIKELY(id <= 0) && (id < 0 || (id = safemap__tslot_assign()) < 0))
-		return NULL;
-	return &slots[id - 1];
-}
-
-/* The same without assigning one: NULL if this thread has no slot yet
- * (or can have none); the caller takes a path that calls the above. */
+/* This thread's slot in @p slots (a map's array) if it has one already,
+ * else NULL (no slot yet, or none to be had): for a path that keeps the
+ * assignment's call out of line (ops.c: get_unslotted). */
 static inline struct safemap_tslot *safemap__tslot_assigned(struct safemap_tslot *slots)
 {
 	int id = safemap__tslot_id;
 
 	return SAFEMAP_LIKELY(id > 0) ? &slots[id - 1] : NULL;
+}
+
+/* This thread's slot in @p slots, assigned on its first use; NULL if it
+ * has none. */
+static inline struct safemap_tslot *safemap__tslot(struct safemap_tslot *slots)
+{
+	struct safemap_tslot *t = safemap__tslot_assigned(slots);
+	int id;
+
+	if (SAFEMAP_LIKELY(t))
+		return t;
+	if (safemap__tslot_id < 0 || (id = safemap__tslot_assign()) < 0)
+		return NULL;
+	return &slots[id - 1];
 }
 
 static inline uint64_t safemap__stat_read(const uint64_t *c)
