@@ -175,6 +175,8 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 		m->shards[i].fast = SAFEMAP_GROUP_WRITES && !m->nodes && !m->has_finalizer &&
 				    !m->max_entries && !m->custom_alloc;
 	}
+	/* ops.c: the 8/8 writes' one-pass path (write88) */
+	m->fast88 = m->shape88 && m->shards[0].fast && !m->delete_hist;
 	*out = m;
 	return 0;
 }

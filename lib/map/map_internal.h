@@ -72,6 +72,7 @@ struct safemap {
 	uint8_t hash_bits;         /* 0, or the narrow test hash's width */
 	bool nodes;                /* table.h: entries live in nodes, slots hold pointers */
 	bool shape88;              /* table_impl.h: SAFEMAP_SHAPE_88 (8/8, full hash) */
+	bool fast88;               /* ops.c: shape88, group writes, no delete histogram */
 	struct safemap__hist *delete_hist; /* NULL unless opts.delete_latency */
 	/* written by inserts and deletes only when max_entries != 0; read by
 	 * inserts after they reserved their slot */

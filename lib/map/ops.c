@@ -195,6 +195,59 @@ static SAFEMAP_INLINE int group_write(struct safemap *m, struct safemap_shape sh
 	return r;
 }
 
+/* The common write of an 8/8 map with group writes (m->fast88), in one
+ * pass: safemap__tbl_write88() (table_impl.h) in the thread's epoch
+ * section, then the counts. SAFEMAP_GW_NO: the general path must do it
+ * (put_as, delete_as: they hash again; the map's guard set, no thread
+ * slot or counter row yet, or what safemap__tbl_write88() leaves to it). */
+static SAFEMAP_INLINE int write88(struct safemap *m, const void *key, const void *value,
+				  enum safemap_gw_op what, enum safemap_op op)
+{
+	struct safemap_gw_out out = { 0, false, false };
+	int id = safemap__tslot_id; /* (safemap__tslot_assigned: no NULL to test) */
+	struct safemap_tslot *t = &m->tslots[id - 1];
+	struct safemap_shard *s;
+	int64_t *row;
+	uint64_t h, ep;
+	int r;
+
+	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(id <= 0 || !(row = t->cnt) ||
+						     __atomic_load_n(&m->guard, __ATOMIC_RELAXED)))
+		return SAFEMAP_GW_NO;
+	h = safemap__key_hash_as(m, SAFEMAP_SHAPE_88, key);
+	s = safemap__shard_of(m, h);
+	row += 2 * (size_t)s->idx;
+	ep = safemap__epoch_enter(t);
+	r = safemap__tbl_write88(m, s, t, row, key, value, h, what, &out);
+	if (SAFEMAP_UNLIKELY(r == SAFEMAP_GW_NO)) {
+		safemap__epoch_exit(t, ep);
+		return r;
+	}
+	safemap__stat_inc_excl(&t->ops[op]);
+	if (!r) {
+		/* counted before t->fw goes: a lock holder's fold waits for it */
+		if (out.delta)
+			row_add(&row[0], out.delta);
+		safemap__gw_exit(t, ep);
+	} else {
+		safemap__epoch_exit(t, ep);
+	}
+	if (SAFEMAP_UNLIKELY(out.emptied))
+		group_emptied(m, s);
+	return r;
+}
+
+/* write88 refused (@p r < 0: errno, a call, out of its path) or wrote
+ * @p op on @p key in a map that emits events */
+static __attribute__((noinline)) int write88_done(struct safemap *m, enum safemap_op op,
+						  const void *key, int r)
+{
+	if (r < 0)
+		return safemap__error_quick(r);
+	safemap__after_write(m, op, key, 0);
+	return 0;
+}
+
 /* A write's first step in a map with group writes: ask for its home
  * group's lines for writing (table_impl.h). Returns what is left of
  * @p prefetch for the probes that follow (false once asked). */
@@ -313,12 +366,28 @@ static SAFEMAP_INLINE int put_checked(struct safemap *m, const void *key, const 
 	return put_any(m, key, value, flags, prefetch);
 }
 
+/* out of line: safemap_put's own path keeps few registers (write88) */
+static __attribute__((noinline)) int put_general(struct safemap *m, const void *key,
+						 const void *value, unsigned flags)
+{
+	return put_checked(m, key, value, flags, true);
+}
+
 int safemap_put(struct safemap *m, const void *key, const void *value, unsigned flags)
 {
+	int r;
+
 	if (SAFEMAP_UNLIKELY(!m || !key || !value || flags > SAFEMAP_EXIST))
 		return safemap__errorf(-EINVAL, "safemap_put: %s",
 				       flags > SAFEMAP_EXIST ? "unknown flags" : "NULL argument");
-	return safemap__put_checked(m, key, value, flags);
+	if (SAFEMAP_LIKELY(m->fast88)) {
+		r = write88(m, key, value, (enum safemap_gw_op)flags, SAFEMAP_OP_PUT);
+		if (SAFEMAP_LIKELY(!(r | m->notify)))
+			return 0;
+		if (r != SAFEMAP_GW_NO)
+			return write88_done(m, SAFEMAP_OP_PUT, key, r);
+	}
+	return put_general(m, key, value, flags);
 }
 
 int safemap__put_checked(struct safemap *m, const void *key, const void *value, unsigned flags)
@@ -411,6 +480,36 @@ static SAFEMAP_INLINE int get_as(struct safemap *m, struct safemap_shape sh, con
 	return get_missed();
 }
 
+/* An 8/8 map's get that its home group did not settle: the whole path */
+static __attribute__((noinline)) int get_general88(struct safemap *m, const void *key,
+						   void *value_out)
+{
+	return get_as(m, SAFEMAP_SHAPE_88, key, value_out);
+}
+
+/* safemap_get of an 8/8 map: its key's home group (safemap__tbl_get88),
+ * everything else out of line */
+static SAFEMAP_INLINE int get88(struct safemap *m, const void *key, void *value_out)
+{
+	int id = safemap__tslot_id, found;
+	struct safemap_tslot *t = &m->tslots[id - 1];
+	uint64_t h, ep;
+
+	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(id <= 0))
+		return get_general88(m, key, value_out);
+	h = safemap__key_hash_as(m, SAFEMAP_SHAPE_88, key);
+	ep = safemap__epoch_enter(t);
+	found = safemap__tbl_get88(safemap__shard_of(m, h), key, h, value_out);
+	safemap__epoch_exit(t, ep);
+	if (SAFEMAP_UNLIKELY(found < 0))
+		return get_general88(m, key, value_out);
+	safemap__stat_inc_excl(&t->ops[SAFEMAP_OP_GET]);
+	if (SAFEMAP_LIKELY(found))
+		return 0;
+	memset(value_out, 0, 8);
+	return get_missed();
+}
+
 /* maps of any other shape: out of line, so the 8/8 path keeps few registers */
 static __attribute__((noinline)) int get_any(struct safemap *m, const void *key, void *value_out)
 {
@@ -422,7 +521,7 @@ int safemap_get(struct safemap *m, const void *key, void *value_out)
 	if (SAFEMAP_UNLIKELY(!m || !key || !value_out))
 		return safemap__errorf(-EINVAL, "safemap_get: NULL argument");
 	if (safemap__is_88(m))
-		return get_as(m, SAFEMAP_SHAPE_88, key, value_out);
+		return get88(m, key, value_out);
 	return get_any(m, key, value_out);
 }
 
@@ -499,11 +598,25 @@ static SAFEMAP_INLINE int delete_checked(struct safemap *m, const void *key, boo
 	return err;
 }
 
+static __attribute__((noinline)) int delete_general(struct safemap *m, const void *key)
+{
+	return delete_checked(m, key, true);
+}
+
 int safemap_delete(struct safemap *m, const void *key)
 {
+	int r;
+
 	if (SAFEMAP_UNLIKELY(!m || !key))
 		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
-	return delete_checked(m, key, true);
+	if (SAFEMAP_LIKELY(m->fast88)) {
+		r = write88(m, key, NULL, SAFEMAP_GW_DELETE, SAFEMAP_OP_DELETE);
+		if (SAFEMAP_LIKELY(!(r | m->notify)))
+			return 0;
+		if (r != SAFEMAP_GW_NO)
+			return write88_done(m, SAFEMAP_OP_DELETE, key, r);
+	}
+	return delete_general(m, key);
 }
 
 int safemap__delete_prefetched(struct safemap *m, const void *key)

@@ -561,6 +561,144 @@ unlock:
 	return r;
 }
 
+/* The one-pass group write of an 8/8 map (ops.c: write88): a put (@p what
+ * SAFEMAP_GW_ANY, _NOEXIST, _EXIST) or delete of @p key (hash @p h) by the
+ * thread of slot @p ts, inside its epoch section (epoch.h), whose counters
+ * of @p s are @p row. Where safemap__tbl_group_write_as() takes the home
+ * group first and then reads it, this reads the home group first, as an
+ * optimistic reader does (the shard's version, the group's word, the
+ * group, the word again), and decides on what it read:
+ *
+ *   - a refusal (the key present for NOEXIST, absent for EXIST and delete)
+ *     is settled by that read once validated: nothing is written, the
+ *     lines stay shared (the read is its linearization point);
+ *   - a write announces itself (gwrite.h, step 1: t->fw), takes the group
+ *     at the version read (so no group writer changed it since), and is
+ *     admitted only if the shard's lock word is still exactly the one read
+ *     (no lock holder came and went meanwhile: what was read is what is
+ *     there), the map's guard is clear and the shard's table is the same
+ *     (step 2). It then writes what the read decided.
+ *
+ * Returns 0 (written: @p out as safemap__tbl_group_write_as() fills it;
+ * t->fw is still set, for the caller to count the change in @p row before
+ * it clears it, as gwrite.h's step 4), -EEXIST / -ENOENT (refused), or
+ * SAFEMAP_GW_NO with nothing changed: a lock holder, reader or group
+ * writer in the way, a probe that goes past the home group, a full home
+ * group, the thread's insert budget spent, a referenced entry. The
+ * general path (ops.c) then does the write. Not in ThreadSanitizer builds
+ * (its reads race by design, as optimistic gets do). */
+static SAFEMAP_INLINE int safemap__tbl_write88(const struct safemap *m, struct safemap_shard *s,
+					       struct safemap_tslot *ts, const int64_t *row,
+					       const void *key, const void *value, uint64_t h,
+					       enum safemap_gw_op what, struct safemap_gw_out *out)
+{
+	const struct safemap_shape sh = SAFEMAP_SHAPE_88;
+	const uint64_t busy = SAFEMAP_LOCK_W | SAFEMAP_LOCK_WW | SAFEMAP_LOCK_READERS;
+	uint64_t v = safemap__lock_read_begin(&s->lock), k, x;
+	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
+	uint8_t tag = safemap__tag(h), *home, *tp = NULL;
+	uint32_t gv, match, empty = 0;
+	unsigned char *slot = NULL;
+
+	if (SAFEMAP_UNLIKELY((v & busy) || !t))
+		return SAFEMAP_GW_NO;
+	home = t->groups + (size_t)safemap__group_of(h, t->ngroups) * sh.grp;
+	safemap__group_prefetch_w(sh, home);
+	gv = __atomic_load_n(safemap__group_word(home), __ATOMIC_ACQUIRE);
+	if (SAFEMAP_UNLIKELY(gv & 1))
+		return SAFEMAP_GW_NO;
+	memcpy(&k, key, 8);
+	for (match = safemap__match(home, tag); match; match &= match - 1) {
+		slot = home + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
+		memcpy(&x, slot, 8);
+		if (x == k) {
+			tp = home + __builtin_ctz(match);
+			break;
+		}
+	}
+	if (tp) {
+		if (SAFEMAP_UNLIKELY(__atomic_load_n(tp, __ATOMIC_RELAXED) & SAFEMAP_TAG_NODE))
+			return SAFEMAP_GW_NO;
+		if (what == SAFEMAP_GW_NOEXIST)
+			goto refused;
+	} else {
+		/* (overflow bits: atomic, other groups' writers set them) */
+		if (__atomic_load_n(&home[15], __ATOMIC_RELAXED) & safemap__overflow_bit(h))
+			return SAFEMAP_GW_NO; /* the key may be further on */
+		if (what == SAFEMAP_GW_EXIST || what == SAFEMAP_GW_DELETE)
+			goto refused;
+		empty = safemap__match_empty(home);
+		if (SAFEMAP_UNLIKELY(!empty || !safemap__gw_room(s, row)))
+			return SAFEMAP_GW_NO;
+	}
+	__atomic_store_n(&ts->fw, s, __ATOMIC_RELAXED);
+	SAFEMAP_RACE_HOOK(s);
+	if (SAFEMAP_UNLIKELY(!safemap__group_lock_at(home, gv)))
+		goto out;
+	/* the compare-and-swap fenced t->fw before these loads (gwrite.h, 2) */
+	if (SAFEMAP_UNLIKELY(__atomic_load_n(&s->lock.word, __ATOMIC_SEQ_CST) != v ||
+			     __atomic_load_n(&m->guard, __ATOMIC_RELAXED) ||
+			     __atomic_load_n(&s->tbl, __ATOMIC_RELAXED) != t)) {
+		safemap__group_unlock(home, gv, false);
+		goto out;
+	}
+	if (tp)
+		safemap__group_apply_as(sh, home, tp, slot, value, what, out);
+	else
+		safemap__group_fill_as(sh, home, (unsigned)__builtin_ctz(empty), tag, key, value,
+				       out);
+	safemap__group_unlock(home, gv, true);
+	return 0; /* t->fw still set: the caller counts, then clears it */
+out:
+	__atomic_store_n(&ts->fw, NULL, __ATOMIC_RELEASE);
+	return SAFEMAP_GW_NO;
+refused:
+	if (SAFEMAP_UNLIKELY(!safemap__group_valid(home, gv) ||
+			     !safemap__lock_read_valid(&s->lock, v)))
+		return SAFEMAP_GW_NO;
+	return what == SAFEMAP_GW_NOEXIST ? -EEXIST : -ENOENT;
+}
+
+/* An 8/8 map's optimistic get in its key's home group alone (ops.c:
+ * get88), in an epoch section: 1 found (value copied to @p value_out), 0
+ * absent, -1 not settled here: a writer in the way, or a key whose probe
+ * goes on past its home group (safemap__tbl_read_in_section() reads the
+ * whole path). The loop of the whole path and its registers stay out of
+ * the common get. */
+static SAFEMAP_INLINE int safemap__tbl_get88(struct safemap_shard *s, const void *key, uint64_t h,
+					     void *value_out)
+{
+	const struct safemap_shape sh = SAFEMAP_SHAPE_88;
+	uint64_t v = safemap__lock_read_begin(&s->lock), k, x;
+	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
+	uint32_t gv, match;
+	uint8_t *home;
+	int found = 0;
+
+	if (SAFEMAP_UNLIKELY((v & SAFEMAP_LOCK_W) || !t))
+		return -1;
+	home = t->groups + (size_t)safemap__group_of(h, t->ngroups) * sh.grp;
+	safemap__group_prefetch(sh, home);
+	gv = __atomic_load_n(safemap__group_word(home), __ATOMIC_ACQUIRE);
+	memcpy(&k, key, 8);
+	for (match = safemap__match(home, safemap__tag(h)); match; match &= match - 1) {
+		unsigned char *slot = home + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
+
+		memcpy(&x, slot, 8);
+		if (x == k) {
+			memcpy(value_out, slot + sh.voff, 8);
+			found = 1;
+			break;
+		}
+	}
+	if (!found && (__atomic_load_n(&home[15], __ATOMIC_RELAXED) & safemap__overflow_bit(h)))
+		return -1;
+	if (SAFEMAP_UNLIKELY((gv & 1) || !safemap__group_valid(home, gv) ||
+			     !safemap__lock_read_valid(&s->lock, v)))
+		return -1;
+	return found;
+}
+
 /* One optimistic get (map_internal.h), inside an epoch read section of
  * the calling thread (epoch.h: safemap__epoch_enter/_exit around it, as
  * safemap__tbl_read_optimistic() does): 1 found (value copied to
