@@ -518,7 +518,7 @@ static __attribute__((noinline)) int get_any(struct safemap *m, const void *key,
 
 int safemap_get(struct safemap *m, const void *key, void *value_out)
 {
-	if (SAFEMAP_UNLIKELY(!m || !key || !value_out))
+	if (SAFEMAP_UNLIKELY(!m) || SAFEMAP_UNLIKELY(!key) || SAFEMAP_UNLIKELY(!value_out))
 		return safemap__errorf(-EINVAL, "safemap_get: NULL argument");
 	if (safemap__is_88(m))
 		return get88(m, key, value_out);
@@ -607,7 +607,7 @@ int safemap_delete(struct safemap *m, const void *key)
 {
 	int r;
 
-	if (SAFEMAP_UNLIKELY(!m || !key))
+	if (SAFEMAP_UNLIKELY(!m) || SAFEMAP_UNLIKELY(!key))
 		return safemap__errorf(-EINVAL, "safemap_delete: NULL argument");
 	if (SAFEMAP_LIKELY(m->fast88)) {
 		r = write88(m, key, NULL, SAFEMAP_GW_DELETE, SAFEMAP_OP_DELETE);

@@ -622,8 +622,7 @@ static SAFEMAP_INLINE int safemap__tbl_write88(const struct safemap *m, struct s
 		if (what == SAFEMAP_GW_NOEXIST)
 			goto refused;
 	} else {
-		/* (overflow bits: atomic, other groups' writers set them) */
-		if (__atomic_load_n(&home[15], __ATOMIC_RELAXED) & safemap__overflow_bit(h))
+		if (safemap__overflowed(home, h))
 			return SAFEMAP_GW_NO; /* the key may be further on */
 		if (what == SAFEMAP_GW_EXIST || what == SAFEMAP_GW_DELETE)
 			goto refused;
@@ -691,7 +690,7 @@ static SAFEMAP_INLINE int safemap__tbl_get88(struct safemap_shard *s, const void
 			break;
 		}
 	}
-	if (!found && (__atomic_load_n(&home[15], __ATOMIC_RELAXED) & safemap__overflow_bit(h)))
+	if (!found && safemap__overflowed(home, h))
 		return -1;
 	if (SAFEMAP_UNLIKELY((gv & 1) || !safemap__group_valid(home, gv) ||
 			     !safemap__lock_read_valid(&s->lock, v)))
