@@ -381,7 +381,13 @@ int safemap_put(struct safemap *m, const void *key, const void *value, unsigned 
 		return safemap__errorf(-EINVAL, "safemap_put: %s",
 				       flags > SAFEMAP_EXIST ? "unknown flags" : "NULL argument");
 	if (SAFEMAP_LIKELY(m->fast88)) {
-		r = write88(m, key, value, (enum safemap_gw_op)flags, SAFEMAP_OP_PUT);
+		/* one copy a flag: each decides on constants */
+		if (flags == SAFEMAP_NOEXIST)
+			r = write88(m, key, value, SAFEMAP_GW_NOEXIST, SAFEMAP_OP_PUT);
+		else if (flags == SAFEMAP_EXIST)
+			r = write88(m, key, value, SAFEMAP_GW_EXIST, SAFEMAP_OP_PUT);
+		else
+			r = write88(m, key, value, SAFEMAP_GW_ANY, SAFEMAP_OP_PUT);
 		if (SAFEMAP_LIKELY(!(r | m->notify)))
 			return 0;
 		if (r != SAFEMAP_GW_NO)
