@@ -61,7 +61,10 @@
  * writes nothing and leaves the lines shared, where a group writer's
  * refusal would take its home group's line from the other cores: in shards
  * small enough to sit in several caches. Large ones skip that read (ops.c:
- * probe_first).
+ * probe_first). 8/8 maps do both in one pass (table_impl.h:
+ * safemap__tbl_write88): the home group read as a reader reads it settles
+ * a refusal, and a write takes the group at the version that read saw, so
+ * the read is the write's probe too.
  *
  * Maps that use it (s->fast): inline entries, no finalizer, no
  * max_entries, the default allocator (a counter row is allocated for a
