@@ -4,7 +4,8 @@
  *
  * Input: 5 header bytes choose the map (key size 1..24, value size 1..16,
  * 1..16 shards, max_entries 0 or 1..48, hash_bits 0 or 1..7: with a narrow
- * hash most keys collide; 1 in 8 presized to large tables), then 3 bytes
+ * hash most keys collide; 1 in 4 of 8-byte keys and values with the full
+ * hash; 1 in 8 presized to large tables), then 3 bytes
  * per operation: opcode, key id (0..63), value seed. Operations: put with
  * each flag, get, delete, batches of each (0..28 keys, duplicates), count,
  * foreach (full compare; writes and reads from inside the callback; early
@@ -432,19 +433,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct model md0;
 	struct model *md = &md0;
+	bool shape88;
 	size_t i;
 
 	if (size < 5)
 		return 0;
 	memset(md, 0, sizeof(*md));
-	md->ks = 1 + data[0] % MAXK;
-	md->vs = 1 + data[1] % MAXV;
+	/* 1 in 4: 8-byte keys and values with the full hash, the maps whose
+	 * writes and gets take the one-pass paths (lib/map/ops.c: write88,
+	 * get88) */
+	shape88 = (data[0] & 0xc0) == 0xc0;
+	md->ks = shape88 ? 8 : 1 + data[0] % MAXK;
+	md->vs = shape88 ? 8 : 1 + data[1] % MAXV;
 	md->max = data[3] & 0x80 ? 0 : 1 + data[3] % 48;
 	md->nids = md->ks == 1 ? 256 : NKEYS;
 	{
 		SAFEMAP_OPTS(safemap_opts, o, .name = "fuzz", .key_size = md->ks,
 			     .value_size = md->vs, .shards = 1u << (data[2] % 5),
-			     .max_entries = md->max, .hash_bits = data[4] & 7,
+			     .max_entries = md->max, .hash_bits = shape88 ? 0 : data[4] & 7,
 			     /* 1 in 8: tables of > 1 MiB (>= 8334 groups of >= 136
 			      * bytes), where the batch calls run staged probes
 			      * (lib/map/table_batch.h); walks are slower there */
