@@ -205,14 +205,16 @@ static SAFEMAP_INLINE int write88(struct safemap *m, const void *key, const void
 {
 	struct safemap_gw_out out = { 0, false, false };
 	int id = safemap__tslot_id; /* (safemap__tslot_assigned: no NULL to test) */
-	struct safemap_tslot *t = &m->tslots[id - 1];
+	struct safemap_tslot *t;
 	struct safemap_shard *s;
 	int64_t *row;
 	uint64_t h, ep;
 	int r;
 
-	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(id <= 0 || !(row = t->cnt) ||
-						     __atomic_load_n(&m->guard, __ATOMIC_RELAXED)))
+	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(id <= 0))
+		return SAFEMAP_GW_NO;
+	t = &m->tslots[id - 1];
+	if (SAFEMAP_UNLIKELY(!(row = t->cnt) || __atomic_load_n(&m->guard, __ATOMIC_RELAXED)))
 		return SAFEMAP_GW_NO;
 	h = safemap__key_hash_as(m, SAFEMAP_SHAPE_88, key);
 	s = safemap__shard_of(m, h);
@@ -498,11 +500,12 @@ static __attribute__((noinline)) int get_general88(struct safemap *m, const void
 static SAFEMAP_INLINE int get88(struct safemap *m, const void *key, void *value_out)
 {
 	int id = safemap__tslot_id, found;
-	struct safemap_tslot *t = &m->tslots[id - 1];
+	struct safemap_tslot *t;
 	uint64_t h, ep;
 
 	if (!SAFEMAP_OPTIMISTIC || SAFEMAP_UNLIKELY(id <= 0))
 		return get_general88(m, key, value_out);
+	t = &m->tslots[id - 1];
 	h = safemap__key_hash_as(m, SAFEMAP_SHAPE_88, key);
 	ep = safemap__epoch_enter(t);
 	found = safemap__tbl_get88(safemap__shard_of(m, h), key, h, value_out);
