@@ -561,6 +561,26 @@ unlock:
 	return r;
 }
 
+/* The slot of 8-byte @p key (tag @p tag) in the group at @p grp, or NULL:
+ * the one-pass paths' look at the home group (racy reads: the caller
+ * validates). */
+static SAFEMAP_INLINE unsigned char *safemap__home_find88(uint8_t *grp, uint8_t tag,
+							  const void *key)
+{
+	uint32_t match;
+	uint64_t k, x;
+
+	memcpy(&k, key, 8);
+	for (match = safemap__match(grp, tag); match; match &= match - 1) {
+		unsigned char *slot = grp + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * 16;
+
+		memcpy(&x, slot, 8);
+		if (x == k)
+			return slot;
+	}
+	return NULL;
+}
+
 /* The one-pass group write of an 8/8 map (ops.c: write88): a put (@p what
  * SAFEMAP_GW_ANY, _NOEXIST, _EXIST) or delete of @p key (hash @p h) by the
  * thread of slot @p ts, inside its epoch section (epoch.h), whose counters
@@ -594,11 +614,11 @@ static SAFEMAP_INLINE int safemap__tbl_write88(const struct safemap *m, struct s
 {
 	const struct safemap_shape sh = SAFEMAP_SHAPE_88;
 	const uint64_t busy = SAFEMAP_LOCK_W | SAFEMAP_LOCK_WW | SAFEMAP_LOCK_READERS;
-	uint64_t v = safemap__lock_read_begin(&s->lock), k, x;
+	uint64_t v = safemap__lock_read_begin(&s->lock);
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
 	uint8_t tag = safemap__tag(h), *home, *tp = NULL;
-	uint32_t gv, match, empty = 0;
-	unsigned char *slot = NULL;
+	uint32_t gv, empty = 0;
+	unsigned char *slot;
 
 	if (SAFEMAP_UNLIKELY((v & busy) || !t))
 		return SAFEMAP_GW_NO;
@@ -607,15 +627,8 @@ static SAFEMAP_INLINE int safemap__tbl_write88(const struct safemap *m, struct s
 	gv = __atomic_load_n(safemap__group_word(home), __ATOMIC_ACQUIRE);
 	if (SAFEMAP_UNLIKELY(gv & 1))
 		return SAFEMAP_GW_NO;
-	memcpy(&k, key, 8);
-	for (match = safemap__match(home, tag); match; match &= match - 1) {
-		slot = home + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
-		memcpy(&x, slot, 8);
-		if (x == k) {
-			tp = home + __builtin_ctz(match);
-			break;
-		}
-	}
+	if ((slot = safemap__home_find88(home, tag, key)))
+		tp = home + (slot - home - SAFEMAP_GROUP_HDR) / sh.slot;
 	if (tp) {
 		if (SAFEMAP_UNLIKELY(__atomic_load_n(tp, __ATOMIC_RELAXED) & SAFEMAP_TAG_NODE))
 			return SAFEMAP_GW_NO;
@@ -668,10 +681,11 @@ static SAFEMAP_INLINE int safemap__tbl_get88(struct safemap_shard *s, const void
 					     void *value_out)
 {
 	const struct safemap_shape sh = SAFEMAP_SHAPE_88;
-	uint64_t v = safemap__lock_read_begin(&s->lock), k, x;
+	uint64_t v = safemap__lock_read_begin(&s->lock);
 	struct safemap_tbl *t = __atomic_load_n(&s->tbl, __ATOMIC_RELAXED);
-	uint32_t gv, match;
+	unsigned char *slot;
 	uint8_t *home;
+	uint32_t gv;
 	int found = 0;
 
 	if (SAFEMAP_UNLIKELY((v & SAFEMAP_LOCK_W) || !t))
@@ -679,16 +693,9 @@ static SAFEMAP_INLINE int safemap__tbl_get88(struct safemap_shard *s, const void
 	home = t->groups + (size_t)safemap__group_of(h, t->ngroups) * sh.grp;
 	safemap__group_prefetch(sh, home);
 	gv = __atomic_load_n(safemap__group_word(home), __ATOMIC_ACQUIRE);
-	memcpy(&k, key, 8);
-	for (match = safemap__match(home, safemap__tag(h)); match; match &= match - 1) {
-		unsigned char *slot = home + SAFEMAP_GROUP_HDR + (size_t)__builtin_ctz(match) * sh.slot;
-
-		memcpy(&x, slot, 8);
-		if (x == k) {
-			memcpy(value_out, slot + sh.voff, 8);
-			found = 1;
-			break;
-		}
+	if ((slot = safemap__home_find88(home, safemap__tag(h), key))) {
+		memcpy(value_out, slot + sh.voff, 8);
+		found = 1;
 	}
 	if (!found && safemap__overflowed(home, h))
 		return -1;
