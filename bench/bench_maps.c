@@ -44,7 +44,6 @@ static const struct bench_map *const maps[] = {
 	 * branch as adapters of the same interface. */
 	&bench_uthash,
 	&bench_absl,
-	&bench_proto_oa, /* libsafemap's core on another table: bench/proto_oa.c */
 #ifdef SAFEMAP_BENCH_BOOST
 	&bench_boost, /* a local reference from newer Boost sources (BENCH_LOCAL) */
 #endif
@@ -418,7 +417,7 @@ static void print_presize_note(const struct config *c, int mode)
 
 static bool counts_as_peer(const struct bench_map *bm)
 {
-	return !(bm->flags & (BENCH_SINGLE_THREAD | BENCH_VARIANT | BENCH_LOCAL));
+	return !(bm->flags & (BENCH_SINGLE_THREAD | BENCH_LOCAL));
 }
 
 static void print_tables(const struct config *c, int mode,

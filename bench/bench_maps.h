@@ -16,7 +16,6 @@ extern "C" {
 
 enum {
 	BENCH_SINGLE_THREAD = 1u << 0, /* unsynchronized: a 1-thread ceiling, never run with more */
-	BENCH_VARIANT = 1u << 1,       /* a libsafemap prototype, not a peer: never the "best peer" */
 	BENCH_PRESIZE = 1u << 2,       /* create() pre-sizes for @expected > 0 (without this flag the
 					* map has no pre-size option: create ignores @expected) */
 	BENCH_LOCAL = 1u << 3,         /* a local reference built from sources outside Debian: shown
@@ -59,7 +58,6 @@ extern const struct bench_map bench_tbb;
 extern const struct bench_map bench_cuckoo;
 extern const struct bench_map bench_uthash;
 extern const struct bench_map bench_absl;
-extern const struct bench_map bench_proto_oa;
 extern const struct bench_map bench_boost; /* only with SAFEMAP_BENCH_BOOST (CMake option) */
 
 /* ---- workloads */

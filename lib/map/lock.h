@@ -14,8 +14,9 @@
  * exchange (the version bump is in it); a reader with one compare-and-swap
  * and one subtraction. Waiting is a short spin, then a futex wait on the low
  * 32 bits (every release changes them). pthread_rwlock cost a second cache
- * line, a call and a second locked instruction per write (bench/proto_oa.c
- * measured the same table at 1.75x the write throughput at 2 threads).
+ * line, a call and a second locked instruction per write (the open-addressing
+ * prototype of issue 12, since deleted, measured the same table at 1.75x the
+ * write throughput at 2 threads).
  *
  * Optimistic readers: v = safemap__lock_read_begin() (a version with no
  * writer inside), read, then safemap__lock_read_valid(v): true iff no
