@@ -133,11 +133,15 @@ struct safemap_opts {
 	 *  by default (it reads the clock twice per delete). */
 	bool delete_latency;
 	/** Entries the map is expected to hold (a sizing hint, not a bound):
-	 *  each shard's first table has room for its share, so filling the
-	 *  map to this size rehashes nothing. 0 = grow from small tables (a
-	 *  bounded map starts with room for its share of max_entries, up to
-	 *  65536 entries for the whole map). Tables still shrink when entries
-	 *  are deleted, but not below this share while the shard has any. */
+	 *  safemap_create() allocates every shard's table with room for its
+	 *  share (about 23 bytes an expected 8/8 entry; -ENOMEM if that memory
+	 *  is not there), so filling the map to this size allocates no table
+	 *  and rehashes nothing. 0 = grow from small tables (a bounded map
+	 *  starts with room for its share of max_entries, up to 65536 entries
+	 *  for the whole map, at each shard's first insert). Tables still
+	 *  shrink when entries are deleted, but not below this share while the
+	 *  shard has any; a shard that empties frees its table, and its next
+	 *  insert allocates its share again. */
 	size_t expected_entries;
 };
 

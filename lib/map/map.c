@@ -171,6 +171,13 @@ int safemap_create(const struct safemap_opts *opts, struct safemap **out)
 	m->presize_groups = presize_groups(m->max_entries, o.expected_entries, m->shard_mask + 1);
 	for (i = 0; i <= m->shard_mask; i++) {
 		m->shards[i].idx = (uint16_t)i;
+		/* the explicit hint: every shard's table now, not in the first
+		 * insert of each (under its lock, in the caller's hot path) */
+		if (o.expected_entries && safemap__tbl_reserve(m, &m->shards[i])) {
+			safemap_destroy(m);
+			return safemap__errorf(-ENOMEM, "safemap_create: out of memory for expected_entries (%zu)",
+					       o.expected_entries);
+		}
 		/* gwrite.h: the maps whose common writes need no more than a group */
 		m->shards[i].fast = SAFEMAP_GROUP_WRITES && !m->nodes && !m->has_finalizer &&
 				    !m->max_entries && !m->custom_alloc;

@@ -504,6 +504,14 @@ static int make_room(struct safemap *m, struct safemap_shard *s)
 	return rehash(m, s, ng, take_spare(m, s, ng));
 }
 
+int safemap__tbl_reserve(struct safemap *m, struct safemap_shard *s)
+{
+	/* the budgets of group writes stay 0: each thread's first insert
+	 * takes the lock, which shares the room among the threads there are
+	 * then (at create there may be fewer) */
+	return rehash(m, s, m->presize_groups, NULL);
+}
+
 int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *key,
 			const void *value, uint64_t h)
 {

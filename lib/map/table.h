@@ -248,6 +248,10 @@ static inline bool safemap__tbl_find(const struct safemap *m, struct safemap_sha
 static inline void *safemap__tbl_key(const struct safemap *m, const struct safemap_pos *pos);
 static inline void *safemap__tbl_value(const struct safemap *m, const struct safemap_pos *pos);
 
+/* Give @p s, which has no table yet, its presized one (m->presize_groups
+ * groups), as create() does for a map given expected_entries: no lock (the
+ * map is not shared yet). 0 or -ENOMEM. */
+SAFEMAP_HIDDEN int safemap__tbl_reserve(struct safemap *m, struct safemap_shard *s);
 /* Insert @p key (absent) with @p value. Write lock. 0 or -ENOMEM (unchanged). */
 SAFEMAP_HIDDEN int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s,
 				       const void *key, const void *value, uint64_t h);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Table sizing seen through the allocator: a bounded map's shard gets the
+/* Table sizing seen through the allocator: a presized map's shards get
+ * their tables in create(); a bounded map's shard gets the
  * buckets for its share of max_entries at its first insert, and inserts
  * after that allocate no bucket arrays (no expansions); an unbounded map
  * starts small; a rehash into a table of more than 4096 groups allocates
@@ -13,13 +14,14 @@
 struct counting {
 	long bytes, calls, biggest;
 	size_t fail_below; /* armed when > 0: allocations of fewer bytes fail */
+	size_t fail_above; /* armed when > 0: allocations of more bytes fail */
 };
 
 static void *c_malloc(size_t size, void *ctx)
 {
 	struct counting *c = ctx;
 
-	if (size < c->fail_below)
+	if (size < c->fail_below || (c->fail_above && size > c->fail_above))
 		return NULL;
 	c->bytes += (long)size;
 	c->calls++;
@@ -130,21 +132,39 @@ START_TEST(small_tables_grow_at_five_eighths)
 }
 END_TEST
 
-/* A presized shard of a small table holds what it expects, at the lower
- * load of small tables, without a second table. */
+/* A presized shard's table comes with create(): room for 300 entries at
+ * the lower load of small tables (38 groups), and no insert allocates a
+ * table, not even the first. */
 START_TEST(presized_small_table_holds_its_share)
 {
 	struct counting c = { 0 };
 	struct safemap *m = map_expecting(&c, 0, 300);
-	long first;
 
-	tu_fill_range(m, 0, 1);
-	first = c.biggest;
-	tu_fill_range(m, 1, 300);
-	ck_assert_int_eq(c.biggest, first);
+	ck_assert_int_ge(c.bytes, TABLE_OF(38));
+	tu_fill_range(m, 0, 300);
+	ck_assert_int_lt(c.biggest, TABLE_OF(38));
 	ck_assert_uint_eq(safemap_count(m), 300);
+	tu_check_fill(m, 300, 301);
 	safemap_destroy(m);
 	ck_assert_int_eq(c.bytes, 0);
+}
+END_TEST
+
+/* ... and a create() whose presized tables cannot all be had fails, with
+ * what it had given back: 64 shards' tables of 1M entries (about 360 KiB
+ * each), the allocator refusing anything over 256 KiB. */
+START_TEST(presize_without_memory_fails_create)
+{
+	struct counting c = { .fail_above = 256 * 1024 };
+	struct safemap_alloc a = { c_malloc, c_free, &c };
+	SAFEMAP_OPTS(safemap_opts, o, .key_size = 8, .value_size = 8, .shards = 64,
+		     .expected_entries = 1000000, .alloc = &a);
+	struct safemap *m = NULL;
+
+	ck_assert_int_eq(safemap_create(&o, &m), -ENOMEM);
+	ck_assert_ptr_null(m);
+	ck_assert_int_eq(c.bytes, 0);
+	ck_assert_int_gt(c.calls, 0);
 }
 END_TEST
 
@@ -192,6 +212,7 @@ int main(void)
 	tcase_add_test(tc, unbounded_map_starts_small_and_grows);
 	tcase_add_test(tc, small_tables_grow_at_five_eighths);
 	tcase_add_test(tc, presized_small_table_holds_its_share);
+	tcase_add_test(tc, presize_without_memory_fails_create);
 	tcase_add_test(tc, large_rehash_counts_allocated);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
