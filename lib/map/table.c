@@ -506,10 +506,13 @@ static int make_room(struct safemap *m, struct safemap_shard *s)
 
 int safemap__tbl_reserve(struct safemap *m, struct safemap_shard *s)
 {
-	/* the budgets of group writes stay 0: each thread's first insert
-	 * takes the lock, which shares the room among the threads there are
-	 * then (at create there may be fewer) */
-	return rehash(m, s, m->presize_groups, NULL);
+	int err = make_room(m, s); /* the first table, as an insert would make it */
+
+	/* no budget for group writes yet: each thread's first insert takes
+	 * the lock, which shares the room among the threads there are then
+	 * (at create there may be fewer) */
+	__atomic_store_n(&s->gw_budget, 0, __ATOMIC_RELAXED);
+	return err;
 }
 
 int safemap__tbl_insert(struct safemap *m, struct safemap_shard *s, const void *key,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Table sizing seen through the allocator: a presized map's shards get
- * their tables in create(); a bounded map's shard gets the
- * buckets for its share of max_entries at its first insert, and inserts
- * after that allocate no bucket arrays (no expansions); an unbounded map
+ * their tables in create(); a bounded map's shard gets the buckets for its
+ * share of max_entries at its first insert, and inserts after that
+ * allocate no bucket arrays (no expansions); an unbounded map
  * starts small; a rehash into a table of more than 4096 groups allocates
  * its per-group counts (table.c: move_all_as), and an insert whose growth
  * cannot have them fails with the map unchanged. */
